@@ -1,0 +1,1 @@
+"""Chat platform adapters. Each sub-package turns platform messages into core Questions."""

@@ -1,0 +1,138 @@
+"""The core's vocabulary: what adapters hand in and what they get back.
+
+Adapters (Slack, Teams, the CLI) turn a platform message into a frozen :class:`Question`
+and render the :class:`Reply`. Nothing in here knows about any chat SDK.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal, Protocol
+
+Language = Literal["en", "ja"]
+Channel = Literal["cli", "slack", "teams", "eval"]
+
+
+class Route(StrEnum):
+    """Where an answer came from."""
+
+    LOCAL = "local"
+    CLOUD = "cloud"
+    CACHE = "cache"
+    DECLINED = "declined"
+    LOCAL_FALLBACK = "local-fallback"
+    FAILED = "failed"
+    COMMAND = "command"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier message of the conversation (thread history)."""
+
+    role: Literal["user", "assistant"]
+    text: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """A user's message, already stripped of platform markup (mentions etc.)."""
+
+    text: str
+    user: str = "anonymous"
+    conversation: str = ""
+    channel: Channel = "cli"
+    is_admin: bool = False
+    language: Language | None = None  # None: detect from the text
+    history: tuple[Turn, ...] = ()
+    id: str | None = None  # caller-supplied id (batch files); the answer id is separate
+
+
+@dataclass(frozen=True)
+class Source:
+    """A retrieved document passage, ranked."""
+
+    path: str
+    title: str
+    score: float
+    heading: str = ""
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the core answers. Adapters render ``text`` and ``sources``."""
+
+    text: str
+    answer_id: str
+    route: Route = Route.LOCAL
+    reason: str = ""
+    covered: bool = True
+    language: Language = "en"
+    sources: tuple[Source, ...] = ()
+    cited: tuple[str, ...] = ()
+    latency_ms: float = 0.0
+    cost_usd: float = 0.0
+    models: tuple[str, ...] = ()
+    signals: dict[str, Any] = field(default_factory=dict)
+    tokens: dict[str, dict[str, int]] = field(default_factory=dict)
+    error: str | None = None  # a reference id when the answer failed
+    notice: str | None = None  # e.g. "answered on-prem: cloud budget reached"
+
+    @property
+    def cited_sources(self) -> tuple[Source, ...]:
+        """The sources the answer cites, in rank order (all sources when none are cited)."""
+        wanted = [s for s in self.sources if s.path in self.cited]
+        return tuple(wanted)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message for a :class:`ChatModel`."""
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A model's answer, always with token usage."""
+
+    text: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    prompt_seconds: float = 0.0  # prompt processing (when the backend reports it)
+    generation_seconds: float = 0.0
+    mean_logprob: float | None = None
+    min_logprob: float | None = None
+    finish_reason: str = "stop"
+
+
+class ChatModel(Protocol):
+    """Anything that completes a chat: the local SLM or a cloud endpoint."""
+
+    name: str
+
+    async def complete(self, messages: list[Message], *, max_tokens: int = 256) -> Completion: ...
+
+
+class Notify(Protocol):
+    """Posts a follow-up message (reindex progress, summary) back to the asker's conversation."""
+
+    async def __call__(self, text: str) -> None: ...
+
+
+class Responder(Protocol):
+    """The core's one seam towards adapters.
+
+    ``handle`` answers questions and also runs admin commands (``reindex``, ``status``,
+    ``costs``, ``help``) when the text is one; long commands report through ``notify``.
+    """
+
+    async def handle(self, question: Question, notify: Notify | None = None) -> Reply: ...
+
+    async def feedback(
+        self, answer_id: str, user: str, vote: Literal["up", "down"], reason: str = ""
+    ) -> None: ...

@@ -1,0 +1,1 @@
+"""Knowledge base: loaders, chunking, embeddings, Chroma store and hybrid retrieval."""

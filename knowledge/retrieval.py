@@ -1,0 +1,118 @@
+"""Hybrid retrieval: dense (sentence-transformers in Chroma) fused with BM25 by weighted
+reciprocal rank fusion.
+
+RRF needs no score calibration between the two retrievers, which matters because cosine
+similarities and BM25 scores live on unrelated scales. Japanese queries weight the lexical side
+more, since the default embedding model is English-only.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from knowledge.embeddings import LocalEmbeddings
+from knowledge.lexical import LexicalIndex, content_terms
+from knowledge.store import KnowledgeStore
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    path: str
+    title: str
+    heading: str
+    text: str
+    score: float  # fused RRF score, normalised so that rank 1 in both lists is 1.0
+    dense: float | None = None  # cosine similarity, when the dense side found it
+    lexical: float | None = None  # BM25 score, when the lexical side found it
+    confidential: bool = False
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    seconds: float
+    query_terms: list[str] = field(default_factory=list)
+    term_coverage: float = 0.0  # share of the query's terms found in the top passages
+
+
+@dataclass(frozen=True)
+class Weights:
+    dense: float
+    lexical: float
+
+
+# Japanese: the dense side only breaks ties and finds what BM25 misses entirely (measured on
+# jsquad: dense weight 0.3 gives recall@1 0.81, 0.0 gives 0.98).
+WEIGHTS = {"en": Weights(1.0, 1.0), "ja": Weights(0.05, 1.0)}
+
+
+class HybridRetriever:
+    def __init__(
+        self, store: KnowledgeStore, embeddings: LocalEmbeddings, search_k: int = 20
+    ) -> None:
+        self.store = store
+        self.embeddings = embeddings
+        self.search_k = search_k
+        self._lexical: LexicalIndex | None = None
+        self._lexical_revision: str | None = None
+        self._lock = threading.Lock()
+
+    def lexical_index(self) -> LexicalIndex:
+        with self._lock:
+            revision = self.store.revision()
+            if self._lexical is None or revision != self._lexical_revision:
+                started = time.perf_counter()
+                chunks = self.store.live_chunks()
+                self._lexical = LexicalIndex(
+                    [c.id for c in chunks], [c.lexical_text for c in chunks]
+                )
+                self._lexical_revision = revision
+                log.info(
+                    "lexical index: %d chunks in %.2fs", len(chunks), time.perf_counter() - started
+                )
+            return self._lexical
+
+    def search(self, query: str, k: int = 3, language: str = "en") -> SearchResult:
+        started = time.perf_counter()
+        weights = WEIGHTS.get(language, WEIGHTS["en"])
+        lexical = self.lexical_index()
+        lexical_hits = lexical.search(query, self.search_k)
+        dense_hits = self.store.dense_search(self.embeddings.encode([query])[0], self.search_k)
+        fused: dict[str, float] = {}
+        for weight, ranked in ((weights.dense, dense_hits), (weights.lexical, lexical_hits)):
+            for rank, (cid, _score) in enumerate(ranked, 1):
+                fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank)
+        best = sorted(fused, key=lambda c: -fused[c])[:k]
+        norm = (weights.dense + weights.lexical) / (RRF_K + 1)
+        dense_of, lexical_of = dict(dense_hits), dict(lexical_hits)
+        chunks = self.store.get_chunks(best)
+        confidential = {p for p, rec in self.store.files().items() if rec.confidential}
+        hits = [
+            Hit(
+                cid,
+                chunks[cid].path,
+                chunks[cid].title,
+                chunks[cid].heading,
+                chunks[cid].text,
+                fused[cid] / norm,
+                dense_of.get(cid),
+                lexical_of.get(cid),
+                chunks[cid].path in confidential,
+            )
+            for cid in best
+            if cid in chunks
+        ]
+        terms = sorted(content_terms(query))
+        found: set[str] = set()
+        for hit in hits:
+            found |= content_terms(f"{hit.title} {hit.heading} {hit.text}")
+        coverage = len(found & set(terms)) / len(terms) if terms else 1.0
+        return SearchResult(hits, time.perf_counter() - started, terms, coverage)

@@ -1,0 +1,245 @@
+"""Chroma as the knowledge store: chunks in one collection, a record per file in another.
+
+Consistency without transactions: the per-file record (its content hash and the ids of its
+chunks) is the commit point. The indexer adds new chunks first, then upserts the file record,
+then deletes chunks no record points at any more. Retrieval only returns chunks that a file record
+points at, so a crash at any step answers from the old or the new version of a file, never from
+a mix or from a deleted file; the next index run sweeps the orphans.
+
+Works the same over the embedded ``PersistentClient`` and a Chroma server (``HttpClient``), so
+several bot replicas can share one store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from knowledge.chunking import Chunk
+
+log = logging.getLogger(__name__)
+
+_META_ID = "__firstline_meta__"
+_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    path: str
+    root: str
+    sha256: str
+    chunk_ids: tuple[str, ...]
+    title: str
+    confidential: bool
+    indexed_at: float
+    size: int
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    id: str
+    path: str
+    title: str
+    heading: str
+    text: str
+    lexical_text: str
+
+
+def open_client(data_dir: Path, chroma_url: str = "") -> Any:
+    """An embedded PersistentClient in ``data_dir/chroma``, or an HttpClient for ``chroma_url``."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if chroma_url:
+        url = urlparse(chroma_url)
+        return chromadb.HttpClient(
+            host=url.hostname or "localhost",
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+    path = data_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+class KnowledgeStore:
+    """Chunks with their vectors, and the file records that make them live."""
+
+    def __init__(self, client: Any, name: str = "firstline") -> None:
+        if len(name) < 3:
+            raise ValueError("Chroma collection names need at least 3 characters")
+        self.name = name
+        self._client = client
+        # embedding_function=None: we always pass vectors; Chroma's default would download one.
+        self._chunks = client.get_or_create_collection(
+            name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+        )
+        self._files = client.get_or_create_collection(f"{name}_files", embedding_function=None)
+        self._lock = threading.Lock()
+        self._cache_revision: str | None = None
+        self._cache_records: dict[str, FileRecord] = {}
+
+    # -- file records ------------------------------------------------------------------
+    def revision(self) -> str:
+        got = self._files.get(ids=[_META_ID], include=["metadatas"])
+        metas = got.get("metadatas") or []
+        return str(metas[0].get("revision", "0")) if metas else "0"
+
+    def _bump_revision(self) -> None:
+        self._files.upsert(
+            ids=[_META_ID],
+            embeddings=[[1.0]],
+            documents=[""],
+            metadatas=[{"revision": f"{time.time_ns()}"}],
+        )
+
+    def files(self) -> dict[str, FileRecord]:
+        """Committed file records by path (cached until the revision changes)."""
+        with self._lock:
+            revision = self.revision()
+            if revision != self._cache_revision:
+                self._cache_records = self._load_records()
+                self._cache_revision = revision
+            return dict(self._cache_records)
+
+    def _load_records(self) -> dict[str, FileRecord]:
+        got = self._files.get(include=["documents"])
+        records = {}
+        for rid, doc in zip(got["ids"], got["documents"] or [], strict=False):
+            if rid == _META_ID or not doc:
+                continue
+            data = json.loads(doc)
+            data["chunk_ids"] = tuple(data["chunk_ids"])
+            records[data["path"]] = FileRecord(**data)
+        return records
+
+    def commit_file(self, record: FileRecord) -> None:
+        """Make ``record`` (and so its chunks) live, replacing the file's previous version."""
+        self._files.upsert(
+            ids=[record.path],
+            embeddings=[[1.0]],
+            documents=[json.dumps(asdict(record), ensure_ascii=False)],
+            metadatas=[{"root": record.root}],
+        )
+        self._bump_revision()
+
+    def remove_file(self, path: str) -> None:
+        self._files.delete(ids=[path])
+        self._bump_revision()
+
+    # -- chunks ------------------------------------------------------------------------
+    def existing_chunk_ids(self, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(ids), _BATCH):
+            found.update(self._chunks.get(ids=list(ids[start : start + _BATCH]), include=[])["ids"])
+        return found
+
+    def add_chunks(
+        self,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        confidential: dict[str, bool] | None = None,
+    ) -> None:
+        confidential = confidential or {}
+        for start in range(0, len(chunks), _BATCH):
+            part = chunks[start : start + _BATCH]
+            self._chunks.upsert(
+                ids=[c.id for c in part],
+                embeddings=vectors[start : start + _BATCH],
+                documents=[c.text for c in part],
+                metadatas=[
+                    {
+                        "path": c.path,
+                        "title": c.title,
+                        "heading": c.heading,
+                        "ordinal": c.ordinal,
+                        "confidential": bool(confidential.get(c.path, False)),
+                    }
+                    for c in part
+                ],
+            )
+
+    def delete_chunks(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        for start in range(0, len(ids), _BATCH):
+            self._chunks.delete(ids=ids[start : start + _BATCH])
+
+    def all_chunk_ids(self) -> set[str]:
+        ids: set[str] = set()
+        offset = 0
+        while True:
+            got = self._chunks.get(include=[], limit=5000, offset=offset)
+            ids.update(got["ids"])
+            if len(got["ids"]) < 5000:
+                return ids
+            offset += 5000
+
+    def sweep_orphans(self) -> int:
+        """Delete chunks no file record points at (left by a crash or a replaced file)."""
+        live = self.live_ids()
+        orphans = self.all_chunk_ids() - live
+        self.delete_chunks(orphans)
+        return len(orphans)
+
+    def live_ids(self) -> set[str]:
+        return {cid for rec in self.files().values() for cid in rec.chunk_ids}
+
+    def live_chunks(self) -> list[StoredChunk]:
+        """Every live chunk with its text, for the lexical index."""
+        live = sorted(self.live_ids())
+        out: list[StoredChunk] = []
+        for start in range(0, len(live), _BATCH):
+            got = self._chunks.get(
+                ids=live[start : start + _BATCH], include=["documents", "metadatas"]
+            )
+            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=False):
+                out.append(_stored(cid, doc, meta))
+        return out
+
+    def get_chunks(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
+        if not ids:
+            return {}
+        got = self._chunks.get(ids=list(ids), include=["documents", "metadatas"])
+        return {
+            cid: _stored(cid, doc, meta)
+            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=False)
+        }
+
+    def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of live chunks, best first."""
+        live = self.live_ids()
+        if not live:
+            return []
+        n = min(self._chunks.count(), k + 10)
+        got = self._chunks.query(
+            query_embeddings=[vector], n_results=max(n, 1), include=["distances"]
+        )
+        pairs = zip(got["ids"][0], got["distances"][0], strict=False)
+        return [(cid, 1.0 - float(dist)) for cid, dist in pairs if cid in live][:k]
+
+    def count(self) -> int:
+        return int(self._chunks.count())
+
+
+def _stored(cid: str, doc: str | None, meta: Any) -> StoredChunk:
+    meta = meta or {}
+    title, heading, text = str(meta.get("title", "")), str(meta.get("heading", "")), doc or ""
+    return StoredChunk(
+        cid,
+        str(meta.get("path", "")),
+        title,
+        heading,
+        text,
+        f"{heading}\n{text}" if heading else text,
+    )
