@@ -1,0 +1,78 @@
+"""Answering from passages with a chat model: prompt, call, then citations and coverage."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.prompt import (
+    build_messages,
+    cited_numbers,
+    not_covered_text,
+    says_not_covered,
+    strip_invalid_citations,
+)
+from bot.types import ChatModel, Completion, Language, Turn
+from knowledge.retrieval import Hit
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A model's grounded answer, before routing decides whether to keep it."""
+
+    text: str
+    covered: bool
+    cited_paths: tuple[str, ...]
+    completion: Completion
+    raw: str
+    attributed: bool = False  # citations inferred from overlap, not written by the model
+
+
+async def grounded_answer(
+    model: ChatModel,
+    question: str,
+    hits: Sequence[Hit],
+    language: Language,
+    *,
+    history: Sequence[Turn] = (),
+    helpdesk: str = "",
+    max_tokens: int = 200,
+    passage_units: int = 300,
+) -> Draft:
+    parts = build_messages(question, hits, language, history, passage_units)
+    completion = await model.complete(parts.messages, max_tokens=max_tokens)
+    return interpret(completion, hits, language, helpdesk)
+
+
+def interpret(
+    completion: Completion, hits: Sequence[Hit], language: Language, helpdesk: str
+) -> Draft:
+    raw = completion.text
+    if says_not_covered(raw) or not hits:
+        return Draft(not_covered_text(language, helpdesk), False, (), completion, raw)
+    numbers = cited_numbers(raw, len(hits))
+    attributed = not numbers
+    if attributed:  # small models often forget the [n]: attribute by what the answer reuses
+        numbers = attribute(raw, hits)
+    paths: list[str] = []
+    for n in numbers:
+        if hits[n - 1].path not in paths:
+            paths.append(hits[n - 1].path)
+    text = strip_invalid_citations(raw, len(hits))
+    return Draft(text, True, tuple(paths), completion, raw, attributed and bool(numbers))
+
+
+def attribute(answer: str, hits: Sequence[Hit], min_overlap: float = 0.5) -> list[int]:
+    """Passage numbers whose terms cover at least ``min_overlap`` of the answer's terms
+    (and nearly as much as the best passage), best first."""
+    from knowledge.lexical import tokenize
+
+    terms = set(tokenize(answer))
+    if not terms:
+        return []
+    shares = [len(terms & set(tokenize(f"{h.heading} {h.text}"))) / len(terms) for h in hits]
+    best = max(shares, default=0.0)
+    if best < min_overlap:
+        return []
+    order = sorted(range(len(hits)), key=lambda i: -shares[i])
+    return [i + 1 for i in order if shares[i] >= max(min_overlap, 0.8 * best)]

@@ -1,0 +1,273 @@
+"""The ``firstline`` command: index, ask, chat, eval, costs, router, serve, config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.errors import FirstlineError, UserFacingError
+from bot.logs import setup_logging
+from bot.settings import Settings, reference_markdown
+
+log = logging.getLogger("firstline")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="data folder (env FIRSTLINE_DATA_DIR, default ./data)")
+    common.add_argument("--config", help="settings file (default ./firstline.toml)")
+    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser = argparse.ArgumentParser(
+        prog="firstline", parents=[common], description="On-prem first-line helpdesk bot."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", parents=[common], help="index documents (incremental)")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        help="files/folders (default: FIRSTLINE_KNOWLEDGE_PATHS or the sample knowledge base)",
+    )
+    p.add_argument("--full", action="store_true", help="re-embed everything")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    p = sub.add_parser("ask", parents=[common], help="answer one question or a batch file")
+    p.add_argument("question", nargs="?", help="the question")
+    p.add_argument("--batch", metavar="FILE.jsonl", help='one {"id","question"} per line')
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    sub.add_parser("chat", parents=[common], help="interactive chat in the terminal")
+
+    p = sub.add_parser(
+        "eval", parents=[common], help="evaluate on a set (corpus/ + questions.jsonl)"
+    )
+    p.add_argument("set_dir", type=Path)
+    p.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    p.add_argument("--retrieval-only", action="store_true", help="skip answering")
+    p.add_argument("--corpus", type=Path, help="documents folder (default SET_DIR/corpus)")
+    p.add_argument("--out", type=Path, help="write per-question results as JSONL")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("costs", parents=[common], help="cost ledger report")
+    p.add_argument("--since", help="ISO date/time or 7d, 24h, today")
+    p.add_argument("--until")
+    p.add_argument("--by", choices=["day", "route", "channel", "model"])
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--csv", action="store_true")
+
+    p = sub.add_parser("router", parents=[common], help="router tools")
+    rsub = p.add_subparsers(dest="router_command", required=True)
+    c = rsub.add_parser("calibrate", parents=[common], help="fit thresholds for a cloud share")
+    c.add_argument("set_dirs", type=Path, nargs="+")
+    c.add_argument("--target", type=float, default=0.15, help="cloud share, e.g. 0.15")
+    c.add_argument("--limit", type=int, default=0)
+    c.add_argument("--unanswerable", type=Path, help="extra JSONL of unanswerable questions")
+    c.add_argument("--out", type=Path, help="thresholds JSON (default DATA_DIR/router.json)")
+
+    sub.add_parser("serve", parents=[common], help="run the Slack/Teams service")
+    p = sub.add_parser("config", parents=[common], help="show settings")
+    p.add_argument("--markdown", action="store_true", help="print the reference table")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.load({"data_dir": args.data_dir}, config_file=args.config)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+        setup_logging("DEBUG" if args.verbose else settings.log_level, settings.json_logs)
+        return _dispatch(args, settings)
+    except UserFacingError as exc:
+        print(f"firstline: {exc}", file=sys.stderr)
+        return 2
+    except FirstlineError as exc:
+        print(f"firstline: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "config":
+        print(
+            reference_markdown()
+            if args.markdown
+            else json.dumps(settings.redacted(), indent=2, ensure_ascii=False)
+        )
+        return 0
+    if args.command == "costs":
+        from bot.cli_costs import run_costs
+
+        return run_costs(args, settings)
+    if args.command == "serve":
+        from bot.server import serve
+
+        return serve(settings)
+    if args.command == "eval":
+        from bot.evaluation import run_eval_command
+
+        return run_eval_command(args, settings)
+    if args.command == "router":
+        from bot.calibrate import run_calibrate_command
+
+        return run_calibrate_command(args, settings)
+    from bot.core import Firstline
+
+    core = Firstline.from_settings(settings)
+    if args.command == "index":
+        return _index(core, args)
+    if args.command == "ask":
+        return asyncio.run(_ask(core, args))
+    return asyncio.run(_chat(core))
+
+
+def _index(core: Any, args: argparse.Namespace) -> int:
+    from bot.cli_progress import progress_bar
+
+    paths = [Path(p) for p in args.paths] or None
+    with progress_bar(enabled=sys.stderr.isatty() and not args.json) as progress:
+        try:
+            summary = core.index(paths, full=args.full, progress=progress)
+        except FileNotFoundError as exc:
+            raise UserFacingError(str(exc)) from exc
+    if args.json:
+        print(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(summary.line())
+        for path, why in summary.failed.items():
+            print(f"  failed: {path}: {why}")
+    return 0
+
+
+def reply_json(reply: Any, question_id: str | None, question: str) -> dict[str, Any]:
+    return {
+        "id": question_id,
+        "question": question,
+        "answer": reply.text,
+        "covered": reply.covered,
+        "route": reply.route.value,
+        "reason": reply.reason,
+        "sources": [{"path": s.path, "title": s.title, "score": s.score} for s in reply.sources],
+        "cited": list(reply.cited),
+        "latency_ms": reply.latency_ms,
+        "answer_id": reply.answer_id,
+        "language": reply.language,
+        "models": list(reply.models),
+        "tokens": reply.tokens,
+        "cost_usd": reply.cost_usd,
+        "signals": reply.signals,
+        "notice": reply.notice,
+        **({"error": reply.error} if reply.error else {}),
+    }
+
+
+async def _ask(core: Any, args: argparse.Namespace) -> int:
+    from bot.types import Question
+
+    try:
+        if args.batch:
+            return await _ask_batch(core, Path(args.batch))
+        if args.question is None:
+            raise UserFacingError("give a question, or --batch FILE.jsonl")
+        reply = await core.handle(
+            Question(args.question, user="cli", channel="cli", is_admin=core.settings.cli_admin)
+        )
+        if args.json:
+            print(json.dumps(reply_json(reply, None, args.question), ensure_ascii=False, indent=2))
+        else:
+            print(render_text(reply))
+        return 0 if reply.error is None else 1
+    finally:
+        await core.close()
+
+
+async def _ask_batch(core: Any, path: Path) -> int:
+    from bot.types import Question
+
+    if not path.is_file():
+        raise UserFacingError(f"no such batch file: {path}")
+    failures = 0
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                qid, text = item.get("id", str(n)), str(item["question"])
+            except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+                failures += 1
+                print(
+                    json.dumps({"id": str(n), "error": f"line {n}: bad input ({exc})"}), flush=True
+                )
+                continue
+            reply = await core.handle(Question(text, user="cli", channel="cli", id=qid))
+            failures += reply.error is not None
+            print(json.dumps(reply_json(reply, qid, text), ensure_ascii=False), flush=True)
+    return 0 if failures == 0 else 1
+
+
+def render_text(reply: Any) -> str:
+    route = {
+        "local": "on-prem",
+        "cloud": "cloud",
+        "cache": "cached",
+        "local-fallback": "on-prem (cloud unavailable)",
+    }.get(reply.route.value, reply.route.value)
+    lines = [reply.text]
+    cited = reply.cited_sources or (reply.sources[:1] if reply.covered else ())
+    if cited and reply.route.value not in {"command", "failed"}:
+        lines.append("")
+        lines.extend(f"  [{s.path}] {s.title}" for s in cited)
+    if reply.notice:
+        lines.append(f"({reply.notice})")
+    lines.append(f"— {route}, {reply.latency_ms / 1000:.1f}s, id {reply.answer_id}")
+    return "\n".join(lines)
+
+
+async def _chat(core: Any) -> int:
+    from bot.types import Question, Turn
+
+    print("firstline chat — ask a question (Ctrl-D to quit; 'help' for commands).")
+    history: list[Turn] = []
+    try:
+        while True:
+            try:
+                text = await asyncio.to_thread(input, "> ")
+            except EOFError:
+                print()
+                return 0
+            if not text.strip():
+                continue
+
+            async def notify(message: str) -> None:
+                print(f"\n{message}\n> ", end="", flush=True)
+
+            reply = await core.handle(
+                Question(
+                    text,
+                    user="cli",
+                    channel="cli",
+                    conversation="chat",
+                    is_admin=core.settings.cli_admin,
+                    history=tuple(history[-6:]),
+                ),
+                notify,
+            )
+            print(render_text(reply))
+            history += [Turn("user", text), Turn("assistant", reply.text)]
+    finally:
+        await core.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

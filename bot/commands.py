@@ -1,0 +1,196 @@
+"""Admin commands typed in chat: ``reindex [--full]``, ``status``, ``costs [7d] [by route]``,
+``help`` — in English or Japanese (``再インデックス``, ``ステータス``, ``コスト``, ``ヘルプ``).
+
+The core checks ``Question.is_admin``; adapters only decide who is an admin. A reindex runs in the
+background, one at a time (in this process, and across processes through the ledger's lock
+table), and reports progress and its summary through the asker's ``notify``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import socket
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.types import Notify, Question, Route
+
+if TYPE_CHECKING:
+    from bot.core import Firstline, _Outcome
+
+log = logging.getLogger(__name__)
+
+ALIASES = {
+    "reindex": "reindex",
+    "再インデックス": "reindex",
+    "再索引": "reindex",
+    "status": "status",
+    "ステータス": "status",
+    "状態": "status",
+    "costs": "costs",
+    "cost": "costs",
+    "コスト": "costs",
+    "費用": "costs",
+    "help": "help",
+    "ヘルプ": "help",
+}
+_ARG = re.compile(r"^(--?full|full|by|day|route|channel|model|today|\d+[dh])$", re.I)
+LOCK_TTL = 3600.0
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    args: tuple[str, ...]
+
+
+class Commands:
+    def __init__(self, core: Firstline) -> None:
+        self.core = core
+        self._running: asyncio.Task[None] | None = None
+        self._owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.last_summary: str | None = None
+
+    def parse(self, text: str) -> Command | None:
+        words = text.strip().lstrip("/!").split()
+        if not words or ALIASES.get(words[0].lower()) is None:
+            return None
+        args = tuple(words[1:])
+        if len(args) > 3 or not all(_ARG.match(a) for a in args):
+            return None  # "status of my laptop order" is a question, not a command
+        return Command(ALIASES[words[0].lower()], args)
+
+    async def run(self, command: Command, question: Question, notify: Notify | None) -> _Outcome:
+        ja = question.language == "ja"
+        if command.name == "help":
+            return self._outcome(_help(ja), "help")
+        if not question.is_admin:
+            log.warning(
+                "refused admin command %r from non-admin %s on %s",
+                command.name,
+                question.user,
+                question.channel,
+            )
+            return self._outcome(
+                "このコマンドは管理者のみ実行できます。"
+                if ja
+                else "Sorry, only firstline admins can run that command.",
+                "not-admin",
+            )
+        if command.name == "reindex":
+            return await self._reindex(command, notify, ja)
+        if command.name == "status":
+            return self._outcome(await asyncio.to_thread(self._status), "status")
+        return self._outcome(await asyncio.to_thread(self._costs, command.args), "costs")
+
+    def _outcome(self, text: str, reason: str) -> _Outcome:
+        from bot.core import _Outcome
+
+        return _Outcome(text, Route.COMMAND, reason, covered=True)
+
+    # -- reindex ------------------------------------------------------------------------
+    @property
+    def reindex_running(self) -> bool:
+        return self._running is not None and not self._running.done()
+
+    async def _reindex(self, command: Command, notify: Notify | None, ja: bool) -> _Outcome:
+        busy = "再インデックスは既に実行中です。" if ja else "A reindex is already running."
+        if self.reindex_running:
+            return self._outcome(busy, "reindex-busy")
+        ledger = self.core.ledger
+        if not await asyncio.to_thread(ledger.acquire_lock, "reindex", self._owner, LOCK_TTL):
+            return self._outcome(busy, "reindex-busy")
+        full = any(a.lstrip("-").lower() == "full" for a in command.args)
+        loop = asyncio.get_running_loop()
+        self._running = loop.create_task(self._reindex_task(full, notify, ja, loop))
+        return self._outcome(
+            "再インデックスを開始しました。進捗をお知らせします。"
+            if ja
+            else "Reindex started; I'll post progress and a summary here.",
+            "reindex-started",
+        )
+
+    async def _reindex_task(
+        self, full: bool, notify: Notify | None, ja: bool, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        last = [time.monotonic()]
+
+        def progress(done: int, total: int, path: str) -> None:
+            if notify is None or time.monotonic() - last[0] < 10 or done == total:
+                return
+            last[0] = time.monotonic()
+            text = f"進捗: {done}/{total} ファイル" if ja else f"Indexing… {done}/{total} files"
+            asyncio.run_coroutine_threadsafe(notify(text), loop)
+
+        try:
+            summary = await asyncio.to_thread(self.core.index, None, full=full, progress=progress)
+            text = (
+                f"再インデックス完了: {summary.line()}"
+                if ja
+                else f"Reindex finished: {summary.line()}"
+            )
+            if summary.failed:
+                text += "\n" + "\n".join(f"• {p}: {why}" for p, why in summary.failed.items())
+        except Exception:
+            log.exception("reindex failed")
+            text = (
+                "再インデックスに失敗しました。ログを確認してください。"
+                if ja
+                else "Reindex failed; see the bot's log."
+            )
+        finally:
+            await asyncio.to_thread(self.core.ledger.release_lock, "reindex", self._owner)
+        self.last_summary = text
+        if notify is not None:
+            try:
+                await notify(text)
+            except Exception:
+                log.exception("could not post the reindex summary")
+
+    async def wait_reindex(self) -> None:
+        """Wait for a running reindex (tests, shutdown)."""
+        if self._running is not None:
+            await self._running
+
+    # -- status and costs -----------------------------------------------------------------
+    def _status(self) -> str:
+        files = self.core.store.files()
+        state = "running" if self.reindex_running else "idle"
+        cloud = "configured" if self.core.cloud is not None else "not configured"
+        lines = [
+            f"Documents: {len(files)}, chunks: {sum(len(r.chunk_ids) for r in files.values())}",
+            f"Reindex: {state}" + (f" (last: {self.last_summary})" if self.last_summary else ""),
+            f"Local model: {self.core.local.name}; cloud: {cloud}",
+        ]
+        return "\n".join(lines)
+
+    def _costs(self, args: tuple[str, ...]) -> str:
+        from bot.costs_report import parse_when, render
+
+        since = datetime.now(UTC) - timedelta(days=7)
+        by = None
+        words = [a.lower() for a in args]
+        for word in words:
+            if re.fullmatch(r"\d+[dh]|today", word):
+                since = parse_when(word)
+            elif word in {"day", "route", "channel", "model"}:
+                by = word
+        rows = self.core.ledger.summary(since=since, by=by)
+        return f"Since {since:%Y-%m-%d %H:%M} UTC\n```\n{render(rows, 'table')}\n```"
+
+
+def _help(ja: bool) -> str:
+    if ja:
+        return (
+            "質問をそのまま送ってください。管理者コマンド: `再インデックス`(`--full`で全件)、"
+            "`ステータス`、`コスト [7d] [by route]`。"
+        )
+    return (
+        "Ask me anything about IT, HR, expenses or facilities. Admin commands: "
+        "`reindex [--full]`, `status`, `costs [7d] [by day|route|channel|model]`."
+    )

@@ -1,0 +1,144 @@
+"""The on-prem small language model: any GGUF through llama-cpp-python.
+
+Loaded once per process; every call runs in a worker thread behind a lock (one llama.cpp context
+is not re-entrant), so the event loop stays free for acks and other chats. Decoding is greedy, and
+a logits processor records each step's top-token log-probability and entropy — the model's own
+confidence, for the router — without ``logits_all=True`` (which would keep a vocabulary-sized row
+per token: gigabytes with Qwen's 151k vocabulary).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.errors import ModelUnavailableError
+from bot.types import Completion, Message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Confidence:
+    """Collects per-step statistics of the next-token distribution."""
+
+    top_logprobs: list[float] = field(default_factory=list)
+    entropies: list[float] = field(default_factory=list)
+
+    def __call__(self, input_ids: Any, scores: np.ndarray) -> np.ndarray:
+        logits = scores.astype(np.float64, copy=False)
+        peak = float(logits.max())
+        shifted = logits - peak
+        exp = np.exp(shifted)
+        total = float(exp.sum())
+        logprobs = shifted - np.log(total)
+        self.top_logprobs.append(float(logprobs.max()))
+        probs = exp / total
+        self.entropies.append(float(-(probs * logprobs).sum()))
+        return scores
+
+
+class LocalSLM:
+    """A :class:`bot.types.ChatModel` backed by llama.cpp in this process."""
+
+    def __init__(
+        self, model_path: Path, *, n_ctx: int = 4096, n_threads: int = 0, seed: int = 0
+    ) -> None:
+        self.model_path = Path(model_path)
+        self.name = self.model_path.stem
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or max(1, os.cpu_count() or 1)
+        self.seed = seed
+        self._llm: Any = None
+        self._lock = threading.Lock()
+
+    def load(self) -> Any:
+        """Load the model (once); safe to call from any thread."""
+        if self._llm is None:
+            with self._lock:
+                if self._llm is None:
+                    self._llm = self._open()
+        return self._llm
+
+    def _open(self) -> Any:
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise ModelUnavailableError("llama-cpp-python is not installed") from exc
+        started = time.perf_counter()
+        try:
+            llm = Llama(
+                model_path=str(self.model_path),
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                n_batch=512,
+                seed=self.seed,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise ModelUnavailableError(f"cannot load GGUF {self.model_path}: {exc}") from exc
+        log.info("loaded %s in %.1fs", self.model_path.name, time.perf_counter() - started)
+        return llm
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.load().tokenize(text.encode(), add_bos=False, special=True))
+
+    def complete_sync(
+        self, messages: list[Message], *, max_tokens: int = 256, stop: list[str] | None = None
+    ) -> Completion:
+        llm = self.load()
+        confidence = _Confidence()
+        with self._lock:
+            started = time.perf_counter()
+            first_token_at = None
+            pieces: list[str] = []
+            finish = "stop"
+            usage: dict[str, int] = {}
+            stream = llm.create_chat_completion(
+                messages=[{"role": m.role, "content": m.content} for m in messages],
+                max_tokens=max_tokens,
+                temperature=0.0,
+                top_k=1,
+                stream=True,
+                logits_processor=[confidence],
+                stop=stop,
+            )
+            for chunk in stream:
+                choice = chunk["choices"][0]
+                piece = choice.get("delta", {}).get("content") or ""
+                if piece and first_token_at is None:
+                    first_token_at = time.perf_counter()
+                pieces.append(piece)
+                finish = choice.get("finish_reason") or finish
+                usage = chunk.get("usage") or usage
+            ended = time.perf_counter()
+            prompt_tokens = int(
+                usage.get("prompt_tokens") or llm.n_tokens - len(confidence.top_logprobs)
+            )
+        text = "".join(pieces).strip()
+        completion_tokens = len(confidence.top_logprobs)
+        first = first_token_at or ended
+        logprobs = confidence.top_logprobs
+        return Completion(
+            text=text,
+            model=self.name,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            seconds=ended - started,
+            prompt_seconds=first - started,
+            generation_seconds=ended - first,
+            mean_logprob=float(np.mean(logprobs)) if logprobs else None,
+            min_logprob=float(np.min(logprobs)) if logprobs else None,
+            finish_reason=finish,
+        )
+
+    async def complete(self, messages: list[Message], *, max_tokens: int = 256) -> Completion:
+        return await asyncio.to_thread(self.complete_sync, messages, max_tokens=max_tokens)
