@@ -1,0 +1,46 @@
+"""The Slack app: one bolt ``AsyncApp`` wired to the core's :class:`~bot.types.Responder`.
+
+The same app serves the HTTP Events API (:func:`adapters.slack.server.mount_slack`) and Socket
+Mode (:func:`adapters.slack.server.start_socket_mode`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.admins import AdminCheck
+from adapters.slack.feedback import FeedbackHandlers
+from adapters.slack.handlers import SlackHandlers
+from adapters.slack.hook import on_error
+from adapters.slack.memory import Dedupe, SeenRecently
+from bot.errors import UserFacingError
+from bot.settings import Settings
+from bot.types import Responder
+
+log = logging.getLogger(__name__)
+
+API_TIMEOUT = 30  # seconds per Web API call
+
+
+def build_slack_app(responder: Responder, settings: Settings, *, dedupe: Dedupe | None = None,
+                    session: aiohttp.ClientSession | None = None) -> AsyncApp:
+    """The bolt app for ``settings``; ``dedupe`` defaults to an in-memory set (one process)."""
+    if not settings.slack_bot_token:
+        raise UserFacingError("SLACK_BOT_TOKEN is not set; the Slack adapter needs the bot token.")
+    client = AsyncWebClient(token=settings.slack_bot_token, base_url=api_base(settings),
+                            session=session, timeout=API_TIMEOUT)
+    app = AsyncApp(name="firstline", client=client, process_before_response=False,
+                   signing_secret=settings.slack_signing_secret)
+    admins = AdminCheck(settings.slack_admin_users, settings.slack_admin_groups)
+    SlackHandlers(responder, admins, dedupe or SeenRecently()).register(app)
+    FeedbackHandlers(responder).register(app)
+    app.error(on_error)
+    return app
+
+
+def api_base(settings: Settings) -> str:
+    return settings.slack_api_url.rstrip("/") + "/"

@@ -1,0 +1,93 @@
+"""👍 / 👎 clicks on answers, stored with the answer's ledger row; a 👎 may add a reason.
+
+The vote is stored on the click itself, so it counts even if the reason dialog is skipped;
+a reason sent later stores the vote again with the reason (the ledger keeps the latest).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any, Literal
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.api import api_error
+from adapters.slack.blocks import REASON_BLOCK, REASON_INPUT, REASON_VIEW, VOTE_ACTION, reason_view
+from adapters.slack.hook import guarded
+from adapters.slack.text import looks_japanese
+from bot.errors import UserFacingError
+from bot.types import Responder
+
+log = logging.getLogger(__name__)
+
+THANKS = {"en": "Thanks for the feedback!", "ja": "フィードバックありがとうございます。"}
+MAX_REASON = 500
+
+
+class FeedbackHandlers:
+    def __init__(self, responder: Responder) -> None:
+        self.responder = responder
+
+    def register(self, app: AsyncApp) -> None:
+        app.action(re.compile(rf"^{VOTE_ACTION}_(up|down)$"))(self.on_vote)
+        app.view_submission(REASON_VIEW)(self.on_reason)
+
+    async def on_vote(self, ack: AsyncAck, action: dict[str, Any], body: dict[str, Any],
+                      client: AsyncWebClient, context: AsyncBoltContext,
+                      respond: AsyncRespond) -> None:
+        await ack()
+        await guarded(self._vote(action, body, client, respond), body, context, respond)
+
+    async def on_reason(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
+                        context: AsyncBoltContext) -> None:
+        await ack()
+        await guarded(self._reason(body, view), body, context)
+
+    async def _vote(self, action: dict[str, Any], body: dict[str, Any], client: AsyncWebClient,
+                    respond: AsyncRespond) -> None:
+        vote: Literal["up", "down"] = "up" if action["action_id"].endswith("_up") else "down"
+        answer_id, user = action["value"], body["user"]["id"]
+        language = _language(body)
+        # trigger_id expires 3 s after the click: open the dialog before anything slow
+        asked = vote == "down" and await _ask_reason(client, body, answer_id, language)
+        try:
+            await self.responder.feedback(answer_id, user, vote)
+        except UserFacingError as exc:
+            await respond(text=str(exc), response_type="ephemeral", replace_original=False)
+            return
+        if not asked:
+            await respond(text=THANKS[language], response_type="ephemeral",
+                          replace_original=False)
+
+    async def _reason(self, body: dict[str, Any], view: dict[str, Any]) -> None:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        values = view["state"]["values"].get(REASON_BLOCK, {}).get(REASON_INPUT, {})
+        reason = " ".join((values.get("value") or "").split())[:MAX_REASON]
+        if reason and meta.get("answer_id"):
+            await self.responder.feedback(meta["answer_id"], body["user"]["id"], "down", reason)
+
+
+async def _ask_reason(client: AsyncWebClient, body: dict[str, Any], answer_id: str,
+                      language: str) -> bool:
+    channel = (body.get("channel") or {}).get("id", "")
+    message = body.get("message") or {}
+    thread_ts = message.get("thread_ts") or message.get("ts", "")
+    try:
+        await client.views_open(trigger_id=body["trigger_id"],
+                                view=reason_view(answer_id, channel, thread_ts, language))
+        return True
+    except SlackApiError as exc:  # the vote itself still counts
+        log.info("could not open the 👎 reason dialog: %s", api_error(exc))
+        return False
+
+
+def _language(body: dict[str, Any]) -> Literal["en", "ja"]:
+    text = (body.get("message") or {}).get("text") or ""
+    return "ja" if looks_japanese(text) else "en"

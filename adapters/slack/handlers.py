@@ -1,0 +1,153 @@
+"""Questions and commands: app mentions, direct messages, thread follow-ups, ``/firstline``.
+
+Bolt acks every event before these run (``process_before_response=False``); the answer comes
+later, in the thread. Anything raised here goes to the app's one error hook, which finds the
+thread through ``context[THREAD_KEY]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.admins import AdminCheck
+from adapters.slack.blocks import fallback_text, reply_blocks
+from adapters.slack.history import USER_SUBTYPES, thread_history
+from adapters.slack.hook import LANGUAGE_KEY, THREAD_KEY, guarded
+from adapters.slack.memory import Dedupe, SeenRecently, skip_retry
+from adapters.slack.text import escape, looks_japanese, mentions, question_text
+from adapters.slack.thread import AnchoredNotify, SlackThread
+from bot.types import Notify, Question, Reply, Responder
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/firstline"
+ANSWER_TIMEOUT = 600.0  # seconds; generous because questions queue for one local model
+
+
+class SlackHandlers:
+    """Turns Slack events and commands into :class:`Question`s for the responder."""
+
+    def __init__(self, responder: Responder, admins: AdminCheck, dedupe: Dedupe,
+                 answer_timeout: float = ANSWER_TIMEOUT) -> None:
+        self.responder = responder
+        self.admins = admins
+        self.dedupe = dedupe
+        self.answer_timeout = answer_timeout
+        self.threads = SeenRecently(ttl=7 * 24 * 3600.0)  # threads we answered in
+
+    def register(self, app: AsyncApp) -> None:
+        app.event("app_mention")(self.on_mention)
+        app.event("message")(self.on_message)
+        app.command(COMMAND)(self.on_command)
+
+    async def on_mention(self, event: dict[str, Any], body: dict[str, Any],
+                         context: AsyncBoltContext, client: AsyncWebClient,
+                         request: AsyncBoltRequest) -> None:
+        if _by_person(event) and not event["channel"].startswith("D"):  # DMs: on_message
+            await self._answer(event, body, context, client, request)
+
+    async def on_message(self, event: dict[str, Any], body: dict[str, Any],
+                         context: AsyncBoltContext, client: AsyncWebClient,
+                         request: AsyncBoltRequest) -> None:
+        if not _by_person(event):
+            return
+        if event.get("channel_type") == "im" or self._follow_up(event, context):
+            await self._answer(event, body, context, client, request)
+
+    async def on_command(self, ack: AsyncAck, command: dict[str, Any], body: dict[str, Any],
+                         client: AsyncWebClient, context: AsyncBoltContext,
+                         respond: AsyncRespond) -> None:
+        await ack()
+        await guarded(self._command(command, client, context, respond), body, context, respond)
+
+    async def _command(self, command: dict[str, Any], client: AsyncWebClient,
+                       context: AsyncBoltContext, respond: AsyncRespond) -> None:
+        text = " ".join((command.get("text") or "").split()) or "help"
+        user, channel = command["user_id"], command["channel_id"]
+        context[LANGUAGE_KEY] = "ja" if looks_japanese(text) else "en"
+        heading = f"`{COMMAND} {escape(text)}` — requested by <@{user}>"
+        question = Question(text=text, user=user, conversation=f"{channel}:{COMMAND}",
+                            channel="slack", is_admin=await self.admins(client, user))
+        reply = await self._ask(question, AnchoredNotify(client, channel, user, heading))
+        await respond(text=fallback_text(reply), blocks=reply_blocks(reply),
+                      response_type="ephemeral", replace_original=False)
+
+    # -- answering ------------------------------------------------------------------------
+    async def _answer(self, event: dict[str, Any], body: dict[str, Any],
+                      context: AsyncBoltContext, client: AsyncWebClient,
+                      request: AsyncBoltRequest) -> None:
+        if not await self._claim(event, body, request):
+            return
+        channel, ts = event["channel"], event["ts"]
+        thread = SlackThread(client, channel, event.get("thread_ts") or ts, ts)
+        context[THREAD_KEY] = thread
+        text = question_text(event.get("text") or "", context.bot_user_id)
+        context[LANGUAGE_KEY] = "ja" if looks_japanese(text) else "en"
+        self.threads.add(f"{channel}:{thread.thread_ts}")
+        _, question = await asyncio.gather(
+            thread.show_working(text), self._question(text, event, thread, context, client))
+        reply = await self._ask(question, thread.notify)
+        await thread.show_reply(reply)
+
+    async def _question(self, text: str, event: dict[str, Any], thread: SlackThread,
+                        context: AsyncBoltContext, client: AsyncWebClient) -> Question:
+        history, is_admin = await asyncio.gather(
+            thread_history(client, thread.channel, thread.thread_ts, event["ts"],
+                           context.bot_user_id, context.bot_id),
+            self.admins(client, event["user"]))
+        return Question(text=text, user=event["user"], channel="slack", is_admin=is_admin,
+                        conversation=f"{thread.channel}:{thread.thread_ts}", history=history)
+
+    async def _ask(self, question: Question, notify: Notify) -> Reply:
+        return await asyncio.wait_for(self.responder.handle(question, notify),
+                                      self.answer_timeout)
+
+    # -- which events ---------------------------------------------------------------------
+    def _follow_up(self, event: dict[str, Any], context: AsyncBoltContext) -> bool:
+        """A reply in a thread we answered in, not mentioning us (mentions come as app_mention)."""
+        thread_ts = event.get("thread_ts")
+        if not thread_ts or thread_ts == event["ts"]:
+            return False
+        if mentions(event.get("text") or "", context.bot_user_id):
+            return False
+        return f"{event['channel']}:{thread_ts}" in self.threads
+
+    async def _claim(self, event: dict[str, Any], body: dict[str, Any],
+                     request: AsyncBoltRequest) -> bool:
+        """True once per message, however often and under whichever event Slack delivers it."""
+        retry = _header(request, "x-slack-retry-num")
+        if skip_retry(retry, _header(request, "x-slack-retry-reason")):
+            log.info("dropped Slack retry #%s of event %s", retry, body.get("event_id"))
+            return False
+        for key in (body.get("event_id"), f"{event['channel']}:{event['ts']}"):
+            if key and not await self._first_time(key):
+                log.info("already handled %s; not answering again", key)
+                return False
+        return True
+
+    async def _first_time(self, key: str) -> bool:
+        try:
+            return await self.dedupe(key)
+        except Exception:  # a broken dedupe store must not silence the bot
+            log.exception("dedupe failed for %s; handling the event", key)
+            return True
+
+
+def _by_person(event: dict[str, Any]) -> bool:
+    """Not a bot (ourselves included), not an edit or join, and has an author."""
+    return (not event.get("bot_id") and event.get("subtype") in USER_SUBTYPES
+            and bool(event.get("user")) and bool(event.get("ts")))
+
+
+def _header(request: AsyncBoltRequest, name: str) -> str | None:
+    values = request.headers.get(name)
+    return values[0] if values else None

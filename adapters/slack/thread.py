@@ -1,0 +1,143 @@
+"""Where an answer goes: a Slack thread, with a sign of work that the answer then replaces."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.api import API_FAILURES, api_error, why
+from adapters.slack.blocks import Block, fallback_text, placeholder_text, reply_blocks
+from adapters.slack.text import to_mrkdwn
+from bot.types import Reply
+
+log = logging.getLogger(__name__)
+
+WORKING_REACTION = "eyes"
+_GONE = {"message_not_found", "cant_update_message", "edit_window_closed"}
+
+
+class SlackThread:
+    """The thread of one question: reaction and placeholder first, then the answer in place."""
+
+    def __init__(self, client: AsyncWebClient, channel: str, thread_ts: str,
+                 message_ts: str | None = None) -> None:
+        self.client = client
+        self.channel = channel
+        self.thread_ts = thread_ts
+        self.message_ts = message_ts
+        self.placeholder_ts: str | None = None
+        self._reacted = False
+
+    async def show_working(self, question: str) -> None:
+        """Both signs at once; either failing only costs the sign, not the answer."""
+        await asyncio.gather(self._react(), self._placeholder(question))
+
+    async def show_reply(self, reply: Reply) -> None:
+        text = fallback_text(reply)
+        try:
+            await self._put(text, reply_blocks(reply))
+        except SlackApiError as exc:  # e.g. invalid_blocks: the words still reach the user
+            log.warning("Slack refused the answer's blocks (%s); sending text only", api_error(exc))
+            await self._put(text, None)
+        await self._unreact()
+
+    async def say(self, text: str) -> None:
+        """Replace the placeholder (or post) with a plain message: apologies, command output."""
+        await self._put(to_mrkdwn(text), None)
+        await self._unreact()
+
+    async def notify(self, text: str) -> None:
+        """A follow-up message in the thread (reindex progress and summary).
+
+        Failures are logged, not raised: the core's background work should not die of them.
+        """
+        try:
+            await self.client.chat_postMessage(
+                channel=self.channel, thread_ts=self.thread_ts, text=to_mrkdwn(text))
+        except API_FAILURES as exc:
+            log.warning("could not post a follow-up in %s: %s", self.channel, why(exc))
+
+    async def _put(self, text: str, blocks: list[Block] | None) -> None:
+        extra: dict[str, Any] = {"blocks": blocks} if blocks is not None else {}
+        if self.placeholder_ts is not None:
+            try:
+                await self.client.chat_update(
+                    channel=self.channel, ts=self.placeholder_ts, text=text, **extra)
+                return
+            except SlackApiError as exc:
+                if api_error(exc) not in _GONE:
+                    raise
+                self.placeholder_ts = None
+        await self.client.chat_postMessage(
+            channel=self.channel, thread_ts=self.thread_ts, text=text, **extra)
+
+    async def _placeholder(self, question: str) -> None:
+        try:
+            resp = await self.client.chat_postMessage(
+                channel=self.channel, thread_ts=self.thread_ts, text=placeholder_text(question))
+            self.placeholder_ts = resp.get("ts")
+        except API_FAILURES as exc:
+            log.warning("could not post the placeholder: %s", why(exc))
+
+    async def _react(self) -> None:
+        if self.message_ts is None:
+            return
+        try:
+            await self.client.reactions_add(
+                channel=self.channel, timestamp=self.message_ts, name=WORKING_REACTION)
+            self._reacted = True
+        except API_FAILURES as exc:
+            log.debug("could not add the working reaction: %s", why(exc))
+
+    async def _unreact(self) -> None:
+        if not self._reacted or self.message_ts is None:
+            return
+        self._reacted = False
+        try:
+            await self.client.reactions_remove(
+                channel=self.channel, timestamp=self.message_ts, name=WORKING_REACTION)
+        except API_FAILURES as exc:
+            log.debug("could not remove the working reaction: %s", why(exc))
+
+
+class AnchoredNotify:
+    """A ``Notify`` for slash commands, which have no thread: the first message opens one.
+
+    The anchor goes in the command's channel; where the bot may not post there (not a member),
+    in a direct message to the user instead.
+    """
+
+    def __init__(self, client: AsyncWebClient, channel: str, user: str, heading: str) -> None:
+        self.client = client
+        self.channel = channel
+        self.user = user
+        self.heading = heading
+        self._thread: SlackThread | None = None
+        self._lock = asyncio.Lock()
+
+    async def __call__(self, text: str) -> None:
+        async with self._lock:
+            if self._thread is None:
+                try:
+                    self._thread = await self._open()
+                except API_FAILURES as exc:
+                    log.warning("nowhere to post command progress for %s: %s", self.user,
+                                why(exc))
+                    return
+        await self._thread.notify(text)
+
+    async def _open(self) -> SlackThread:
+        try:
+            return await self._anchor(self.channel)
+        except SlackApiError as exc:
+            log.info("cannot post in %s (%s); using a direct message", self.channel, api_error(exc))
+        opened = await self.client.conversations_open(users=self.user)
+        return await self._anchor(opened["channel"]["id"])
+
+    async def _anchor(self, channel: str) -> SlackThread:
+        resp = await self.client.chat_postMessage(channel=channel, text=self.heading)
+        return SlackThread(self.client, channel, thread_ts=resp["ts"])

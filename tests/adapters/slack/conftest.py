@@ -1,0 +1,48 @@
+"""Fixtures: the Slack stand-in, a fake core, and the real bolt app served over a real socket."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from aiohttp import web
+from fake_responder import FakeResponder
+from slack_standin import ADMIN_GROUP, GROUP_ADMIN, Running, SignedSender, SlackStandIn, serve
+from slack_standin import slack_settings as _settings
+
+from adapters.slack import mount_slack
+from bot.settings import Settings
+
+
+# each test gets its own event loop; the project default for fixtures is the session loop
+@pytest_asyncio.fixture(loop_scope="function")
+async def standin() -> AsyncIterator[SlackStandIn]:
+    server = await SlackStandIn().start()
+    server.usergroups[ADMIN_GROUP] = [GROUP_ADMIN]
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def responder() -> FakeResponder:
+    return FakeResponder()
+
+
+@pytest.fixture
+def settings(standin: SlackStandIn, tmp_path: Path) -> Settings:
+    return _settings(standin, tmp_path)
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def running(standin: SlackStandIn, responder: FakeResponder,
+                  settings: Settings) -> AsyncIterator[Running]:
+    """What `firstline serve` does: mount the Slack app on an aiohttp app and listen."""
+    web_app = web.Application()
+    app = mount_slack(web_app, responder, settings)
+    runner, url = await serve(web_app)
+    async with aiohttp.ClientSession() as session:
+        yield Running(app, url, SignedSender(f"{url}/slack/events", session))
+    await runner.cleanup()

@@ -1,0 +1,271 @@
+"""Events API over a real socket: signed requests, answers in threads, retries, follow-ups."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import aiohttp
+from aiohttp import web
+from fake_responder import FakeResponder
+from slack_standin import (
+    ADMIN,
+    ASKER,
+    BOT_ID,
+    BOT_USER,
+    Running,
+    SignedSender,
+    SlackStandIn,
+    channel_message_event,
+    dm_event,
+    event_callback,
+    mention_event,
+    serve,
+)
+
+from adapters.slack import mount_slack
+from bot.settings import Settings
+
+CHANNEL, DM = "C0HELP", "D0ASKER"
+
+
+async def ask(running: Running, standin: SlackStandIn, text: str, **kw: object) -> dict:
+    message = standin.user_message(CHANNEL, f"<@{BOT_USER}> {text}", **kw)  # type: ignore[arg-type]
+    status, _, _ = await running.slack.event(event_callback(mention_event(message, CHANNEL)))
+    assert status == 200
+    return message
+
+
+def answered(standin: SlackStandIn, thread_ts: str, count: int = 1) -> list[str]:
+    texts = [t for t in standin.bot_texts(CHANNEL, thread_ts) if "self-service portal" in t]
+    return texts if len(texts) >= count else []
+
+
+async def test_a_mention_is_answered_in_its_thread_with_blocks(running: Running,
+                                                               standin: SlackStandIn,
+                                                               responder: FakeResponder) -> None:
+    message = await ask(running, standin, "How do I reset my VPN password?")
+
+    await standin.wait_for(lambda: answered(standin, message["ts"]))
+    question = responder.questions[0]
+    assert question.text == "How do I reset my VPN password?"  # mention stripped
+    assert (question.user, question.channel, question.is_admin) == (ASKER, "slack", False)
+    assert question.conversation == f"{CHANNEL}:{message['ts']}"
+    [placeholder] = standin.calls_to("chat.postMessage")
+    assert placeholder.args["thread_ts"] == message["ts"]
+    assert placeholder.args["text"] == "_Looking into it…_"
+    [update] = standin.calls_to("chat.update")
+    assert update.args["ts"] == standin.in_thread(CHANNEL, message["ts"])[1]["ts"]
+    blocks = update.args["blocks"]
+    assert "*self-service portal*" in blocks[0]["text"]["text"]
+    assert "`vpn-password-reset.md`" in blocks[1]["elements"][0]["text"]
+    assert blocks[2]["elements"][0]["text"] == "Answered on-prem"
+    assert [e["action_id"] for e in blocks[3]["elements"]] == [
+        "firstline_vote_up", "firstline_vote_down"]
+    assert {e["value"] for e in blocks[3]["elements"]} == {"ans0001"}
+
+
+async def test_the_work_sign_comes_first_and_goes_when_answered(running: Running,
+                                                               standin: SlackStandIn,
+                                                               responder: FakeResponder) -> None:
+    responder.delay = 0.5
+    message = await ask(running, standin, "Where is the printer?")
+    [reaction] = await standin.wait_for(lambda: standin.calls_to("reactions.add"))
+    assert (reaction.args["timestamp"], reaction.args["name"]) == (message["ts"], "eyes")
+    assert not standin.calls_to("chat.update")  # still thinking
+    await standin.wait_for(lambda: standin.calls_to("reactions.remove"))
+    assert standin.calls_to("chat.update")
+
+
+async def test_acks_at_once_while_the_answer_takes_long(running: Running, standin: SlackStandIn,
+                                                        responder: FakeResponder) -> None:
+    responder.delay = 3.5  # longer than Slack's 3 s
+    message = standin.user_message(CHANNEL, f"<@{BOT_USER}> slow one")
+    status, _, seconds = await running.slack.event(event_callback(mention_event(message, CHANNEL)))
+    assert status == 200
+    assert seconds < 1.0
+    await standin.wait_for(lambda: answered(standin, message["ts"]), timeout=10)
+
+
+async def test_a_direct_message_is_answered_in_its_thread(running: Running,
+                                                          standin: SlackStandIn,
+                                                          responder: FakeResponder) -> None:
+    message = standin.user_message(DM, "wifi password?")
+    await running.slack.event(event_callback(dm_event(message, DM)))
+    await standin.wait_for(lambda: standin.calls_to("chat.update"))
+    assert responder.questions[0].text == "wifi password?"
+    assert standin.calls_to("chat.postMessage")[0].args["thread_ts"] == message["ts"]
+
+
+async def test_a_follow_up_in_the_thread_gets_the_earlier_turns(running: Running,
+                                                                standin: SlackStandIn,
+                                                                responder: FakeResponder) -> None:
+    first = await ask(running, standin, "How do I reset my VPN password?")
+    await standin.wait_for(lambda: answered(standin, first["ts"]))
+    # no mention: a plain reply in the thread the bot answered in
+    follow = standin.user_message(CHANNEL, "and on my phone?", thread_ts=first["ts"])
+    await running.slack.event(event_callback(channel_message_event(follow, CHANNEL)))
+
+    await standin.wait_for(lambda: answered(standin, first["ts"], 2))
+    history = responder.questions[1].history
+    assert [t.role for t in history] == ["user", "assistant"]
+    assert history[0].text == "How do I reset my VPN password?"
+    assert "self-service portal" in history[1].text
+    assert responder.questions[1].conversation == f"{CHANNEL}:{first['ts']}"
+
+
+async def test_a_mention_in_a_thread_arriving_twice_is_answered_once(
+        running: Running, standin: SlackStandIn, responder: FakeResponder) -> None:
+    first = await ask(running, standin, "VPN?")
+    await standin.wait_for(lambda: answered(standin, first["ts"]))
+    follow = standin.user_message(CHANNEL, f"<@{BOT_USER}> thanks, and MFA?",
+                                  thread_ts=first["ts"])
+    # Slack sends both an app_mention and a message event for the same message
+    await running.slack.event(event_callback(channel_message_event(follow, CHANNEL)))
+    await running.slack.event(event_callback(mention_event(follow, CHANNEL)))
+    await standin.wait_for(lambda: answered(standin, first["ts"], 2))
+    await standin.settle()
+    assert len(responder.questions) == 2
+    assert responder.questions[1].text == "thanks, and MFA?"
+
+
+async def test_other_channel_chatter_is_ignored(running: Running, standin: SlackStandIn,
+                                                responder: FakeResponder) -> None:
+    loose = standin.user_message(CHANNEL, "lunch anyone?")
+    await running.slack.event(event_callback(channel_message_event(loose, CHANNEL)))
+    unknown_thread = standin.user_message(CHANNEL, "+1", thread_ts=loose["ts"])
+    await running.slack.event(event_callback(channel_message_event(unknown_thread, CHANNEL)))
+    await standin.settle()
+    assert responder.questions == []
+
+
+async def test_own_and_other_bots_messages_are_ignored(running: Running, standin: SlackStandIn,
+                                                       responder: FakeResponder) -> None:
+    ours = {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "text": "hi",
+            "ts": standin.next_ts(), "channel": DM, "channel_type": "im"}
+    other = {"type": "message", "subtype": "bot_message", "bot_id": "B0OTHER",
+             "text": f"<@{BOT_USER}> status", "ts": standin.next_ts(), "channel": DM,
+             "channel_type": "im"}
+    other_mention = {**other, "type": "app_mention", "user": "U0OTHERBOT", "channel": CHANNEL}
+    edit = {"type": "message", "subtype": "message_changed", "channel": DM,
+            "channel_type": "im", "ts": standin.next_ts(), "message": {"text": "edited"}}
+    for event in (ours, other, other_mention, edit):
+        status, _, _ = await running.slack.event(event_callback(event))
+        assert status == 200
+    await standin.settle()
+    assert responder.questions == []
+    assert not standin.calls_to("chat.postMessage", "reactions.add")
+
+
+async def test_admin_is_decided_by_the_adapter(running: Running, standin: SlackStandIn,
+                                               responder: FakeResponder) -> None:
+    message = standin.user_message(CHANNEL, f"<@{BOT_USER}> status", user=ADMIN)
+    await running.slack.event(event_callback(mention_event(message, CHANNEL)))
+    await standin.wait_for(lambda: standin.calls_to("chat.update"))
+    assert responder.questions[0].is_admin
+
+
+# -- request verification ------------------------------------------------------------------
+async def test_a_bad_signature_is_rejected(running: Running, standin: SlackStandIn,
+                                           responder: FakeResponder) -> None:
+    message = standin.user_message(CHANNEL, f"<@{BOT_USER}> hi")
+    raw = json.dumps(event_callback(mention_event(message, CHANNEL)))
+    headers = running.slack.headers(raw)
+    headers["X-Slack-Signature"] = "v0=" + "0" * 64
+    status, _, _ = await running.slack.post(raw, headers)
+    assert status == 401
+    tampered = running.slack.headers(raw)
+    status, _, _ = await running.slack.post(raw.replace("hi", "rm -rf"), tampered)
+    assert status == 401
+    await standin.settle()
+    assert responder.questions == []
+
+
+async def test_a_stale_timestamp_is_rejected(running: Running, standin: SlackStandIn,
+                                             responder: FakeResponder) -> None:
+    message = standin.user_message(CHANNEL, f"<@{BOT_USER}> hi")
+    body = event_callback(mention_event(message, CHANNEL))
+    status, _, _ = await running.slack.event(body, timestamp=int(time.time()) - 6 * 60)
+    assert status == 401
+    await standin.settle()
+    assert responder.questions == []
+
+
+async def test_url_verification_is_answered(running: Running) -> None:
+    status, text, _ = await running.slack.event(
+        {"type": "url_verification", "token": "legacy", "challenge": "c-123"})
+    assert status == 200
+    assert "c-123" in text
+
+
+# -- retries -------------------------------------------------------------------------------
+async def test_retries_never_answer_twice(running: Running, standin: SlackStandIn,
+                                          responder: FakeResponder) -> None:
+    responder.delay = 0.3
+    message = standin.user_message(CHANNEL, f"<@{BOT_USER}> VPN?")
+    body = event_callback(mention_event(message, CHANNEL))
+    await running.slack.event(body)
+    # a timeout retry, then error retries of the very same event
+    for retry in ((1, "http_timeout"), (2, "http_error"), (3, "connection_failed")):
+        status, _, _ = await running.slack.event(body, retry=retry)
+        assert status == 200
+    # the same message under a new event id (redelivered as a fresh envelope)
+    await running.slack.event(event_callback(mention_event(message, CHANNEL)))
+    await standin.wait_for(lambda: answered(standin, message["ts"]))
+    await standin.settle()
+    assert len(responder.questions) == 1
+    assert len(standin.calls_to("chat.update")) == 1
+
+
+async def test_a_retry_of_an_event_we_never_got_is_answered(running: Running,
+                                                             standin: SlackStandIn,
+                                                             responder: FakeResponder) -> None:
+    # the first delivery failed (e.g. during a deploy): Slack retries after an HTTP error
+    message = standin.user_message(CHANNEL, f"<@{BOT_USER}> VPN?")
+    body = event_callback(mention_event(message, CHANNEL))
+    status, _, _ = await running.slack.event(body, retry=(1, "http_error"))
+    assert status == 200
+    await standin.wait_for(lambda: answered(standin, message["ts"]))
+    assert len(responder.questions) == 1
+
+
+async def test_a_timeout_retry_is_dropped_even_if_unseen(running: Running, standin: SlackStandIn,
+                                                         responder: FakeResponder) -> None:
+    message = standin.user_message(CHANNEL, f"<@{BOT_USER}> VPN?")
+    body = event_callback(mention_event(message, CHANNEL))
+    await running.slack.event(body, retry=(1, "http_timeout"))
+    await standin.settle()
+    assert responder.questions == []
+
+
+# -- wiring -----------------------------------------------------------------------------------
+async def test_one_http_session_serves_all_web_api_calls(running: Running) -> None:
+    session = running.app.client.session
+    assert session is not None and not session.closed
+
+
+async def test_dedupe_can_be_a_shared_store(standin: SlackStandIn, responder: FakeResponder,
+                                            settings: Settings) -> None:
+    claimed: list[str] = []
+
+    async def shared(key: str) -> bool:  # e.g. the ledger's claim_event in a worker thread
+        if key.startswith("Ev") and key in claimed:
+            raise RuntimeError("database is locked")  # a broken store must not silence the bot
+        claimed.append(key)
+        return True
+
+    web_app = web.Application()
+    mount_slack(web_app, responder, settings, dedupe=shared)
+    runner, url = await serve(web_app)
+    try:
+        async with aiohttp.ClientSession() as session:
+            slack = SignedSender(f"{url}/slack/events", session)
+            message = standin.user_message(CHANNEL, f"<@{BOT_USER}> VPN?")
+            body = event_callback(mention_event(message, CHANNEL))
+            await slack.event(body)
+            await standin.wait_for(lambda: answered(standin, message["ts"]))
+            assert claimed == [body["event_id"], f"{CHANNEL}:{message['ts']}"]
+            await slack.event(body, retry=(1, "http_error"))  # the store fails: handled anyway
+            await standin.wait_for(lambda: answered(standin, message["ts"], 2))
+    finally:
+        await runner.cleanup()

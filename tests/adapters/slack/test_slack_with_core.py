@@ -1,0 +1,94 @@
+"""End to end with the real core (``bot.core.Firstline``, the local GGUF model, the sample
+knowledge base) behind the real Slack app — only Slack itself is a stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from aiohttp import web
+from slack_standin import (
+    ADMIN,
+    ASKER,
+    BOT_USER,
+    Running,
+    SignedSender,
+    SlackStandIn,
+    block_action,
+    event_callback,
+    mention_event,
+    serve,
+    slack_settings,
+)
+
+from adapters.slack import mount_slack
+
+pytestmark = pytest.mark.slm
+
+CHANNEL = "C0HELP"
+ANSWER_SECONDS = 300.0  # a 2-core CI box needs ~10 s per answer; leave room
+
+
+@pytest.fixture(scope="module")
+def core(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    from bot.core import Firstline
+    from bot.settings import Settings
+
+    fl = Firstline.from_settings(Settings.load({"data_dir": tmp_path_factory.mktemp("core")}))
+    fl.index()  # the sample knowledge base in knowledge/samples
+    yield fl
+    asyncio.run(fl.close())
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def real(standin: SlackStandIn, core: object, tmp_path: Path) -> AsyncIterator[Running]:
+    web_app = web.Application()
+    app = mount_slack(web_app, core, slack_settings(standin, tmp_path))  # type: ignore[arg-type]
+    runner, url = await serve(web_app)
+    async with aiohttp.ClientSession() as session:
+        yield Running(app, url, SignedSender(f"{url}/slack/events", session))
+    await runner.cleanup()
+
+
+async def test_a_vpn_question_is_answered_with_its_source(real: Running, standin: SlackStandIn,
+                                                         core: object) -> None:
+    message = standin.user_message(CHANNEL, f"<@{BOT_USER}> How do I reset my VPN password?")
+    status, _, seconds = await real.slack.event(event_callback(mention_event(message, CHANNEL)))
+    assert status == 200 and seconds < 3.0
+
+    [update] = await standin.wait_for(lambda: standin.calls_to("chat.update"), ANSWER_SECONDS)
+    assert update.args["channel"] == CHANNEL
+    placeholder = standin.calls_to("chat.postMessage")[0]
+    assert placeholder.args["thread_ts"] == message["ts"]
+    shown = str(update.args["blocks"])
+    assert "vpn-password-reset.md" in shown
+    assert "Answered on-prem" in shown
+
+    buttons = update.args["blocks"][-1]["elements"]
+    answer_id = buttons[0]["value"]
+    answer = standin.in_thread(CHANNEL, message["ts"])[1]
+    await real.slack.interaction(block_action("firstline_vote_up", answer_id, ASKER, CHANNEL,
+                                              answer, standin.response_url("vote")))
+    [thanks] = await standin.wait_for(lambda: standin.responses)
+    assert thanks.args["text"] == "Thanks for the feedback!"
+    row = await asyncio.to_thread(core.ledger.get, answer_id)  # type: ignore[attr-defined]
+    assert row is not None and row.feedback == "up"
+
+
+async def test_admin_commands_run_in_the_core(real: Running, standin: SlackStandIn) -> None:
+    refused = standin.user_message(CHANNEL, f"<@{BOT_USER}> reindex")
+    await real.slack.event(event_callback(mention_event(refused, CHANNEL)))
+    await standin.wait_for(lambda: standin.calls_to("chat.update"), ANSWER_SECONDS)
+    assert "only firstline admins" in standin.bot_texts(CHANNEL, refused["ts"])[0]
+
+    start = standin.user_message(CHANNEL, f"<@{BOT_USER}> reindex", user=ADMIN)
+    await real.slack.event(event_callback(mention_event(start, CHANNEL)))
+    await standin.wait_for(
+        lambda: any("Reindex finished" in t for t in standin.bot_texts(CHANNEL, start["ts"])),
+        ANSWER_SECONDS)
+    texts = standin.bot_texts(CHANNEL, start["ts"])
+    assert texts[0].startswith("Reindex started")
