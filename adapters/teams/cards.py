@@ -1,0 +1,137 @@
+"""A :class:`Reply` rendered for Teams: an Adaptive Card with a plain-text fallback.
+
+The card shows the answer, its sources and where it was answered (on-prem / cloud), with 👍 / 👎
+actions whose submit carries the answer id (stored on the answer's ledger row by the core).
+Command output and failures are plain text: there is nothing to rate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.core import CardFactory, MessageFactory
+from botbuilder.schema import Activity
+
+from adapters.teams.convert import FEEDBACK_MARKER
+from bot.types import Language, Reply, Route, Source
+
+CARD_VERSION = "1.4"  # rendered by Teams desktop, web and mobile
+# Channels known to render Adaptive Cards; anything else gets the plain text.
+CARD_CHANNELS = frozenset({"msteams", "emulator", "webchat", "directline"})
+
+ROUTE_LABELS: dict[Language, dict[Route, str]] = {
+    "en": {Route.LOCAL: "on-prem", Route.CLOUD: "cloud", Route.CACHE: "cached",
+           Route.LOCAL_FALLBACK: "on-prem (cloud unavailable)"},
+    "ja": {Route.LOCAL: "オンプレミス", Route.CLOUD: "クラウド", Route.CACHE: "キャッシュ",
+           Route.LOCAL_FALLBACK: "オンプレミス(クラウド利用不可)"},
+}
+WORDS: dict[Language, dict[str, str]] = {
+    "en": {"sources": "Sources", "answered": "Answered {route}", "up": "👍 Helpful",
+           "down": "👎 Not helpful", "send": "Send", "reference": "(reference {id})",
+           "reason": "What was wrong or missing? (optional)"},
+    "ja": {"sources": "参照元", "answered": "回答元: {route}", "up": "👍 役に立った",
+           "down": "👎 役に立たなかった", "send": "送信", "reference": "(参照ID: {id})",
+           "reason": "何が違っていた・足りなかったですか?(任意)"},
+}
+
+
+def route_label(route: Route, language: Language = "en") -> str:
+    return ROUTE_LABELS[language].get(route, route.value)
+
+
+def _words(reply: Reply) -> dict[str, str]:
+    return WORDS.get(reply.language, WORDS["en"])
+
+
+def shown_sources(reply: Reply) -> tuple[Source, ...]:
+    """The cited sources, else all retrieved ones; none when the KB did not cover the question."""
+    if not reply.covered:
+        return ()
+    return reply.cited_sources or reply.sources
+
+
+def is_rateable(reply: Reply) -> bool:
+    return bool(reply.answer_id) and reply.route not in (Route.COMMAND, Route.FAILED)
+
+
+def plain_text(reply: Reply) -> str:
+    """The whole answer as text: the fallback for clients without cards."""
+    words = _words(reply)
+    parts = [reply.text]
+    if reply.error and reply.error not in reply.text:
+        parts.append(words["reference"].format(id=reply.error))
+    if reply.notice:
+        parts.append(reply.notice)
+    sources = shown_sources(reply)
+    if sources:
+        parts.append(f"{words['sources']}: " + "; ".join(_source_plain(s) for s in sources))
+    if is_rateable(reply) and reply.route != Route.DECLINED:
+        parts.append(words["answered"].format(route=route_label(reply.route, reply.language)))
+    return "\n\n".join(parts)
+
+
+def answer_card(reply: Reply) -> dict[str, Any]:
+    """The Adaptive Card JSON for an answer."""
+    words = _words(reply)
+    body: list[dict[str, Any]] = [_text(reply.text)]
+    if reply.notice:
+        body.append(_text(reply.notice, isSubtle=True, size="Small"))
+    sources = shown_sources(reply)
+    if sources:
+        body.append(_text(words["sources"], weight="Bolder", spacing="Medium"))
+        body.extend(_text(f"- {_source_markdown(s)}", spacing="None") for s in sources)
+    if reply.route != Route.DECLINED:  # "answered: not answered" helps nobody
+        answered = words["answered"].format(route=route_label(reply.route, reply.language))
+        body.append(_text(answered, isSubtle=True, size="Small", spacing="Medium"))
+    return {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": CARD_VERSION,
+        "body": body,
+        "actions": _feedback_actions(reply.answer_id, words),
+        "fallbackText": plain_text(reply),
+        "msteams": {"width": "Full"},
+    }
+
+
+def reply_activity(reply: Reply, channel_id: str | None) -> Activity:
+    """The message to send: a card for rateable answers on card-capable channels, else text."""
+    if not is_rateable(reply) or (channel_id or "") not in CARD_CHANNELS:
+        return MessageFactory.text(plain_text(reply))
+    activity = MessageFactory.attachment(CardFactory.adaptive_card(answer_card(reply)))
+    activity.summary = plain_text(reply)  # shown by clients that cannot render the card
+    return activity
+
+
+def feedback_data(answer_id: str, vote: str) -> dict[str, str]:
+    return {"firstline": FEEDBACK_MARKER, "answer_id": answer_id, "vote": vote}
+
+
+def _feedback_actions(answer_id: str, words: dict[str, str]) -> list[dict[str, Any]]:
+    reason_card = {
+        "type": "AdaptiveCard",
+        "body": [{"type": "Input.Text", "id": "reason", "isMultiline": True, "maxLength": 500,
+                  "placeholder": words["reason"]}],
+        "actions": [{"type": "Action.Submit", "title": words["send"],
+                     "data": feedback_data(answer_id, "down")}],
+    }
+    return [
+        {"type": "Action.Submit", "title": words["up"], "data": feedback_data(answer_id, "up")},
+        {"type": "Action.ShowCard", "title": words["down"], "card": reason_card},
+    ]
+
+
+def _text(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def _source_markdown(source: Source) -> str:
+    title = source.title or source.path
+    if source.heading and source.heading != title:
+        title = f"{title} › {source.heading}"
+    return f"[{title}]({source.url})" if source.url else f"{title} ({source.path})"
+
+
+def _source_plain(source: Source) -> str:
+    title = source.title or source.path
+    return f"{title} <{source.url}>" if source.url else f"{title} ({source.path})"

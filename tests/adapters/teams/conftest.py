@@ -1,0 +1,59 @@
+"""Fixtures for the Teams adapter: the Bot Framework stand-ins and the bot on a real socket."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiohttp
+import certifi
+import pytest
+from aiohttp import web
+from teams_helpers import ADMIN_AAD, APP_ID, APP_PASSWORD, FakeResponder, RunningBot
+from teams_standins import BotFrameworkStandIns, make_tls
+
+from adapters.teams import mount_teams
+from bot.settings import Settings
+
+
+# --- the Bot Framework side ------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotFrameworkStandIns]:
+    tls = make_tls(tmp_path_factory.mktemp("tls"))
+    standins = BotFrameworkStandIns(tls, APP_ID, APP_PASSWORD)
+    standins.start()
+    # requests (botbuilder's key fetch, MSAL, the connector client) trusts the test CA — on top
+    # of the usual roots, so that nothing else in the session loses its trust store.
+    bundle = tls.ca_file.with_name("bundle.pem")
+    bundle.write_text(Path(certifi.where()).read_text() + tls.ca_file.read_text())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+        yield standins
+    standins.stop()
+
+
+@pytest.fixture
+def settings(cloud: BotFrameworkStandIns) -> Settings:
+    return Settings(
+        microsoft_app_id=APP_ID, microsoft_app_password=APP_PASSWORD,
+        teams_openid_metadata_url=cloud.openid_metadata_url,
+        teams_login_url=cloud.login_url, teams_admin_ids=(ADMIN_AAD.upper(),),
+        host="127.0.0.1")
+
+
+@pytest.fixture
+async def teams_bot(settings: Settings, cloud: BotFrameworkStandIns) -> AsyncIterator[RunningBot]:
+    """The real adapter on an ephemeral loopback port, answering through :class:`FakeResponder`."""
+    cloud.require_token = True
+    responder = FakeResponder()
+    app = web.Application()
+    mount_teams(app, responder, settings)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+        yield RunningBot(f"http://127.0.0.1:{port}", app, responder, cloud, http)
+    responder.reindex_may_finish.set()
+    await runner.cleanup()

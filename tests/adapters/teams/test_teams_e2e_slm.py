@@ -1,0 +1,116 @@
+"""End to end: signed Teams messages answered by the real core (local SLM, sample KB).
+
+The Bot Framework side is the same stand-ins as elsewhere; nothing in the core is faked.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from teams_helpers import ADMIN_AAD, APP_ID, APP_PASSWORD, USER_AAD, message
+from teams_standins import BotFrameworkStandIns, Posted
+
+from adapters.teams import mount_teams
+from bot.settings import Settings
+
+pytestmark = [pytest.mark.slm, pytest.mark.asyncio(loop_scope="session")]
+
+
+def _model_cache() -> Path:
+    configured = os.environ.get("FIRSTLINE_TEST_CACHE")
+    base = Path(configured).expanduser() if configured else Path.home() / ".cache/firstline-test"
+    return base / "models"
+
+
+@dataclass
+class RealBot:
+    url: str
+    cloud: BotFrameworkStandIns
+    core: Any  # bot.core.Firstline
+
+    async def say(self, activity: dict[str, Any]) -> str:
+        async with aiohttp.ClientSession() as http, http.post(
+            f"{self.url}/api/messages", json=activity,
+            headers={"Authorization": f"Bearer {self.cloud.channel_token()}"},
+        ) as response:
+            assert response.status == 202
+        return str(activity["conversation"]["id"])
+
+    async def next_message(self, conversation: str, timeout: float = 600, **match: str) -> Posted:
+        prefix = match.get("starting", "")
+        return await self.cloud.wait_for(
+            conversation, lambda p: p.type == "message" and p.text.startswith(prefix), timeout)
+
+
+@pytest.fixture(scope="module")
+async def real_bot(
+    cloud: BotFrameworkStandIns, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[RealBot]:
+    from bot.core import Firstline
+    from bot.models import DEFAULT_SLM, assemble
+
+    model = assemble(DEFAULT_SLM, _model_cache())  # shared with tests/bot, assembled once
+    settings = Settings.load({
+        "data_dir": tmp_path_factory.mktemp("firstline-data"), "slm_model": str(model),
+        "microsoft_app_id": APP_ID, "microsoft_app_password": APP_PASSWORD,
+        "teams_openid_metadata_url": cloud.openid_metadata_url,
+        "teams_login_url": cloud.login_url, "teams_admin_ids": ADMIN_AAD, "host": "127.0.0.1"})
+    core = Firstline.from_settings(settings)
+    core.index()
+    app = web.Application()
+    mount_teams(app, core, settings)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield RealBot(f"http://127.0.0.1:{runner.addresses[0][1]}", cloud, core)
+    finally:
+        await runner.cleanup()
+        await core.close()
+
+
+async def test_a_vpn_question_gets_a_card_citing_the_kb_and_takes_a_vote(real_bot: RealBot):
+    conversation = await real_bot.say(message(real_bot.cloud, "How do I reset my VPN password?"))
+
+    reply = await real_bot.next_message(conversation)
+
+    assert reply.authorized
+    card = reply.card
+    assert card is not None, reply.text
+    texts = [block.get("text", "") for block in card["body"]]
+    sources = texts[texts.index("Sources") + 1:]
+    assert any("vpn-password-reset" in t for t in sources), texts
+    assert any(t.startswith("Answered on-prem") for t in texts)
+    thumbs_up = next(a for a in card["actions"] if a["type"] == "Action.Submit")
+    await real_bot.say(message(real_bot.cloud, value=thumbs_up["data"],
+                               conversation=conversation))
+    # the core found the card's answer id on its ledger (else: its UserFacingError text)
+    await real_bot.next_message(conversation, timeout=60, starting="Thanks")
+
+
+async def test_an_admins_reindex_posts_its_summary_when_it_ends(real_bot: RealBot):
+    conversation = await real_bot.say(message(real_bot.cloud, "reindex", user=ADMIN_AAD,
+                                              conversation=f"a:{uuid.uuid4().hex}"))
+    started = await real_bot.next_message(conversation, timeout=60, starting="Reindex started")
+    assert started.card is None
+
+    summary = await real_bot.next_message(conversation, starting="Reindex finished")
+    assert summary.authorized  # a proactive message: the asking turn had long ended
+
+
+async def test_a_non_admins_reindex_is_refused_and_logged(
+    real_bot: RealBot, caplog: pytest.LogCaptureFixture
+):
+    conversation = await real_bot.say(message(real_bot.cloud, "reindex", user=USER_AAD))
+    refusal = await real_bot.next_message(conversation, timeout=60)
+    assert refusal.card is None and "admin" in refusal.text
+    assert not real_bot.core.commands.reindex_running
+    assert "refused admin command" in caplog.text

@@ -1,0 +1,58 @@
+"""The Teams app package built from deploy/teams/ is what Teams accepts."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import struct
+import zipfile
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+DEPLOY = Path(__file__).resolve().parents[3] / "deploy" / "teams"
+BOT_APP_ID = "0b0b0b0b-1111-2222-3333-444455556666"
+ENV = {"MicrosoftAppId": BOT_APP_ID, "FIRSTLINE_ORG_NAME": "Contoso IT",
+       "FIRSTLINE_ORG_URL": "https://intranet.contoso.example"}
+
+
+def _package() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("teams_package", DEPLOY / "package.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_the_package_has_the_manifest_and_icons(tmp_path: Path) -> None:
+    package = _package()
+    out = package.build(tmp_path / "app.zip", package.defaults(ENV))
+
+    with zipfile.ZipFile(out) as archive:
+        assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        manifest = json.loads(archive.read("manifest.json"))
+        assert _png_size(archive.read("color.png")) == (192, 192)
+        assert _png_size(archive.read("outline.png")) == (32, 32)
+
+    assert manifest["id"] == BOT_APP_ID and manifest["version"] == "1.0.0"
+    assert manifest["$schema"].endswith("/v1.17/MicrosoftTeams.schema.json")
+    bot = manifest["bots"][0]
+    assert bot["botId"] == BOT_APP_ID
+    assert set(bot["scopes"]) == {"personal", "team", "groupChat"}
+    commands = bot["commandLists"][0]["commands"]
+    assert {c["title"] for c in commands} == {"help", "status", "costs", "reindex"}
+    assert all(len(c["description"]) <= 128 for c in commands)
+    assert len(manifest["description"]["short"]) <= 80
+
+
+def test_a_missing_placeholder_is_named() -> None:
+    package = _package()
+    with pytest.raises(ValueError, match="FIRSTLINE_ORG_URL, MicrosoftAppId"):
+        package.render((DEPLOY / "manifest.template.json").read_text(),
+                       package.defaults({"FIRSTLINE_ORG_NAME": "x"}))
