@@ -70,10 +70,12 @@ class Commands:
         if command.name == "help":
             return self._outcome(_help(ja), "help")
         if not question.is_admin:
+            from bot.ledger import hash_user
+
             log.warning(
-                "refused admin command %r from non-admin %s on %s",
+                "refused admin command %r from non-admin user %s on %s",
                 command.name,
-                question.user,
+                hash_user(question.user, self.core.settings.user_hash_salt),
                 question.channel,
             )
             return self._outcome(

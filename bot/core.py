@@ -117,9 +117,44 @@ class Firstline:
         full: bool = False,
         progress: ProgressCallback | None = None,
     ) -> IndexSummary:
-        return self.indexer().index(
-            paths or knowledge_roots(self.settings), full=full, progress=progress
-        )
+        from bot.metrics import REINDEX
+
+        try:
+            summary = self.indexer().index(
+                paths or knowledge_roots(self.settings), full=full, progress=progress
+            )
+        except Exception:
+            REINDEX.labels("error").inc()
+            raise
+        REINDEX.labels("failed-files" if summary.failed else "ok").inc()
+        self._observe_index()
+        return summary
+
+    def warm_up(self) -> None:
+        """Load the models and the lexical index now rather than on the first question."""
+        load = getattr(self.local, "load", None)
+        if load is not None:
+            load()
+        self.embeddings.encode(["warm up"])
+        self.retriever.lexical_index()
+        self._observe_index()
+
+    def readiness(self) -> dict[str, bool]:
+        """What /readyz reports: the model is loaded and the store answers."""
+        loaded = getattr(self.local, "_llm", True) is not None
+        try:
+            self.store.count()
+            store_ok = True
+        except Exception:  # any client error means "not ready", with the reason in the log
+            log.warning("knowledge store unreachable", exc_info=True)
+            store_ok = False
+        return {"model_loaded": loaded, "store_reachable": store_ok}
+
+    def _observe_index(self) -> None:
+        from bot.metrics import observe_index
+
+        files = self.store.files()
+        observe_index(len(files), sum(len(r.chunk_ids) for r in files.values()))
 
     async def close(self) -> None:
         closer = getattr(self.cloud, "close", None)
@@ -163,7 +198,11 @@ class Firstline:
     async def feedback(
         self, answer_id: str, user: str, vote: Literal["up", "down"], reason: str = ""
     ) -> None:
+        from bot.metrics import FEEDBACK
+
         found = await asyncio.to_thread(self.ledger.set_feedback, answer_id, vote, reason)
+        if found:
+            FEEDBACK.labels(vote).inc()
         log.info("feedback %s on %s (%s)", vote, answer_id, "stored" if found else "unknown id")
         if not found:
             raise UserFacingError("That answer is too old to rate.")
@@ -308,7 +347,7 @@ class Firstline:
             answer_id=reply.answer_id,
             created_at=datetime.now(UTC),
             channel=question.channel,
-            user_hash=hash_user(question.user),
+            user_hash=hash_user(question.user, self.settings.user_hash_salt),
             conversation=question.conversation,
             route=reply.route.value,
             reason=reply.reason,
@@ -327,6 +366,9 @@ class Firstline:
             self.ledger.record(row)
         except Exception:  # the user already has the answer; the gap is logged loudly
             log.exception("ledger write failed for answer %s", reply.answer_id)
+        from bot.metrics import observe_reply
+
+        observe_reply(reply, question.channel, all_cloud)
 
 
 def _jsonable(signals: dict[str, Any]) -> dict[str, Any]:

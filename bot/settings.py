@@ -145,6 +145,10 @@ class Settings:
         "FIRSTLINE_LEDGER_URL",
         "SQLAlchemy URL of the cost ledger. Empty: SQLite in the data dir.",
     )
+    user_hash_salt: str = _setting(
+        "", "FIRSTLINE_USER_HASH_SALT",
+        "Secret salt for the hashed user ids in the ledger (set it: unsalted ids of a known "
+        "member list can be matched back).", secret=True)
     log_question_text: bool = _setting(
         False, "FIRSTLINE_LOG_QUESTION_TEXT", "Store question text in logs and the ledger."
     )
