@@ -1,7 +1,7 @@
 """The cost ledger against real databases: SQLite always, PostgreSQL when configured.
 
 Set ``FIRSTLINE_TEST_POSTGRES_URL=postgresql+psycopg://user:password@host/db`` to run every test
-here against PostgreSQL too (tests/bot/POSTGRES_SETUP.txt starts one on loopback). Each
+here against PostgreSQL too (deploy/test-services.sh starts one on loopback). Each
 PostgreSQL test works in a fresh schema that is dropped afterwards. Concurrency tests use real
 threads and real (spawned) processes.
 """
@@ -52,7 +52,7 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
     base = os.environ.get(POSTGRES_ENV)
     if not base:
         pytest.skip(f"PostgreSQL not configured: set {POSTGRES_ENV}=postgresql+psycopg://"
-                    "user:password@host/db (see tests/bot/POSTGRES_SETUP.txt)")
+                    "user:password@host/db (see deploy/test-services.sh)")
     schema = f"ledger_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(base)
     with admin.begin() as conn:
