@@ -180,6 +180,7 @@ class Firstline:
                     self.retriever.search, question.text, self._search_depth(), language
                 )
                 decision = self.router.before(question, evidence)
+                decision.signals["retrieval_ms"] = round(evidence.seconds * 1000, 2)
                 outcome = await self._answer(question, evidence, decision)
         except Exception as exc:  # every failure still gets a reply and a ledger row
             text, reference = describe(exc, language)
@@ -250,6 +251,9 @@ class Firstline:
         draft = await self._local_draft(question, evidence)
         after = self.router.after(question, evidence, draft)
         decision.signals.update(after.signals)
+        decision.signals["slm_prompt_ms"] = round(draft.completion.prompt_seconds * 1000, 2)
+        decision.signals["slm_generation_ms"] = round(
+            draft.completion.generation_seconds * 1000, 2)
         if decision.route is not Route.CLOUD:
             reason = after.reason
             if after.route is Route.CLOUD:
