@@ -68,7 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("set_dirs", type=Path, nargs="+")
     c.add_argument("--target", type=float, default=0.15, help="cloud share, e.g. 0.15")
     c.add_argument("--limit", type=int, default=0)
-    c.add_argument("--unanswerable", type=Path, help="extra JSONL of unanswerable questions")
+    c.add_argument("--unanswerable", type=Path, action="append",
+                   help="JSONL of unanswerable questions, asked against the sets of their "
+                   "language (repeatable)")
+    c.add_argument("--cloud-results", type=Path,
+                   help="JSONL of {id, right} from a cloud run: adds the real-cloud curve")
     c.add_argument("--out", type=Path, help="thresholds JSON (default DATA_DIR/router.json)")
 
     sub.add_parser("serve", parents=[common], help="run the Slack/Teams service")

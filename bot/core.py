@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot.answer import Draft, grounded_answer
+from bot.cache import AnswerCache, answer_from_cache, remember
 from bot.errors import CloudError, UserFacingError, describe
 from bot.ids import new_answer_id
 from bot.ledger import Ledger, LedgerRow, hash_user
@@ -55,6 +56,8 @@ class _Outcome:
     cloud_completion: int = 0
     notice: str | None = None
     error: str | None = None
+    sources: tuple[Source, ...] | None = None  # a cache hit's; None: from the evidence
+    signals: dict[str, Any] | None = None  # when there is no router decision (cache hits)
 
 
 class Firstline:
@@ -80,6 +83,7 @@ class Firstline:
         self.ledger = ledger
         self.router = router
         self.pricing = Pricing.from_settings(settings)
+        self.cache = AnswerCache(settings.cache_similarity, settings.cache_ttl_seconds)
         from bot.commands import Commands  # late: commands need a built Firstline
 
         self.commands = Commands(self)
@@ -141,7 +145,8 @@ class Firstline:
 
     def readiness(self) -> dict[str, bool]:
         """What /readyz reports: the model is loaded and the store answers."""
-        loaded = getattr(self.local, "_llm", True) is not None
+        ready = getattr(self.local, "ready", None)  # a remote SLM: its server answers
+        loaded = ready() if callable(ready) else getattr(self.local, "_llm", True) is not None
         try:
             self.store.count()
             store_ok = True
@@ -170,18 +175,23 @@ class Firstline:
         question = replace(question, language=language, text=question.text.strip())
         evidence: SearchResult | None = None
         decision: Decision | None = None
+        vector = None
         try:
             command = self.commands.parse(question.text)
             if command is not None:
                 outcome = await self.commands.run(command, question, notify)
             else:
                 self._check(question)
-                evidence = await asyncio.to_thread(
-                    self.retriever.search, question.text, self._search_depth(), language
-                )
-                decision = self.router.before(question, evidence)
-                decision.signals["retrieval_ms"] = round(evidence.seconds * 1000, 2)
-                outcome = await self._answer(question, evidence, decision)
+                cached, vector = await answer_from_cache(self, question)
+                if cached is not None:
+                    outcome = cached
+                else:
+                    evidence = await asyncio.to_thread(
+                        self.retriever.search, question.text, self._search_depth(), language
+                    )
+                    decision = self.router.before(question, evidence)
+                    decision.signals["retrieval_ms"] = round(evidence.seconds * 1000, 2)
+                    outcome = await self._answer(question, evidence, decision)
         except Exception as exc:  # every failure still gets a reply and a ledger row
             text, reference = describe(exc, language)
             failed = not isinstance(exc, UserFacingError)
@@ -194,6 +204,10 @@ class Firstline:
             )
         reply = self._reply(answer_id, question, evidence, decision, outcome, started)
         await asyncio.to_thread(self._record, question, reply, outcome, evidence)
+        if reply.route is Route.CACHE:
+            self.cache.served(reply.answer_id, str(reply.signals["cached_answer_id"]))
+        else:
+            await asyncio.to_thread(remember, self, question, vector, reply)
         return reply
 
     async def feedback(
@@ -205,6 +219,8 @@ class Firstline:
         if found:
             FEEDBACK.labels(vote).inc()
         log.info("feedback %s on %s (%s)", vote, answer_id, "stored" if found else "unknown id")
+        if vote == "down":
+            self.cache.forget(answer_id)
         if not found:
             raise UserFacingError("That answer is too old to rate.")
 
@@ -309,7 +325,7 @@ class Firstline:
         outcome: _Outcome,
         started: float,
     ) -> Reply:
-        sources: list[Source] = []
+        sources: list[Source] = list(outcome.sources or ())
         for h in evidence.hits if evidence else []:
             if all(s.path != h.path for s in sources):  # one entry per file, best rank
                 sources.append(Source(h.path, h.title, round(h.score, 4), h.heading))
@@ -326,7 +342,7 @@ class Firstline:
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
             cost_usd=cost,
             models=outcome.models,
-            signals=dict(decision.signals) if decision else {},
+            signals=dict(decision.signals) if decision else dict(outcome.signals or {}),
             tokens=outcome.tokens or {},
             error=outcome.error,
             notice=outcome.notice,
@@ -373,6 +389,19 @@ class Firstline:
         from bot.metrics import observe_reply
 
         observe_reply(reply, question.channel, all_cloud)
+        log.info("answer %s: %s (%s) in %.0f ms", reply.answer_id, reply.route.value,
+                 reply.reason, reply.latency_ms, extra={"fields": _log_fields(row)})
+
+
+def _log_fields(row: LedgerRow) -> dict[str, Any]:
+    """The answer's log record: the ledger row without sources and signals (question text only
+    when FIRSTLINE_LOG_QUESTION_TEXT put it in the row)."""
+    keep = ("answer_id", "channel", "user_hash", "route", "reason", "models", "tokens",
+            "latency_ms", "cost_usd", "all_cloud_cost_usd", "language", "error")
+    fields = {name: getattr(row, name) for name in keep}
+    if row.question is not None:
+        fields["question"] = row.question
+    return fields
 
 
 def _jsonable(signals: dict[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,8 @@ The cloud is skipped, and the local answer kept, when no cloud is configured, wh
 evidence includes confidential documents, or when the daily/monthly budget is spent. When the
 cloud fails after its retries, the local answer is used and marked ``local-fallback``.
 Everything sent out is redacted first (e-mail addresses, phone numbers ...) unless disabled.
+A multi-part question is first split into sub-queries whose passages are merged
+(:mod:`bot.decompose`); the confidential check then covers those passages too.
 """
 
 from __future__ import annotations
@@ -101,9 +103,16 @@ async def escalate(
     if not budget_left(core):
         signals["cloud_skipped"] = "budget"
         return Escalation(None, NOTICE_BUDGET[language])
+    if decision.reason == "multi-part":
+        from bot.decompose import decomposed_evidence
+
+        evidence = await decomposed_evidence(core, question, evidence, signals)
+        if any(h.confidential for h in evidence.hits):
+            signals["cloud_skipped"] = "confidential"
+            return Escalation(None, NOTICE_CONFIDENTIAL[language])
     model = _Redacting(core.cloud) if core.settings.redact else core.cloud
     long_form = decision.reason in {"long-form", "long-question", "multi-part"}
-    hits = evidence.hits[: max(core.settings.top_k, 5)]
+    hits = evidence.hits[: max(core.settings.top_k, 5, 2 * int(signals.get("sub_queries", 0)))]
     try:
         draft = await grounded_answer(
             model,

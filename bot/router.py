@@ -10,13 +10,18 @@ Two small decisions, cheapest signals first:
 
 Thresholds are data, not code: ``firstline router calibrate`` fits them on an evaluation set for a
 target cloud share (RouteLLM's way) and writes a JSON file that ``FIRSTLINE_ROUTER_CONFIG`` loads.
+A calibrated file also carries a "needs-cloud" score — a logistic regression over the evidence and
+SLM-confidence signals (:data:`SCORE_FEATURES`) — and the threshold that gives the target share;
+when present, ``after`` escalates on the score and keeps the rule names as reasons.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -48,7 +53,7 @@ class RouterConfig:
 
     long_form_patterns: tuple[str, ...] = (LONG_FORM_EN, LONG_FORM_JA)
     long_question_chars: int = 400
-    multi_part_min_questions: int = 3
+    multi_part_min_questions: int = 2
     # evidence: declined when the best passage is this weak on both retrievers
     min_dense: float = 0.36
     min_lexical_coverage: float = 0.8
@@ -60,6 +65,21 @@ class RouterConfig:
     escalate_uncited: bool = True
     escalate_not_covered: bool = True
     target_cloud_share: float | None = None
+    # the calibrated needs-cloud score: sigmoid(bias + weights · features); None: rules only
+    score_features: tuple[str, ...] = ()
+    score_weights: tuple[float, ...] = ()
+    score_bias: float = 0.0
+    score_threshold: float | None = None
+
+    def cloud_score(self, signals: Mapping[str, Any], language: str) -> float | None:
+        """The probability-like needs-cloud score of an answer's signals (None: no model)."""
+        if self.score_threshold is None or not self.score_features:
+            return None
+        z = self.score_bias + sum(
+            w * feature_value(name, signals, language)
+            for name, w in zip(self.score_features, self.score_weights, strict=True)
+        )
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     @classmethod
     def load(cls, path: str | Path | None) -> RouterConfig:
@@ -75,6 +95,37 @@ class RouterConfig:
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n")
+
+
+def _flag(key: str) -> Callable[[Mapping[str, Any], str], float]:
+    return lambda s, _lang: 1.0 if s.get(key) else 0.0
+
+
+def _number(key: str, default: float = 0.0) -> Callable[[Mapping[str, Any], str], float]:
+    def get(s: Mapping[str, Any], _lang: str) -> float:
+        value = s.get(key)
+        return float(value) if isinstance(value, int | float) else default
+
+    return get
+
+
+# Inputs of the needs-cloud score, all available once the SLM has drafted its answer.
+SCORE_FEATURES: dict[str, Callable[[Mapping[str, Any], str], float]] = {
+    "dense_top": _number("dense_top"),
+    "term_coverage": _number("term_coverage"),
+    "log_lexical_top": lambda s, lang: math.log1p(max(0.0, _number("lexical_top")(s, lang))),
+    "fused_gap": _number("fused_gap"),
+    "mean_logprob": _number("mean_logprob", -1.0),
+    "min_logprob": _number("min_logprob", -10.0),
+    "slm_covered": _flag("slm_covered"),
+    "slm_cited": _flag("slm_cited"),
+    "citations_attributed": _flag("citations_attributed"),
+    "japanese": lambda _s, lang: 1.0 if lang == "ja" else 0.0,
+}
+
+
+def feature_value(name: str, signals: Mapping[str, Any], language: str) -> float:
+    return SCORE_FEATURES[name](signals, language)
 
 
 class Router(Protocol):
@@ -128,6 +179,19 @@ class RuleRouter:
         return Decision(Route.LOCAL, "evidence-ok", signals)
 
     def after(self, question: Question, evidence: SearchResult, draft: Draft) -> Decision:
+        rule = self._rules_after(draft)
+        language = question.language or "en"
+        score = self.config.cloud_score({**evidence_signals(evidence), **rule.signals}, language)
+        if score is None or self.config.score_threshold is None:
+            return rule
+        signals = {**rule.signals, "cloud_score": score, "rule_reason": rule.reason}
+        if score >= self.config.score_threshold:
+            reason = rule.reason if rule.route is Route.CLOUD else "cloud-score"
+            return Decision(Route.CLOUD, reason, signals)
+        kept = "confident" if rule.route is Route.LOCAL else "below-threshold"
+        return Decision(Route.LOCAL, kept, signals)
+
+    def _rules_after(self, draft: Draft) -> Decision:
         cfg = self.config
         c = draft.completion
         signals: dict[str, Any] = {

@@ -139,6 +139,19 @@ class Settings:
     redact: bool = _setting(
         True, "FIRSTLINE_REDACT", "Mask e-mails, phone numbers etc. before a cloud request."
     )
+    # --- answer cache ----------------------------------------------------------------------
+    cache_similarity: float = _setting(
+        0.92,
+        "FIRSTLINE_CACHE_SIMILARITY",
+        "Cosine similarity of question embeddings (same language) above which a recent answer "
+        "is reused from the cache.",
+    )
+    cache_ttl_seconds: int = _setting(
+        86400,
+        "FIRSTLINE_CACHE_TTL_SECONDS",
+        "How long an answer stays in the in-memory cache (0: no cache). Entries also go when a "
+        "cited source changes or the answer gets a 👎.",
+    )
     # --- ledger and logs -----------------------------------------------------------------
     ledger_url: str = _setting(
         "",

@@ -1,0 +1,221 @@
+"""The answer cache: a question close to one answered recently gets that answer at once.
+
+An entry is used only while all of these hold, and dropped as soon as one fails:
+
+* the new question's embedding has cosine similarity >= ``FIRSTLINE_CACHE_SIMILARITY`` with the
+  cached one, in the same language; Japanese questions must also name the same things (their
+  kanji, katakana and latin words differ in at most :data:`MAX_TOPIC_DIFFERENCE` items), because
+  the default embedding model is English-only and scores different Japanese questions about
+  similar things above 0.92 (calibration: ``tests/bench/calibrate_cache.py`` on
+  ``tests/eval/cache-pairs.jsonl``);
+* it is younger than ``FIRSTLINE_CACHE_TTL_SECONDS`` (0 turns the cache off);
+* nobody gave the answer a 👎 (in this process, or in the shared ledger);
+* every file it cites still has the SHA-256 it had when the answer was given (a reindex that
+  changed a cited source invalidates it).
+
+Only covered, cited local or cloud answers to questions without thread history are stored. The
+cache lives in memory, bounded (least recently used entries go first), one per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bot.types import Language, Question, Reply, Route, Source
+
+if TYPE_CHECKING:
+    from bot.core import Firstline, _Outcome
+    from bot.ledger import Ledger
+    from knowledge.store import KnowledgeStore
+
+log = logging.getLogger(__name__)
+
+MAX_ENTRIES = 1000
+CACHEABLE_ROUTES = frozenset({Route.LOCAL, Route.CLOUD})
+MAX_TOPIC_DIFFERENCE = 2
+_MARKS = re.compile(r"[A-Za-z0-9]+|[\u30a1-\u30fa\u3400-\u9fff]")
+
+
+def topic_marks(text: str, language: Language) -> frozenset[str]:
+    """What a Japanese question names: its kanji and katakana characters and latin words (kana
+    endings and particles are left out). Empty for English, where the embedding suffices."""
+    if language != "ja":
+        return frozenset()
+    return frozenset(m.lower() for m in _MARKS.findall(text))
+
+
+def same_topic(a: frozenset[str], b: frozenset[str]) -> bool:
+    return len(a ^ b) <= MAX_TOPIC_DIFFERENCE
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    answer_id: str
+    language: Language
+    vector: np.ndarray
+    marks: frozenset[str]  # topic_marks of the question (not its text)
+    text: str
+    route: Route
+    cited: tuple[str, ...]
+    sources: tuple[Source, ...]
+    file_hashes: Mapping[str, str]  # cited path -> sha256 when answered
+    created: float
+
+
+@dataclass(frozen=True)
+class CacheHit:
+    entry: CachedAnswer
+    similarity: float
+
+
+class AnswerCache:
+    """Bounded in-memory LRU of recent answers, keyed by question embedding."""
+
+    def __init__(self, similarity: float, ttl_seconds: float, *, max_entries: int = MAX_ENTRIES,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.similarity = similarity
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[str, CachedAnswer] = OrderedDict()
+        self._served: OrderedDict[str, str] = OrderedDict()  # cache-hit answer id -> original
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.ttl_seconds > 0 and self.max_entries > 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def now(self) -> float:
+        return self._clock()
+
+    def lookup(
+        self,
+        vector: np.ndarray,
+        language: Language,
+        marks: frozenset[str],
+        current_hashes: Callable[[], Mapping[str, str]],
+        voted_down: Callable[[str], bool],
+    ) -> CacheHit | None:
+        """The most similar valid entry above the threshold; stale candidates are dropped."""
+        for entry, similarity in self._candidates(vector, language, marks):
+            problem = self._problem(entry, current_hashes, voted_down)
+            if problem is None:
+                with self._lock:
+                    if entry.answer_id in self._entries:
+                        self._entries.move_to_end(entry.answer_id)
+                return CacheHit(entry, similarity)
+            log.info("cache entry %s dropped: %s", entry.answer_id, problem)
+            self.forget(entry.answer_id)
+        return None
+
+    def put(self, entry: CachedAnswer) -> None:
+        with self._lock:
+            self._entries[entry.answer_id] = entry
+            self._entries.move_to_end(entry.answer_id)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def served(self, hit_answer_id: str, original_answer_id: str) -> None:
+        """Remember that ``hit_answer_id`` was served from ``original_answer_id`` (for 👎)."""
+        with self._lock:
+            self._served[hit_answer_id] = original_answer_id
+            while len(self._served) > self.max_entries:
+                self._served.popitem(last=False)
+
+    def forget(self, answer_id: str) -> None:
+        """Drop the entry of ``answer_id`` — or the one a cache hit with that id came from."""
+        with self._lock:
+            self._entries.pop(answer_id, None)
+            original = self._served.pop(answer_id, None)
+            if original is not None:
+                self._entries.pop(original, None)
+
+    def _candidates(self, vector: np.ndarray, language: Language, marks: frozenset[str]
+                    ) -> list[tuple[CachedAnswer, float]]:
+        with self._lock:
+            entries = [e for e in self._entries.values()
+                       if e.language == language and same_topic(e.marks, marks)]
+        if not entries:
+            return []
+        sims = np.stack([e.vector for e in entries]) @ np.asarray(vector, dtype=np.float32)
+        ranked = sorted(zip(entries, sims.tolist(), strict=True), key=lambda p: -p[1])
+        return [(e, s) for e, s in ranked if s >= self.similarity]
+
+    def _problem(self, entry: CachedAnswer, current_hashes: Callable[[], Mapping[str, str]],
+                 voted_down: Callable[[str], bool]) -> str | None:
+        if self._clock() - entry.created > self.ttl_seconds:
+            return "expired"
+        now = current_hashes()
+        if any(now.get(path) != sha for path, sha in entry.file_hashes.items()):
+            return "a cited source changed"
+        if voted_down(entry.answer_id):
+            return "voted down"
+        return None
+
+
+# -- the core's side ------------------------------------------------------------------------
+async def answer_from_cache(
+    core: Firstline, question: Question
+) -> tuple[_Outcome | None, np.ndarray | None]:
+    """(the cached outcome or None, the question's embedding for :func:`remember`)."""
+    from bot.core import _Outcome
+
+    cache = core.cache
+    if not cache.enabled or question.history:
+        return None, None
+    language: Language = question.language or "en"
+    vector = (await asyncio.to_thread(core.embeddings.encode, [question.text]))[0]
+    try:
+        hit = await asyncio.to_thread(
+            cache.lookup, vector, language, topic_marks(question.text, language),
+            lambda: file_hashes(core.store),
+            lambda answer_id: _voted_down(core.ledger, answer_id))
+    except Exception:  # an optimisation only: answer the normal way
+        log.exception("answer cache lookup failed")
+        return None, None
+    if hit is None:
+        return None, vector
+    e = hit.entry
+    signals = {"cached_answer_id": e.answer_id, "cache_similarity": round(hit.similarity, 4),
+               "cached_route": e.route.value}
+    return _Outcome(e.text, Route.CACHE, "cache-hit", True, e.cited, sources=e.sources,
+                    signals=signals), vector
+
+
+def remember(core: Firstline, question: Question, vector: np.ndarray | None, reply: Reply) -> None:
+    """Store a covered, cited local or cloud answer (with its sources' hashes) for reuse."""
+    if vector is None or reply.route not in CACHEABLE_ROUTES or not reply.covered:
+        return
+    try:
+        hashes = file_hashes(core.store)
+    except Exception:  # the user has the answer; it just won't be reused
+        log.exception("answer cache: cannot read file records")
+        return
+    cited = {path: hashes.get(path, "") for path in reply.cited}
+    if not cited or not all(cited.values()):
+        return
+    core.cache.put(CachedAnswer(
+        reply.answer_id, reply.language, vector, topic_marks(question.text, reply.language),
+        reply.text, reply.route, reply.cited, reply.sources, cited, core.cache.now()))
+
+
+def file_hashes(store: KnowledgeStore) -> dict[str, str]:
+    return {path: record.sha256 for path, record in store.files().items()}
+
+
+def _voted_down(ledger: Ledger, answer_id: str) -> bool:
+    row = ledger.get(answer_id)
+    return row is not None and row.feedback == "down"
