@@ -1,4 +1,8 @@
-"""Logging set-up: plain lines by default, one JSON object per line when asked."""
+"""Logging set-up: plain lines by default, one JSON object per line when asked.
+
+A record's ``extra={"fields": {...}}`` (the core's one line per answer) becomes top-level keys of
+its JSON object, so a log pipeline can filter on route or latency without parsing the message.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,21 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
+        entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname, "logger": record.name, "message": record.getMessage(),
         }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            entry.update({k: v for k, v in fields.items() if k not in entry})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+        return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 def setup_logging(level: str = "INFO", json_lines: bool = False) -> None:
