@@ -14,6 +14,7 @@ import os
 import re
 import socket
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -53,7 +54,8 @@ class Commands:
     def __init__(self, core: Firstline) -> None:
         self.core = core
         self._running: asyncio.Task[None] | None = None
-        self._owner = f"{socket.gethostname()}:{os.getpid()}"
+        # unique per bot, not per process: two bots in one process must not share the lock
+        self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.last_summary: str | None = None
 
     def parse(self, text: str) -> Command | None:
