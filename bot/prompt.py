@@ -53,7 +53,7 @@ class PromptParts:
 
 
 _MARKUP = re.compile(r"\*\*|__|`")
-_PIECES = re.compile(r"(?<=[。！？])|(?<=[.!?])\s+|\n+")
+_PIECES = re.compile(r"(?<=[。！？])|(?<![\s\d]\d\.)(?<!^\d\.)(?<=[.!?])\s+|\n+")
 
 
 def focus(text: str, question: str, budget: int) -> str:

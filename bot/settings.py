@@ -262,11 +262,18 @@ def _read_toml(path: Path) -> dict[str, Any]:
     return dict(data.get("firstline", data))
 
 
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
 def _coerce(f: dataclasses.Field[Any], raw: Any) -> Any:
     kind = type(f.default) if f.default is not dataclasses.MISSING else tuple
     try:
         if kind is bool and isinstance(raw, str):
-            return raw.strip().lower() in {"1", "true", "yes", "on"}
+            word = raw.strip().lower()
+            if word not in _TRUE | _FALSE:
+                raise ValueError(raw)
+            return word in _TRUE
         if kind is tuple:
             items = raw.split(",") if isinstance(raw, str) else raw
             return tuple(str(i).strip() for i in items if str(i).strip())

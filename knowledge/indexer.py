@@ -73,7 +73,6 @@ class SourceFile:
 def discover(roots: Iterable[Path]) -> list[SourceFile]:
     """Supported files under ``roots``; folders starting with '.' or '_' are skipped."""
     roots = [Path(r).resolve() for r in roots]
-    several = len(roots) > 1
     found: list[SourceFile] = []
     for root in roots:
         if root.is_file():
@@ -86,11 +85,26 @@ def discover(roots: Iterable[Path]) -> list[SourceFile]:
             for name in sorted(files):
                 path = Path(folder) / name
                 if supported(path) and not name.startswith((".", "~$")):
-                    rel = path.relative_to(root).as_posix()
-                    found.append(
-                        SourceFile(path, f"{root.name}/{rel}" if several else rel, str(root))
-                    )
+                    found.append(SourceFile(path, path.relative_to(root).as_posix(), str(root)))
     return found
+
+
+def disambiguate(sources: list[SourceFile], records: dict[str, FileRecord]) -> list[SourceFile]:
+    """Paths stay relative to their root; only where two roots hold the same relative path
+    (in this run, or against what is already indexed) is the root's folder name put in front.
+    A path that was prefixed once stays prefixed, so records are stable across runs."""
+    counts: dict[str, int] = {}
+    for source in sources:
+        counts[source.relative] = counts.get(source.relative, 0) + 1
+    out = []
+    for source in sources:
+        prefixed = f"{Path(source.root).name}/{source.relative}"
+        other_root = source.relative in records and records[source.relative].root != source.root
+        kept = prefixed in records and records[prefixed].root == source.root
+        if counts[source.relative] > 1 or other_root or kept:
+            source = SourceFile(source.path, prefixed, source.root)
+        out.append(source)
+    return out
 
 
 def _sha256(path: Path) -> str:
@@ -129,9 +143,9 @@ class Indexer:
     ) -> IndexSummary:
         started = time.perf_counter()
         summary = IndexSummary()
-        sources = discover(roots)
-        root_names = {s.root for s in sources} | {str(Path(r).resolve()) for r in roots}
         records = self.store.files()
+        sources = disambiguate(discover(roots), records)
+        root_names = {s.root for s in sources} | {str(Path(r).resolve()) for r in roots}
         batch: list[_Pending] = []
         for n, source in enumerate(sources, 1):
             pending = self._prepare(source, records.get(source.relative), full, summary)

@@ -91,6 +91,10 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def knows(self, token: str) -> bool:
+        """Whether any indexed document contains ``token``."""
+        return token in self._vocab
+
     def query_terms(self, text: str) -> list[str]:
         return [t for t in tokenize(text) if t in self._vocab]
 

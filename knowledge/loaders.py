@@ -208,6 +208,7 @@ def load_docx(path: Path) -> tuple[str, list[Section], dict[str, str]]:
 
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
 
     try:
         document = docx.Document(str(path))
@@ -215,19 +216,20 @@ def load_docx(path: Path) -> tuple[str, list[Section], dict[str, str]]:
         raise LoadError(f"unreadable DOCX: {exc}") from exc
     pairs: list[tuple[int, str]] = []
     title = document.core_properties.title or ""
-    for para in document.paragraphs:
-        style = (para.style.name if para.style is not None else "") or ""
+    for block in document.iter_inner_content():  # paragraphs and tables in document order
+        if isinstance(block, Table):
+            for row in block.rows:
+                pairs.append((0, " | ".join(cell.text.strip() for cell in row.cells)))
+            continue
+        style = (block.style.name if block.style is not None else "") or ""
         match = re.match(r"Heading (\d)", style)
         if style == "Title":
-            title = title or para.text.strip()
-            pairs.append((1, para.text))
-        elif match and para.text.strip():
-            pairs.append((int(match.group(1)), para.text))
+            title = title or block.text.strip()
+            pairs.append((1, block.text))
+        elif match and block.text.strip():
+            pairs.append((int(match.group(1)), block.text))
         else:
-            pairs.append((0, para.text))
-    for table in document.tables:
-        for row in table.rows:
-            pairs.append((0, " | ".join(cell.text.strip() for cell in row.cells)))
+            pairs.append((0, block.text))
     if not title:
         title = next((h for lvl, h in pairs if lvl), "")
     return title, _sections_from_headed_lines(pairs), {}

@@ -41,6 +41,7 @@ class SearchResult:
     seconds: float
     query_terms: list[str] = field(default_factory=list)
     term_coverage: float = 0.0  # share of the query's terms found in the top passages
+    unknown_terms: list[str] = field(default_factory=list)  # terms no document contains
 
 
 @dataclass(frozen=True)
@@ -115,4 +116,5 @@ class HybridRetriever:
         for hit in hits:
             found |= content_terms(f"{hit.title} {hit.heading} {hit.text}")
         coverage = len(found & set(terms)) / len(terms) if terms else 1.0
-        return SearchResult(hits, time.perf_counter() - started, terms, coverage)
+        unknown = [t for t in terms if not lexical.knows(t)]
+        return SearchResult(hits, time.perf_counter() - started, terms, coverage, unknown)

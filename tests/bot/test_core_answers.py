@@ -83,12 +83,6 @@ async def test_english_cafeteria_question_is_declined_before_any_model_call(
     assert_recorded(sample_core, reply)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Japanese evidence check passes (term coverage 4/7 >= 0.45 from 社員, 今日 and "
-    "メニュー in unrelated documents) although 食堂 (cafeteria) is in no document, so the SLM "
-    "is asked and, with no cloud configured, its low-confidence guess is kept",
-)
 async def test_japanese_cafeteria_question_is_declined_before_any_model_call(
     sample_core: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -104,15 +98,7 @@ async def test_japanese_cafeteria_question_is_declined_before_any_model_call(
     ("question", "pointer"),
     [
         ("What is the cafeteria menu on Friday?", "helpdesk"),
-        pytest.param(
-            "社員食堂の今日のメニューは?",
-            "ヘルプデスク",
-            marks=pytest.mark.xfail(
-                reason="BUG: answered covered=True from the local model's guess (see the "
-                "'declined before any model call' test); non-strict: a different model "
-                "build may happen to say it does not know",
-            ),
-        ),
+        ("社員食堂の今日のメニューは?", "ヘルプデスク"),
     ],
 )
 async def test_unanswerable_questions_are_declined_with_a_helpdesk_pointer(

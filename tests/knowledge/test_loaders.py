@@ -231,11 +231,6 @@ def test_docx_title_style_is_the_title_without_core_properties(tmp_path: Path) -
     assert load(tmp_path / "laptops.docx").title == "Laptops"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: load_docx appends every table after all paragraphs, so a table is filed under "
-    "the document's last heading instead of the heading it sits under",
-)
 def test_docx_table_stays_under_its_own_heading(tmp_path: Path) -> None:
     make_docx(
         tmp_path / "t.docx",
