@@ -28,17 +28,22 @@ class RemoteSLM(CloudChatModel):
     """
 
     def __init__(self, base_url: str, model: str, *, timeout: float) -> None:
-        super().__init__(base_url, "", model or PLACEHOLDER_NAME, timeout=timeout,
-                         want_logprobs=True)
+        super().__init__(
+            base_url, "", model or PLACEHOLDER_NAME, timeout=timeout, want_logprobs=True
+        )
         self._discover = not model
-        self.models_url = str(self.url.with_path(
-            self.url.path.removesuffix("/chat/completions") + "/models").with_query(None))
+        self.models_url = str(
+            self.url.with_path(
+                self.url.path.removesuffix("/chat/completions") + "/models"
+            ).with_query(None)
+        )
 
     def load(self) -> None:
         """Learn the served model's name (warm-up); a server still starting is only logged."""
         if not self.ready():
-            log.warning("SLM server %s is not answering yet; /readyz says so until it does",
-                        self.models_url)
+            log.warning(
+                "SLM server %s is not answering yet; /readyz says so until it does", self.models_url
+            )
 
     def ready(self) -> bool:
         """True while the server answers ``GET /v1/models`` (what /readyz reports)."""
@@ -62,13 +67,21 @@ def _display_name(model_id: str) -> str:
 def local_model_from_settings(settings: Settings) -> ChatModel:
     """In-process llama.cpp by default; an OpenAI-compatible server with FIRSTLINE_SLM_URL."""
     if settings.slm_url:
-        return RemoteSLM(settings.slm_url, _display_name(settings.slm_model),
-                         timeout=max(settings.cloud_timeout, 120.0))
-    from bot.models import resolve_slm_path
+        return RemoteSLM(
+            settings.slm_url,
+            _display_name(settings.slm_model),
+            timeout=max(settings.cloud_timeout, 120.0),
+        )
+    from bot.models import DEFAULT_SLM, resolve_slm_path
     from bot.slm import LocalSLM
 
-    path = resolve_slm_path(settings.slm_model, settings.data_dir)
-    return LocalSLM(path, n_ctx=settings.slm_context, n_threads=settings.slm_threads)
+    name = Path(settings.slm_model).stem if settings.slm_model else Path(DEFAULT_SLM.filename).stem
+    return LocalSLM(
+        lambda: resolve_slm_path(settings.slm_model, settings.data_dir),
+        name=name,
+        n_ctx=settings.slm_context,
+        n_threads=settings.slm_threads,
+    )
 
 
 def cloud_model_from_settings(settings: Settings) -> ChatModel | None:

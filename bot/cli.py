@@ -19,7 +19,9 @@ log = logging.getLogger("firstline")
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: the options may stand before or after the subcommand without the subcommand's
+    # parser resetting a value given before it.
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     common.add_argument("--data-dir", help="data folder (env FIRSTLINE_DATA_DIR, default ./data)")
     common.add_argument("--config", help="settings file (default ./firstline.toml)")
     common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -82,14 +84,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.load({"data_dir": args.data_dir}, config_file=args.config)
+    return Settings.load(
+        {"data_dir": getattr(args, "data_dir", None)}, config_file=getattr(args, "config", None)
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = _settings(args)
-        setup_logging("DEBUG" if args.verbose else settings.log_level, settings.json_logs)
+        verbose = getattr(args, "verbose", False)
+        setup_logging("DEBUG" if verbose else settings.log_level, settings.json_logs)
         return _dispatch(args, settings)
     except UserFacingError as exc:
         print(f"firstline: {exc}", file=sys.stderr)

@@ -14,6 +14,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,15 +51,31 @@ class LocalSLM:
     """A :class:`bot.types.ChatModel` backed by llama.cpp in this process."""
 
     def __init__(
-        self, model_path: Path, *, n_ctx: int = 4096, n_threads: int = 0, seed: int = 0
+        self,
+        model_path: Path | Callable[[], Path],
+        *,
+        name: str | None = None,
+        n_ctx: int = 4096,
+        n_threads: int = 0,
+        seed: int = 0,
     ) -> None:
-        self.model_path = Path(model_path)
-        self.name = self.model_path.stem
+        # A callable path is resolved on first load, so commands that never answer (`index`)
+        # do not assemble or map the model.
+        self._path_source = model_path
+        self._path: Path | None = None if callable(model_path) else Path(model_path)
+        self.name = name or (self._path.stem if self._path else "local-slm")
         self.n_ctx = n_ctx
         self.n_threads = n_threads or max(1, os.cpu_count() or 1)
         self.seed = seed
         self._llm: Any = None
         self._lock = threading.Lock()
+
+    @property
+    def model_path(self) -> Path:
+        if self._path is None:
+            source = self._path_source
+            self._path = Path(source() if callable(source) else source)
+        return self._path
 
     def load(self) -> Any:
         """Load the model (once); safe to call from any thread."""
