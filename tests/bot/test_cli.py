@@ -344,3 +344,15 @@ def test_unknown_explicit_settings_are_refused(tmp_path: Path) -> None:
 def test_a_misspelt_boolean_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UserFacingError, match="FIRSTLINE_REDACT"):
         load(tmp_path, environ={"FIRSTLINE_REDACT": "ture"})
+
+
+def test_data_dir_may_stand_before_or_after_the_subcommand(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    for argv in (["--data-dir", str(tmp_path / "a"), "config"],
+                 ["config", "--data-dir", str(tmp_path / "b")]):
+        assert main(argv) == 0
+        shown = json.loads(capsys.readouterr().out)["data_dir"]
+        assert shown == argv[1] if argv[0] == "--data-dir" else shown == argv[2]
