@@ -215,8 +215,21 @@ def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
     questions = load_questions(set_dir / "questions.jsonl", args.limit)
     data_dir = settings.data_dir / f"eval-{set_dir.resolve().name}"
     shutil.rmtree(data_dir, ignore_errors=True)
+    # A fresh store and ledger per run; the model is shared with the outer data dir, and the
+    # answer cache is off so every question is scored on its own.
+    from bot.models import resolve_slm_path
+
+    slm = settings.slm_model or (
+        "" if settings.slm_url else str(resolve_slm_path("", settings.data_dir))
+    )
     core = Firstline.from_settings(
-        settings.replace(data_dir=data_dir, collection="evalset", ledger_url="")
+        settings.replace(
+            data_dir=data_dir,
+            collection="evalset",
+            ledger_url="",
+            slm_model=slm,
+            cache_ttl_seconds=0,
+        )
     )
     summary = core.index([args.corpus or set_dir / "corpus"])
     log.info("indexed %s", summary.line())
