@@ -59,6 +59,8 @@ def interpret(
         if hits[n - 1].path not in paths:
             paths.append(hits[n - 1].path)
     text = strip_invalid_citations(raw, len(hits))
+    if language == "en":  # the Japanese worked example sometimes leaks its full stop
+        text = text.replace("。", ".")
     return Draft(text, True, tuple(paths), completion, raw, attributed and bool(numbers))
 
 

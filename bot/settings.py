@@ -69,7 +69,10 @@ class Settings:
     slm_context: int = _setting(4096, "FIRSTLINE_SLM_CONTEXT", "SLM context window in tokens.")
     slm_max_tokens: int = _setting(200, "FIRSTLINE_SLM_MAX_TOKENS", "Longest local answer.")
     # --- retrieval and answers ---------------------------------------------------------------
-    top_k: int = _setting(3, "FIRSTLINE_TOP_K", "Passages put in the prompt.")
+    top_k: int = _setting(
+        2, "FIRSTLINE_TOP_K",
+        "Passages put in the local prompt (the cloud gets at least 5). Two keep the 0.5B "
+        "model's prompt near 250 new tokens per question.")
     search_k: int = _setting(
         20, "FIRSTLINE_SEARCH_K", "Candidates taken from each retriever before fusion."
     )
@@ -79,7 +82,7 @@ class Settings:
         "Target chunk size in units (an ASCII character is one, a CJK character two).",
     )
     passage_units: int = _setting(
-        300,
+        350,
         "FIRSTLINE_PASSAGE_UNITS",
         "Each passage in the local prompt is cut to this many units, keeping the sentences "
         "closest to the question (prompt size decides the SLM's latency).",
