@@ -6,7 +6,8 @@ query: each part's best passage competes with the other part's. The local model 
 rewrites the message as at most :data:`MAX_SUB_QUERIES` self-contained questions; when its output
 is unusable (one line, too many, lines sharing no term with the message) the message is split on
 question marks and "and"/「また」 instead. Each sub-query is searched on its own and the rankings
-are merged by reciprocal rank fusion, so every part gets its best passages into the prompt.
+are merged by reciprocal rank fusion (the whole message's own ranking is left out: it favours
+whichever part dominates it), so every part gets its best passages into the prompt.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_SUB_QUERIES = 3
+PASSAGES_PER_PART = 3  # each part's best passages reach the prompt
 SPLIT_PROMPT = (
     "Split the user's message into the separate questions it asks. Write each as a short, "
     "self-contained question on its own line, at most three lines, with nothing else: no "
@@ -101,8 +103,9 @@ def merge(results: Sequence[SearchResult], limit: int) -> SearchResult:
 
 async def decomposed_evidence(core: Firstline, question: Question, evidence: SearchResult,
                               signals: dict[str, Any]) -> SearchResult:
-    """The passages for a multi-part question: per sub-query retrieval, merged with the
-    original ranking. ``signals`` records the sub-query count and how they were made."""
+    """The passages for a multi-part question: per sub-query retrieval, merged (``evidence``, the
+    whole message's, is kept for a single part). ``signals`` records the sub-queries' count and
+    how they were made."""
     language: Language = question.language or "en"
     parts, how = await sub_queries(core.local, question.text)
     signals.update(sub_queries=len(parts), decomposition=how)
@@ -110,4 +113,9 @@ async def decomposed_evidence(core: Firstline, question: Question, evidence: Sea
         return evidence
     found = [await asyncio.to_thread(core.retriever.search, part, core._search_depth(), language)
              for part in parts]
-    return merge([*found, evidence], max(core.settings.top_k, 2 * len(parts), 5))
+    return merge(found, passage_limit(len(parts), core.settings.top_k))
+
+
+def passage_limit(parts: int, top_k: int) -> int:
+    """How many merged passages the cloud prompt gets for a message of ``parts`` parts."""
+    return max(top_k, 5, PASSAGES_PER_PART * parts)

@@ -112,7 +112,9 @@ async def escalate(
             return Escalation(None, NOTICE_CONFIDENTIAL[language])
     model = _Redacting(core.cloud) if core.settings.redact else core.cloud
     long_form = decision.reason in {"long-form", "long-question", "multi-part"}
-    hits = evidence.hits[: max(core.settings.top_k, 5, 2 * int(signals.get("sub_queries", 0)))]
+    from bot.decompose import passage_limit
+
+    hits = evidence.hits[: passage_limit(int(signals.get("sub_queries", 0)), core.settings.top_k)]
     try:
         draft = await grounded_answer(
             model,

