@@ -4,8 +4,9 @@ RouteLLM's recipe, on our signals:
 
 1. **Collect.** Each set's corpus is indexed into its own data dir (incrementally, so a rerun on the
    same corpus only re-hashes files) and every question is answered by the *local* pipeline only
-   (no cloud, no evidence gate), recording the router signals (:attr:`bot.types.Reply.signals`)
-   and whether the local answer was right (:func:`local_right`).
+   (no cloud, no evidence gate, no answer cache), recording the router signals
+   (:attr:`bot.types.Reply.signals`) and whether the local answer was right
+   (:func:`local_right`).
 2. **Gate.** Per language, the weak-evidence thresholds (decline when ``dense_top < min_dense`` and
    ``term_coverage < min_lexical_coverage``) that decline the most unanswerable questions while
    declining at most 5% of the answerable ones.
@@ -97,10 +98,12 @@ def local_core(settings: Settings, set_dir: Path) -> Any:
     from bot.models import resolve_slm_path
     from bot.router import RuleRouter
 
-    slm = str(resolve_slm_path(settings.slm_model, settings.data_dir))
+    # the model is shared with the outer data dir; no answer cache: every question on its own
+    slm = settings.slm_model or (
+        "" if settings.slm_url else str(resolve_slm_path("", settings.data_dir)))
     core = Firstline.from_settings(settings.replace(
         data_dir=settings.data_dir / f"calibrate-{set_dir.resolve().name}", collection="calibrate",
-        ledger_url="", cloud_url="", slm_model=slm))
+        ledger_url="", cloud_url="", slm_model=slm, cache_ttl_seconds=0))
     core.router = RuleRouter(replace(RouterConfig.load(settings.router_config or None),
                                      **OPEN_GATE, score_threshold=None))
     summary = core.index([set_dir / "corpus"])
