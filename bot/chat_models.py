@@ -10,8 +10,9 @@ import urllib.request
 from pathlib import Path
 
 from bot.cloud import CloudChatModel
+from bot.errors import CloudError
 from bot.settings import Settings
-from bot.types import ChatModel
+from bot.types import ChatModel, Completion, Message
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,24 @@ class RemoteSLM(CloudChatModel):
                 self.url.path.removesuffix("/chat/completions") + "/models"
             ).with_query(None)
         )
+
+    async def complete(self, messages: list[Message], *, max_tokens: int = 256) -> Completion:
+        """As :class:`CloudChatModel`; a server that refuses logprobs (llama_cpp.server with
+        ``--logits_all false``) is asked again without, from then on — no confidence signals."""
+        try:
+            return await super().complete(messages, max_tokens=max_tokens)
+        except CloudError:
+            if not self.want_logprobs:
+                raise
+        self.want_logprobs = False
+        try:
+            completion = await super().complete(messages, max_tokens=max_tokens)
+        except CloudError:
+            self.want_logprobs = True  # the server is down, not picky: keep asking for them
+            raise
+        log.warning("SLM server %s refuses logprobs: answering without confidence signals",
+                    self.models_url)
+        return completion
 
     def load(self) -> None:
         """Learn the served model's name (warm-up); a server still starting is only logged."""

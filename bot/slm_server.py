@@ -28,9 +28,9 @@ def server_command(settings: Settings, model: Path, host: str, port: int) -> lis
     """The llama_cpp.server command line for ``model`` with the SLM settings."""
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model),
                "--model_alias", model.stem, "--host", host, "--port", str(port),
-               "--n_ctx", str(settings.slm_context), "--verbose", "false"]
-    if settings.slm_threads:
-        command += ["--n_threads", str(settings.slm_threads)]
+               "--n_ctx", str(settings.slm_context), "--verbose", "false",
+               # 0 means all cores, as in-process (llama_cpp.server's own default is half)
+               "--n_threads", str(settings.slm_threads or os.cpu_count() or 1)]
     return command
 
 
