@@ -89,7 +89,8 @@ def test_dockerfile_copies_what_exists_and_runs_the_console_script() -> None:
     assert '["python", "-m", "bot.healthcheck"]' in healthcheck
     assert _module_exists("bot.healthcheck")
     env = dict(steps)["ENV"]
-    assert "FIRSTLINE_DATA_DIR=/data" in env and dict(steps)["VOLUME"] == '["/data"]'
+    runs = " ".join(rest for word, rest in steps if word == "RUN")
+    assert "FIRSTLINE_DATA_DIR=/data" in env and "mkdir -p /data/chroma" in runs
     for name in re.findall(r"\b(FIRSTLINE_[A-Z_]+)=", env):
         assert name in SETTINGS_ENV, name
 
@@ -153,6 +154,8 @@ def test_compose_runs_the_tested_commands_with_real_settings() -> None:
         for key in services[name].get("environment", {}):
             assert key in SETTINGS_ENV, f"{name}: {key} is not a firstline setting"
         assert _ready_url(services[name]["healthcheck"]["test"]).endswith(READY_PATHS[name])
+    chroma_path = CHROMA_COMMAND[CHROMA_COMMAND.index("--path") + 1]
+    assert services["chroma"]["volumes"] == [f"chroma-data:{chroma_path}"]
     env = services["bot"]["environment"]
     assert env["CHROMA_URL"] == "http://chroma:8000" and env["FIRSTLINE_SLM_URL"] == "http://slm:8080/v1"
     assert env["FIRSTLINE_LEDGER_URL"].startswith("postgresql+psycopg://")
