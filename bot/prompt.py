@@ -26,14 +26,14 @@ SYSTEM_PROMPT = (
 # keeps them in its KV cache and they cost nothing per question after the first.
 EXAMPLES: tuple[tuple[str, str], ...] = (
     (
-        "Passages:\n[1] (Laptops > Replacement)\nLaptops are replaced every four years. Request a "
-        "replacement in the IT portal.\n[2] (Printers)\nPrinters are on every floor.\n\n"
+        "Passages:\n[1] Replacement: Laptops are replaced every four years. Request a "
+        "replacement in the IT portal.\n[2] Printers: Printers are on every floor.\n\n"
         "Question: How often are laptops replaced?",
         "Laptops are replaced every four years; request one in the IT portal [1].",
     ),
     (
-        "Passages:\n[1] (会議室 > 予約)\n会議室は NW Rooms で 4 週間先まで予約できます。\n"
-        "[2] (駐車場)\n駐車場は事前申請制です。\n\n質問: 会議室は何週間先まで予約できますか?",
+        "Passages:\n[1] 予約: 会議室は NW Rooms で 4 週間先まで予約できます。\n"
+        "[2] 駐車場: 駐車場は事前申請制です。\n\n質問: 会議室は何週間先まで予約できますか?",
         "会議室は NW Rooms で 4 週間先まで予約できます [1]。",
     ),
 )
@@ -88,8 +88,10 @@ def build_messages(
 ) -> PromptParts:
     lines = []
     for n, hit in enumerate(hits, 1):
-        label = hit.title if not hit.heading else f"{hit.title} > {hit.heading}"
-        lines.append(f"[{n}] ({label})\n{focus(hit.text, question, passage_units)}")
+        # The heading alone, as a lead-in: a "Title > Heading" label is what a small model
+        # echoes back instead of answering.
+        lead = f"{hit.heading.split(' > ')[-1]}: " if hit.heading else ""
+        lines.append(f"[{n}] {lead}{focus(hit.text, question, passage_units)}")
     context = "\n\n".join(lines) if lines else "(no passages found)"
     earlier = ""
     if history:

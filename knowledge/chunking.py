@@ -84,7 +84,13 @@ def _pack(paragraphs: list[str], budget: int) -> list[str]:
             current.append(piece)
             size += units(piece) + 1
     if current:
-        packed.append("\n".join(current))
+        tail = "\n".join(current)
+        if packed and units(tail) < budget // 4:
+            # a short remainder ("After the reset, also update...") is kept with what it
+            # follows: alone it wins BM25's length normalisation while saying little
+            packed[-1] = f"{packed[-1]}\n{tail}"
+        else:
+            packed.append(tail)
     return packed
 
 
@@ -94,7 +100,8 @@ def chunk_id(path: str, heading: str, text: str, occurrence: int) -> str:
 
 
 def chunk_document(document: Document, budget: int = 700) -> list[Chunk]:
-    """Chunks of at most about ``budget`` units, in document order."""
+    """Chunks of about ``budget`` units at most (a short remainder of a section, under a quarter
+    of the budget, joins the chunk before it), in document order."""
     chunks: list[Chunk] = []
     seen: dict[tuple[str, str], int] = {}
     for section in document.sections:

@@ -63,8 +63,9 @@ def test_budget_holds_for_long_sentences_and_mixed_text() -> None:
         paragraphs.append("経費精算は毎月5営業日目までに申請します。" * 40)
         paragraphs.append("句点のない長い日本語の文" * 60)
         chunks = chunk_document(doc((("H",), "\n\n".join(paragraphs))), budget=budget)
-        # "at most about budget": the space re-inserted between sentences may add one unit
-        assert max(units(c.text) for c in chunks) <= budget + 1
+        # "at most about budget": a short remainder (under a quarter of the budget) joins the
+        # chunk before it, and the space re-inserted between sentences may add one unit
+        assert max(units(c.text) for c in chunks) <= budget + budget // 4 + 1
 
 
 def test_units_count_cjk_twice() -> None:
