@@ -124,8 +124,9 @@ def test_prompt_is_fixed_prefix_then_numbered_passages_then_question() -> None:
     assert roles == ["system"] + ["user", "assistant"] * len(EXAMPLES) + ["user"]
     assert parts.messages[0].content == SYSTEM_PROMPT
     user = parts.messages[-1].content
-    assert user.startswith("Passages:\n[1] (How to reset your VPN password > Reset)\n")
-    assert "\n\n[2] (Password policy > page 1)\n" in user and "[3] (" in user
+    assert user.startswith("Passages:\n[1] Reset: ")  # led by the heading, not the title
+    assert "\n\n[2] page 1: " in user and "\n\n[3] " in user
+    assert "How to reset your VPN password >" not in user
     assert user.endswith("\n\nQuestion: How do I reset my VPN password?")
     assert parts.passages == HITS
     # the prefix does not depend on the question: llama.cpp reuses its KV cache
