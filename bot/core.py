@@ -162,9 +162,10 @@ class Firstline:
         observe_index(len(files), sum(len(r.chunk_ids) for r in files.values()))
 
     async def close(self) -> None:
-        closer = getattr(self.cloud, "close", None)
-        if closer is not None:
-            await closer()
+        for model in (self.local, self.cloud):  # a remote SLM has an HTTP session too
+            closer = getattr(model, "close", None)
+            if closer is not None:
+                await closer()
         self.ledger.close()
 
     # -- the Responder seam ---------------------------------------------------------------

@@ -5,19 +5,20 @@ started with ``--logits_all false``)."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
-import pytest
 import pytest_asyncio
 from aiohttp import web
 from deploy_helpers import free_port
 
 from bot.chat_models import RemoteSLM, local_model_from_settings
 from bot.settings import Settings
+from bot.slm_server import server_command
 from bot.types import Message
 
-pytestmark = pytest.mark.asyncio(loop_scope="function")
 GGUF_ID = "/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"  # how a bare llama_cpp.server lists it
 
 
@@ -80,3 +81,17 @@ async def test_a_server_without_logprobs_still_answers(picky: tuple[PickyServer,
     assert first.mean_logprob is None and second.mean_logprob is None
     asked = [bool(b.get("logprobs")) for b in server.bodies]
     assert asked[0] is True and asked[-2:] == [False, False]  # asked once, then never again
+
+
+def test_slm_server_command_follows_the_slm_settings(tmp_path: Path) -> None:
+    model = tmp_path / "qwen.gguf"
+    settings = Settings(slm_context=2048, slm_threads=3)
+    command = server_command(settings, model, "0.0.0.0", 8080)
+    assert command[1:3] == ["-m", "llama_cpp.server"]
+    options = dict(zip(command[3::2], command[4::2], strict=True))
+    assert options == {"--model": str(model), "--model_alias": "qwen", "--host": "0.0.0.0",
+                       "--port": "8080", "--n_ctx": "2048", "--verbose": "false",
+                       "--n_threads": "3", "--logits_all": "true"}
+    fast = server_command(Settings(), model, "127.0.0.1", 8080, logprobs=False)
+    assert fast[-2:] == ["--logits_all", "false"]
+    assert fast[fast.index("--n_threads") + 1] == str(os.cpu_count())  # 0: all cores
