@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from deploy_helpers import (
     ROOT,
-    cache_dir,
     clean_env,
     free_port,
     postgres_schema_url,
@@ -19,19 +18,9 @@ from deploy_helpers import (
     stop,
 )
 
-from bot.errors import ModelUnavailableError
-from bot.models import DEFAULT_SLM, assemble
-
+# slm_path comes from tests/conftest.py.
 # The Slack stand-in (a real HTTP server speaking Slack's Web API) lives with the Slack tests.
 sys.path.insert(0, str(ROOT / "tests" / "adapters" / "slack"))
-
-
-@pytest.fixture(scope="session")
-def slm_path() -> Path:
-    try:
-        return assemble(DEFAULT_SLM, cache_dir() / "models")
-    except ModelUnavailableError as exc:
-        pytest.skip(f"default GGUF unavailable: {exc}")
 
 
 @pytest.fixture(scope="session")
