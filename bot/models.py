@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import ModelUnavailableError
+from knowledge.indexer import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +67,6 @@ def _part_path(package: str) -> Path:
     return parts[0]
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(8 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def assemble(model: PackagedModel, target_dir: Path) -> Path:
     """Return the path of ``model`` in ``target_dir``, assembling and verifying it if needed."""
     target = target_dir / model.filename
@@ -108,7 +101,7 @@ def assemble(model: PackagedModel, target_dir: Path) -> Path:
 
 def verify(path: Path, model: PackagedModel) -> bool:
     """Re-hash a model file (used by tests and `firstline doctor`)."""
-    return path.stat().st_size == model.size and model.digest_matches(_sha256_file(path))
+    return path.stat().st_size == model.size and model.digest_matches(sha256_file(path))
 
 
 def resolve_slm_path(configured: str, data_dir: Path) -> Path:

@@ -107,7 +107,8 @@ def disambiguate(sources: list[SourceFile], records: dict[str, FileRecord]) -> l
     return out
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -171,7 +172,7 @@ class Indexer:
         self, source: SourceFile, old: FileRecord | None, full: bool, summary: IndexSummary
     ) -> _Pending | None:
         try:
-            sha = _sha256(source.path)
+            sha = sha256_file(source.path)
             if old is not None and old.sha256 == sha and not full:
                 summary.skipped.append(source.relative)
                 return None
