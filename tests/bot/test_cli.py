@@ -291,7 +291,7 @@ def test_settings_precedence_explicit_then_env_then_file_then_default(tmp_path: 
     assert settings.data_dir == Path("data")  # None means "not given", not a value
     assert load(tmp_path, None, env, toml).top_k == 5
     assert load(tmp_path, None, {}, toml).top_k == 4
-    assert load(tmp_path / "empty").top_k == Settings().top_k == 2
+    assert load(tmp_path / "empty").top_k == Settings().top_k == 1
 
 
 def test_settings_file_comes_from_firstline_config(tmp_path: Path) -> None:
