@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from bot.prompt import (
     build_messages,
@@ -26,6 +26,7 @@ class Draft:
     completion: Completion
     raw: str
     attributed: bool = False  # citations inferred from overlap, not written by the model
+    grounding: dict[str, float] = field(default_factory=dict)  # see :func:`grounding`
 
 
 async def grounded_answer(
@@ -41,7 +42,10 @@ async def grounded_answer(
 ) -> Draft:
     parts = build_messages(question, hits, language, history, passage_units)
     completion = await model.complete(parts.messages, max_tokens=max_tokens)
-    return interpret(completion, hits, language, helpdesk)
+    draft = interpret(completion, hits, language, helpdesk)
+    if not draft.covered:
+        return draft
+    return replace(draft, grounding=grounding(draft.raw, question, [h.text for h in hits]))
 
 
 def interpret(
@@ -78,3 +82,26 @@ def attribute(answer: str, hits: Sequence[Hit], min_overlap: float = 0.5) -> lis
         return []
     order = sorted(range(len(hits)), key=lambda i: -shares[i])
     return [i + 1 for i in order if shares[i] >= max(min_overlap, 0.8 * best)]
+
+
+def grounding(answer: str, question: str, passages: Sequence[str]) -> dict[str, float]:
+    """How much the answer adds to the question, and whether the passages back what it adds.
+
+    ``answer_new_terms``: content terms of the answer that are not in the question (0: the
+    answer only echoes the question, a typical small-model failure on "what is X called?");
+    ``answer_echo``: the share of the answer's terms taken from the question;
+    ``answer_support``: the share of the new terms found in the passages (low: the model made
+    something up, e.g. a year or a name that no passage has). Cheap, language-aware (CJK bigrams),
+    and signals of the needs-cloud score (:data:`bot.router.SCORE_FEATURES`).
+    """
+    from bot.prompt import strip_citations
+    from knowledge.lexical import content_terms
+
+    said = content_terms(strip_citations(answer))
+    new = said - content_terms(question)
+    support = set().union(*(content_terms(p) for p in passages)) if passages else set()
+    return {
+        "answer_new_terms": float(len(new)),
+        "answer_echo": round(1 - len(new) / len(said), 4) if said else 1.0,
+        "answer_support": round(len(new & support) / len(new), 4) if new else 0.0,
+    }

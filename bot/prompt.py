@@ -136,6 +136,11 @@ def strip_invalid_citations(answer: str, passage_count: int) -> str:
     return re.sub(r"\s+([.。])", r"\1", _CITATION.sub(keep, answer)).strip()
 
 
+def strip_citations(answer: str) -> str:
+    """The answer without its [n] markers."""
+    return _CITATION.sub(" ", answer)
+
+
 def says_not_covered(answer: str) -> bool:
     text = answer.strip()
     if not text:

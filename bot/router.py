@@ -116,11 +116,15 @@ SCORE_FEATURES: dict[str, Callable[[Mapping[str, Any], str], float]] = {
     "term_coverage": _number("term_coverage"),
     "log_lexical_top": lambda s, lang: math.log1p(max(0.0, _number("lexical_top")(s, lang))),
     "fused_gap": _number("fused_gap"),
+    "retrievers_agree": _flag("retrievers_agree"),
     "mean_logprob": _number("mean_logprob", -1.0),
     "min_logprob": _number("min_logprob", -10.0),
     "slm_covered": _flag("slm_covered"),
     "slm_cited": _flag("slm_cited"),
     "citations_attributed": _flag("citations_attributed"),
+    "answer_echo": _number("answer_echo", 1.0),
+    "answer_support": _number("answer_support"),
+    "log_new_terms": lambda s, lang: math.log1p(max(0.0, _number("answer_new_terms")(s, lang))),
     "japanese": lambda _s, lang: 1.0 if lang == "ja" else 0.0,
 }
 
@@ -148,8 +152,20 @@ def evidence_signals(evidence: SearchResult) -> dict[str, Any]:
         "lexical_top": max((h.lexical or 0.0) for h in hits) if hits else 0.0,
         "term_coverage": evidence.term_coverage,
         "unknown_terms": len(evidence.unknown_terms),
+        # both retrievers put the same chunk first: the local prompt's one passage is a safe bet
+        "retrievers_agree": _retrievers_agree(hits),
         "confidential": any(h.confidential for h in hits[:5]),
     }
+
+
+def _retrievers_agree(hits: list[Any]) -> bool:
+    dense = [h for h in hits if h.dense is not None]
+    lexical = [h for h in hits if h.lexical is not None]
+    if not dense or not lexical:
+        return False
+    best_dense = max(dense, key=lambda h: h.dense).id
+    best_lexical = max(lexical, key=lambda h: h.lexical).id
+    return bool(best_dense == best_lexical == hits[0].id)
 
 
 class RuleRouter:
@@ -205,6 +221,7 @@ class RuleRouter:
             "citations_attributed": draft.attributed,
             "mean_logprob": c.mean_logprob,
             "min_logprob": c.min_logprob,
+            **draft.grounding,
         }
         if not draft.covered:
             return Decision(

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from bot.answer import attribute, interpret
+from bot.answer import attribute, grounding, interpret
 from bot.prompt import (
     EXAMPLES,
     SYSTEM_PROMPT,
@@ -157,3 +157,28 @@ def test_detect_language() -> None:
     assert detect_language("VPNのパスワード") == "ja"
     assert detect_language("経費") == "ja"
     assert detect_language("") == "en"
+
+
+# -- grounding signals ------------------------------------------------------------------------
+def test_grounding_flags_an_answer_that_only_echoes_the_question() -> None:
+    question = "What is the guest Wi-Fi network called?"
+    echo = grounding("The guest Wi-Fi network is called [1].", question, [HITS[0].text])
+    assert echo["answer_new_terms"] == 0 and echo["answer_echo"] == 1.0
+    assert echo["answer_support"] == 0.0
+
+
+def test_grounding_measures_support_of_the_new_terms_in_the_passages() -> None:
+    question = "How long must a password be?"
+    good = grounding("At least 14 characters [1].", question, [HITS[1].text])
+    assert good["answer_new_terms"] >= 2 and good["answer_support"] == 1.0
+    made_up = grounding("At least 20 symbols, changed quarterly [1].", question, [HITS[1].text])
+    assert made_up["answer_support"] < 0.5 < good["answer_support"]
+
+
+def test_grounding_works_on_japanese_terms() -> None:
+    passage = "会議室は NW Rooms で 4 週間先まで予約できます。"
+    question = "会議室は何週間先まで予約できますか?"
+    right = grounding("NW Rooms で 4 週間先まで予約できます [1]。", question, [passage])
+    wrong = grounding("総務部に電話して予約します [1]。", question, [passage])
+    assert right["answer_support"] > wrong["answer_support"]
+    assert right["answer_echo"] < 1.0
