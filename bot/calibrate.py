@@ -11,7 +11,9 @@ RouteLLM's recipe, on our signals:
    ``term_coverage < min_lexical_coverage``) that decline the most unanswerable questions while
    declining at most 5% of the answerable ones.
 3. **Score.** A logistic regression (numpy, L2) from :data:`bot.router.SCORE_FEATURES` to
-   "the local answer is wrong", fitted on the questions the gate lets through.
+   "the local answer is wrong" — or, given the cloud's answers to the same questions
+   (``--cloud-results``), to "the local answer is wrong and the cloud's is right", RouteLLM's
+   preference label — fitted on the questions the gate lets through.
 4. **Threshold.** The score at the ``1 - target`` quantile of those questions, so that the share
    sent to the cloud (questions the rules already escalate included) is the target.
 
@@ -280,8 +282,19 @@ class Calibration:
     declined: list[Sample]
 
 
+def escalation_labels(samples: Sequence[Sample],
+                      cloud_right: Mapping[str, bool] | None = None) -> np.ndarray:
+    """1 where escalating is worth it: the local answer is wrong (and, when the cloud's own
+    answers are known for every sample, the cloud's is right — RouteLLM's preference label;
+    a question both get wrong is not worth a cloud call)."""
+    if cloud_right is not None and all(s.id in cloud_right for s in samples):
+        return np.array([1.0 if not s.right and cloud_right[s.id] else 0.0 for s in samples])
+    return np.array([0.0 if s.right else 1.0 for s in samples])
+
+
 def calibrate(samples: Sequence[Sample], target: float,
-              base: RouterConfig | None = None) -> Calibration:
+              base: RouterConfig | None = None,
+              cloud_right: Mapping[str, bool] | None = None) -> Calibration:
     cfg = base or RouterConfig()
     gate: dict[str, dict[str, float]] = {}
     for language, dense_field, cov_field in (("en", "min_dense", "min_lexical_coverage"),
@@ -295,7 +308,7 @@ def calibrate(samples: Sequence[Sample], target: float,
     routable = [s for s in samples if not _gated(cfg, s)]
     names = tuple(SCORE_FEATURES)
     free = [s for s in routable if not s.forced_cloud]
-    x, y = features(free, names), np.array([0.0 if s.right else 1.0 for s in free])
+    x, y = features(free, names), escalation_labels(free, cloud_right)
     model = fit_logistic(x, y) if len(free) else Logistic(np.zeros(len(names)), 0.0)
     fitted_scores = model.scores(x).tolist() if len(free) else []
     forced = len(routable) - len(free)
@@ -390,8 +403,10 @@ def run_calibrate_command(args: argparse.Namespace, settings: Settings) -> int:
     samples = asyncio.run(collect_sets(settings, args.set_dirs, args.limit, unanswerable))
     out: Path = args.out or settings.data_dir / "router.json"
     save_samples(samples, out.with_suffix(".samples.jsonl"))
-    cal = calibrate(samples, args.target, RouterConfig.load(settings.router_config or None))
+    cloud_right = load_cloud_results(getattr(args, "cloud_results", None))
+    cal = calibrate(samples, args.target, RouterConfig.load(settings.router_config or None),
+                    cloud_right)
     cal.config.save(out)
-    print(report(cal, samples, load_cloud_results(getattr(args, "cloud_results", None))))
+    print(report(cal, samples, cloud_right))
     print(f"wrote {out} (load it with FIRSTLINE_ROUTER_CONFIG={out})")
     return 0

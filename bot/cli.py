@@ -74,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="JSONL of unanswerable questions, asked against the sets of their "
                    "language (repeatable)")
     c.add_argument("--cloud-results", type=Path,
-                   help="JSONL of {id, right} from a cloud run: adds the real-cloud curve")
+                   help="JSONL of {id, right} from a cloud run: the score learns where "
+                   "the cloud helps, and the real-cloud curve is shown")
     c.add_argument("--out", type=Path, help="thresholds JSON (default DATA_DIR/router.json)")
 
     sub.add_parser("serve", parents=[common], help="run the Slack/Teams service")

@@ -15,6 +15,7 @@ from bot.calibrate import (
     Sample,
     calibrate,
     curve,
+    escalation_labels,
     fit_gate,
     fit_logistic,
     local_right,
@@ -108,6 +109,29 @@ def test_calibrate_writes_a_router_that_escalates_the_target_share(tmp_path: Pat
     low, high = ranked[0].signals, ranked[-1].signals
     score = router.config.cloud_score
     assert (score(low, "en") or 0.0) > (score(high, "en") or 0.0)
+
+
+def test_with_cloud_results_the_score_learns_where_the_cloud_helps() -> None:
+    """Questions both models get wrong are not worth escalating: with the cloud's answers known,
+    the label is "local wrong and cloud right", and the score follows it."""
+    rng = random.Random(5)
+    samples, cloud_right = [], {}
+    for i in range(300):
+        hard = rng.random() < 0.5  # the local model is wrong on both kinds ...
+        s = sample(i, right=False, dense=rng.uniform(0.4, 0.9))
+        s.signals["retrievers_agree"] = hard  # ... but only on these does the cloud help
+        samples.append(s)
+        cloud_right[s.id] = hard
+    assert escalation_labels(samples).tolist() == [1.0] * 300
+    assert escalation_labels(samples, cloud_right).tolist() == [float(cloud_right[s.id])
+                                                                for s in samples]
+    partial = {k: v for k, v in list(cloud_right.items())[:10]}  # not every sample: ignored
+    assert escalation_labels(samples, partial).tolist() == [1.0] * 300
+    cfg = calibrate(samples, 0.3, cloud_right=cloud_right).config
+    helped = [s for s in samples if cloud_right[s.id]]
+    wasted = [s for s in samples if not cloud_right[s.id]]
+    assert min(cfg.cloud_score(s.signals, "en") or 0.0 for s in helped) > max(
+        cfg.cloud_score(s.signals, "en") or 0.0 for s in wasted)
 
 
 @pytest.mark.slm
