@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,20 +67,3 @@ def sample_core(tmp_path_factory: pytest.TempPathFactory, slm_path: Path) -> Ite
     assert len(summary.added) == 37
     yield core
     asyncio.run(core.close())
-
-
-@pytest.fixture
-def write_files() -> Callable[[Path, dict[str, str | bytes]], Path]:
-    """Write ``{relative path: text or bytes}`` under a folder; returns the folder."""
-
-    def write(root: Path, files: dict[str, str | bytes]) -> Path:
-        for relative, content in files.items():
-            path = root / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            else:
-                path.write_text(content, encoding="utf-8")
-        return root
-
-    return write
