@@ -154,14 +154,20 @@ def test_calibrate_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixt
     unanswerable = tmp_path / "un.jsonl"
     unanswerable.write_text("\n".join((ROOT / "tests/eval/unanswerable-en.jsonl")
                                       .read_text().splitlines()[:3]) + "\n")
+    # a cloud run's verdicts on the same questions: the score learns where the cloud helps
+    cloud_results = tmp_path / "cloud.jsonl"
+    cloud_results.write_text("".join(json.dumps({"id": i, "right": i == "en-02"}) + "\n" for i in
+                                     [*gold, "un-en-01", "un-en-02", "un-en-03"]))
     out = tmp_path / "router.json"
     cache = Path(os.environ.get("FIRSTLINE_TEST_CACHE", Path.home() / ".cache/firstline-test"))
     monkeypatch.setenv("FIRSTLINE_SLM_MODEL", str(assemble(DEFAULT_SLM, cache / "models")))
     code = main(["router", "calibrate", str(set_dir), "--target", "0.25", "--unanswerable",
-                 str(unanswerable), "--out", str(out), "--data-dir", str(tmp_path / "data")])
+                 str(unanswerable), "--out", str(out), "--data-dir", str(tmp_path / "data"),
+                 "--cloud-results", str(cloud_results)])
     assert code == 0
     printed = capsys.readouterr().out
     assert "accuracy vs escalation share" in printed and "gate en" in printed
+    assert "(* real cloud answers)" in printed
     cfg = RouterConfig.load(out)
     assert cfg.target_cloud_share == 0.25 and cfg.score_threshold is not None
     assert len(cfg.score_weights) == len(cfg.score_features) > 0
