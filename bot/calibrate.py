@@ -8,8 +8,9 @@ RouteLLM's recipe, on our signals:
    (:attr:`bot.types.Reply.signals`) and whether the local answer was right
    (:func:`local_right`).
 2. **Gate.** Per language, the weak-evidence thresholds (decline when ``dense_top < min_dense`` and
-   ``term_coverage < min_lexical_coverage``) that decline the most unanswerable questions while
-   declining at most 5% of the answerable ones.
+   ``term_coverage < min_lexical_coverage``; for Japanese also when the question has
+   ``max_unknown_terms_ja`` or more kanji/katakana terms no document contains) that decline the
+   most unanswerable questions while declining at most 5% of the answerable ones.
 3. **Score.** A logistic regression (numpy, L2) from :data:`bot.router.SCORE_FEATURES` to
    "the local answer is wrong" — or, given the cloud's answers to the same questions
    (``--cloud-results``), to "the local answer is wrong and the cloud's is right", RouteLLM's
@@ -43,11 +44,14 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_FALSE_DECLINES = 0.05
+NO_UNKNOWN_RULE = 1000  # a max_unknown_terms_ja that never declines
+UNKNOWN_CUTS = (1, 2, 3, 4, 6, NO_UNKNOWN_RULE)
 RULE_CLOUD_REASONS = frozenset({"long-form", "multi-part", "long-question"})
 CURVE_STEPS = tuple(i / 10 for i in range(11))
 # Never escalated by the gate-free collection router: the gate is fitted afterwards.
 OPEN_GATE: dict[str, Any] = {"min_dense": -1.0, "min_lexical_coverage": -1.0,
-                             "min_dense_ja": -1.0, "min_lexical_coverage_ja": -1.0}
+                             "min_dense_ja": -1.0, "min_lexical_coverage_ja": -1.0,
+                             "max_unknown_terms_ja": NO_UNKNOWN_RULE}
 
 
 @dataclass
@@ -149,31 +153,51 @@ def _cuts(values: Iterable[float]) -> list[float]:
     return [-1.0, *mids, ordered[-1] + 1e-9 if ordered else 0.0, 1.01]
 
 
-def declined(sample: Sample, min_dense: float, min_cov: float) -> bool:
+def declined(sample: Sample, min_dense: float, min_cov: float,
+             max_unknown: int = NO_UNKNOWN_RULE) -> bool:
     s = sample.signals
-    return float(s.get("dense_top", 0.0)) < min_dense and float(
+    weak = float(s.get("dense_top", 0.0)) < min_dense and float(
         s.get("term_coverage", 0.0)) < min_cov
+    return weak or int(s.get("unknown_terms", 0) or 0) >= max_unknown
 
 
-def fit_gate(samples: Sequence[Sample]) -> tuple[float, float, dict[str, float]] | None:
-    """(min_dense, min_coverage, stats) maximising declined unanswerable questions with at most
-    :data:`MAX_FALSE_DECLINES` of the answerable declined; None without both kinds."""
-    good = [s for s in samples if s.answerable]
-    bad = [s for s in samples if not s.answerable]
-    if not good or not bad:
+@dataclass(frozen=True)
+class Gate:
+    min_dense: float
+    min_coverage: float
+    max_unknown_terms: int
+    abstention: float  # share of the unanswerable questions declined
+    false_declines: float  # share of the answerable ones declined
+
+
+def fit_gate(samples: Sequence[Sample],
+             unknown_cuts: Sequence[int] = (NO_UNKNOWN_RULE,)) -> Gate | None:
+    """The thresholds that decline the most unanswerable questions while declining at most
+    :data:`MAX_FALSE_DECLINES` of the answerable ones; None without both kinds. A question is
+    declined when ``dense_top < min_dense and term_coverage < min_coverage``, or when it has
+    ``max_unknown_terms`` or more terms no document contains (tried: ``unknown_cuts``)."""
+    good = np.array([s.answerable for s in samples])
+    if good.all() or not good.any():
         return None
-    best: tuple[float, float, float, float] | None = None  # (-abstain, false, dense, cov)
-    for d in _cuts(float(s.signals.get("dense_top", 0.0)) for s in samples):
-        for c in _cuts(float(s.signals.get("term_coverage", 0.0)) for s in samples):
-            false = sum(declined(s, d, c) for s in good) / len(good)
-            if false > MAX_FALSE_DECLINES:
-                continue
-            abstain = sum(declined(s, d, c) for s in bad) / len(bad)
-            key = (-abstain, false, d, c)
-            if best is None or key < best:
-                best = key
-    assert best is not None  # (-1, -1) declines nothing and is always feasible
-    return best[2], best[3], {"abstention": -best[0], "false_declines": best[1]}
+    dense = np.array([float(s.signals.get("dense_top", 0.0)) for s in samples])
+    cov = np.array([float(s.signals.get("term_coverage", 0.0)) for s in samples])
+    unknown = np.array([int(s.signals.get("unknown_terms", 0) or 0) for s in samples])
+    d_cuts, c_cuts = np.array(_cuts(dense)), np.array(_cuts(cov))
+    weak = (dense[None, None, :] < d_cuts[:, None, None]) & (cov[None, None, :]
+                                                          < c_cuts[None, :, None])
+    best: tuple[float, float, int, float, float] | None = None
+    for u in sorted(unknown_cuts, reverse=True):  # the mildest rule first wins ties
+        out = weak | (unknown >= u)[None, None, :]
+        false = out[:, :, good].mean(axis=2)
+        abstain = np.where(false <= MAX_FALSE_DECLINES, out[:, :, ~good].mean(axis=2), -1.0)
+        # the most abstention, then the fewest false declines, then the lowest cuts
+        fewest = np.where(abstain == abstain.max(), false, np.inf)
+        i, j = np.unravel_index(int(np.argmin(fewest)), fewest.shape)
+        key = (-float(abstain[i, j]), float(false[i, j]), -u, float(d_cuts[i]), float(c_cuts[j]))
+        if best is None or key < best:
+            best = key
+    assert best is not None  # declining nothing is always feasible
+    return Gate(best[3], best[4], -best[2], -best[0], best[1])
 
 
 # -- 3. the needs-cloud score ----------------------------------------------------------------
@@ -275,7 +299,7 @@ def _oracle_order(local: Sequence[bool], cloud: Sequence[bool]) -> list[int]:
 @dataclass
 class Calibration:
     config: RouterConfig
-    gate: dict[str, dict[str, float]]
+    gate: dict[str, Gate]
     routable: list[Sample]
     oof_scores: list[float]
     share: float  # realised on the calibration questions
@@ -296,15 +320,19 @@ def calibrate(samples: Sequence[Sample], target: float,
               base: RouterConfig | None = None,
               cloud_right: Mapping[str, bool] | None = None) -> Calibration:
     cfg = base or RouterConfig()
-    gate: dict[str, dict[str, float]] = {}
+    gate: dict[str, Gate] = {}
     for language, dense_field, cov_field in (("en", "min_dense", "min_lexical_coverage"),
                                              ("ja", "min_dense_ja", "min_lexical_coverage_ja")):
-        fitted = fit_gate([s for s in samples if s.language == language])
+        # unknown kanji compounds are a Japanese rule (see RuleRouter.before)
+        cuts = UNKNOWN_CUTS if language == "ja" else (NO_UNKNOWN_RULE,)
+        fitted = fit_gate([s for s in samples if s.language == language], cuts)
         if fitted is not None:
-            d, c, stats = fitted
-            fields: dict[str, Any] = {dense_field: round(d, 6), cov_field: round(c, 6)}
+            fields: dict[str, Any] = {dense_field: round(fitted.min_dense, 6),
+                                      cov_field: round(fitted.min_coverage, 6)}
+            if language == "ja":
+                fields["max_unknown_terms_ja"] = fitted.max_unknown_terms
             cfg = replace(cfg, **fields)
-            gate[language] = {"min_dense": d, "min_coverage": c, **stats}
+            gate[language] = fitted
     routable = [s for s in samples if not _gated(cfg, s)]
     names = tuple(SCORE_FEATURES)
     free = [s for s in routable if not s.forced_cloud]
@@ -330,7 +358,8 @@ def _gated(cfg: RouterConfig, s: Sample) -> bool:
         return True
     ja = s.language == "ja"
     return declined(s, cfg.min_dense_ja if ja else cfg.min_dense,
-                    cfg.min_lexical_coverage_ja if ja else cfg.min_lexical_coverage)
+                    cfg.min_lexical_coverage_ja if ja else cfg.min_lexical_coverage,
+                    cfg.max_unknown_terms_ja if ja else NO_UNKNOWN_RULE)
 
 
 # -- output ----------------------------------------------------------------------------------
@@ -340,9 +369,11 @@ def report(cal: Calibration, samples: Sequence[Sample],
              f"{sum(not s.answerable for s in samples)} unanswerable); local right: "
              f"{sum(s.right for s in samples) / max(1, len(samples)):.3f}"]
     for language, g in cal.gate.items():
-        lines.append(f"gate {language}: decline when dense_top < {g['min_dense']:.3f} and "
-                     f"term_coverage < {g['min_coverage']:.3f} -> abstention on unanswerable "
-                     f"{g['abstention']:.2f}, false declines {g['false_declines']:.3f}")
+        unknown = (f" or with {g.max_unknown_terms}+ unknown terms"
+                   if g.max_unknown_terms < NO_UNKNOWN_RULE else "")
+        lines.append(f"gate {language}: decline when dense_top < {g.min_dense:.3f} and "
+                     f"term_coverage < {g.min_coverage:.3f}{unknown} -> abstention on "
+                     f"unanswerable {g.abstention:.2f}, false declines {g.false_declines:.3f}")
     cfg = cal.config
     lines.append(f"score threshold {cfg.score_threshold} for target {cfg.target_cloud_share:.0%}"
                  f" -> {cal.share:.1%} of {len(cal.routable)} routable questions escalated")

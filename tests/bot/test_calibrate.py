@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 from bot.calibrate import (
+    NO_UNKNOWN_RULE,
+    UNKNOWN_CUTS,
     Sample,
     calibrate,
     curve,
@@ -54,12 +56,34 @@ def test_gate_declines_unanswerable_but_at_most_five_percent_of_answerable() -> 
             for i in range(100)]
     bad = [sample(100 + i, answerable=False, right=False, dense=rng.uniform(0.0, 0.4),
                   coverage=rng.uniform(0.0, 0.6)) for i in range(40)]
-    min_dense, min_cov, stats = fit_gate(good + bad) or (0.0, 0.0, {})
-    declined_good = sum(s.signals["dense_top"] < min_dense and s.signals["term_coverage"]
-                        < min_cov for s in good)
-    assert declined_good <= 5 and stats["false_declines"] <= 0.05
-    assert stats["abstention"] >= 0.5  # most unanswerable questions are caught
+    gate = fit_gate(good + bad)
+    assert gate is not None and gate.max_unknown_terms == NO_UNKNOWN_RULE  # not offered
+    declined_good = sum(s.signals["dense_top"] < gate.min_dense and s.signals["term_coverage"]
+                        < gate.min_coverage for s in good)
+    assert declined_good <= 5 and gate.false_declines <= 0.05
+    assert gate.abstention >= 0.5  # most unanswerable questions are caught
     assert fit_gate(good) is None  # nothing to learn without unanswerable questions
+
+
+def test_gate_learns_the_unknown_terms_rule_when_it_pays() -> None:
+    """Japanese questions about things no document mentions carry kanji compounds the index has
+    never seen; the gate may decline on their count (strong evidence otherwise)."""
+    rng = random.Random(2)
+    good = [sample(i, language="ja") for i in range(100)]
+    for i, s in enumerate(good):
+        s.signals["unknown_terms"] = 2 if i < 3 else rng.choice([0, 0, 1])  # 3% have two
+    bad = [sample(100 + i, answerable=False, right=False, language="ja") for i in range(20)]
+    for i, s in enumerate(bad):
+        s.signals["unknown_terms"] = 2 + i % 3
+    gate = fit_gate(good + bad, UNKNOWN_CUTS)
+    assert gate is not None and gate.max_unknown_terms == 2
+    assert gate.abstention == 1.0 and gate.false_declines == 0.03
+    cfg = calibrate(good + bad, 0.15).config
+    assert cfg.max_unknown_terms_ja == 2 and len(calibrate(good + bad, 0.15).declined) == 23
+    only_one = [sample(i, language="ja") for i in range(100)]  # one unknown term is common
+    for s in only_one:
+        s.signals["unknown_terms"] = 1
+    assert (fit_gate(only_one + bad, UNKNOWN_CUTS) or gate).max_unknown_terms == 2
 
 
 def test_logistic_regression_ranks_wrong_answers_first() -> None:
