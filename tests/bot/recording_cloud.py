@@ -1,24 +1,39 @@
-"""A small OpenAI-compatible fake on loopback that records every request (for "nothing was
-sent" and "what was sent" assertions). A real aiohttp server on an ephemeral port."""
+"""A small OpenAI-compatible fake on loopback — a real aiohttp server on an ephemeral port —
+that answers ``POST /v1/chat/completions`` with scripted behaviours and records every request
+(for "what was sent" and "nothing was sent" assertions)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+Behaviour = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-class RecordingCloud:
-    """Answers ``POST /v1/chat/completions`` with ``text`` (or ``status`` errors), recording
-    each JSON body in :attr:`bodies`."""
 
-    def __init__(self, text: str = "Here is the answer [1].", *, status: int = 200,
-                 usage: tuple[int, int] = (150, 40)) -> None:
-        self.text, self.status, self.usage = text, status, usage
-        self.bodies: list[dict[str, Any]] = []
+@dataclass
+class Seen:
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+    at: float
+
+
+class FakeOpenAI:
+    """Answers ``POST /v1/chat/completions`` with scripted behaviours; the last one repeats."""
+
+    def __init__(self, *script: Behaviour) -> None:
+        self.script = list(script) or [ok()]
+        self.requests: list[Seen] = []
+        self.release = asyncio.Event()  # ends hanging handlers so the server can shut down
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._handle)
         self.server = TestServer(app, host="127.0.0.1", port=0)
@@ -27,27 +42,68 @@ class RecordingCloud:
     def url(self) -> str:
         return str(self.server.make_url("/v1"))
 
-    def sent_text(self) -> str:
-        """Every message of every request, as one string."""
-        return "\n".join(m["content"] for b in self.bodies for m in b["messages"])
+    def gaps(self) -> list[float]:
+        """Seconds between successive requests."""
+        times = [r.at for r in self.requests]
+        return [b - a for a, b in zip(times, times[1:], strict=False)]
 
-    async def _handle(self, request: web.Request) -> web.Response:
-        self.bodies.append(json.loads(await request.read()))
-        if self.status != 200:
-            return web.json_response({"error": {"message": "boom"}}, status=self.status)
-        return web.json_response({
-            "id": "chatcmpl-1", "object": "chat.completion", "model": "recorded-cloud",
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": self.text}}],
-            "usage": {"prompt_tokens": self.usage[0], "completion_tokens": self.usage[1]},
-        })
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        body = json.loads(await request.read())
+        self.requests.append(Seen(request.path, dict(request.query), dict(request.headers), body,
+                                  time.monotonic()))
+        behaviour = self.script[min(len(self.requests), len(self.script)) - 1]
+        return await behaviour(request)
 
-    async def __aenter__(self) -> RecordingCloud:
+    async def __aenter__(self) -> FakeOpenAI:
         await self.server.start_server()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self.release.set()
         await self.server.close()
+
+
+# --- behaviours -----------------------------------------------------------------------------
+def ok(text: str = "Open the VPN app and press Reset.", *, usage: bool = True,
+       tokens: tuple[int, int] = (21, 9), model: str = "gpt-fake-2024",
+       logprobs: list[float] | None = None) -> Behaviour:
+    async def answer(request: web.Request) -> web.StreamResponse:
+        choice: dict[str, Any] = {"index": 0, "finish_reason": "stop",
+                                  "message": {"role": "assistant", "content": text}}
+        if logprobs is not None:
+            choice["logprobs"] = {"content": [{"token": "x", "logprob": v} for v in logprobs]}
+        data: dict[str, Any] = {"id": "chatcmpl-1", "object": "chat.completion",
+                                "model": model, "choices": [choice]}
+        if usage:
+            data["usage"] = {"prompt_tokens": tokens[0], "completion_tokens": tokens[1],
+                             "total_tokens": sum(tokens)}
+        return web.json_response(data)
+    return answer
+
+
+def http_error(code: int, headers: dict[str, str] | None = None,
+               message: str = "nope") -> Behaviour:
+    async def answer(request: web.Request) -> web.StreamResponse:
+        return web.json_response({"error": {"message": message}}, status=code, headers=headers)
+    return answer
+
+
+class RecordingCloud(FakeOpenAI):
+    """Always answers ``text`` (or, with ``status``, fails with that HTTP status)."""
+
+    def __init__(self, text: str = "Here is the answer [1].", *, status: int = 200,
+                 usage: tuple[int, int] = (150, 40)) -> None:
+        super().__init__(ok(text, tokens=usage, model="recorded-cloud") if status == 200
+                         else http_error(status, message="boom"))
+
+    @property
+    def bodies(self) -> list[dict[str, Any]]:
+        """The JSON body of every request, in order."""
+        return [seen.body for seen in self.requests]
+
+    def sent_text(self) -> str:
+        """Every message of every request, as one string."""
+        return "\n".join(m["content"] for b in self.bodies for m in b["messages"])
 
 
 async def model_id(base_url: str) -> str:

@@ -1,6 +1,7 @@
 """CloudChatModel against a small fake OpenAI server on loopback, one fault at a time.
 
-The fake is a real aiohttp server on an ephemeral port. Each test scripts the answers to
+The fake (recording_cloud.FakeOpenAI) is a real aiohttp server on an ephemeral port. Each test
+scripts the answers to
 successive requests and asserts on what the client posted (headers, JSON body, timing).
 """
 
@@ -10,8 +11,6 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+from recording_cloud import Behaviour, FakeOpenAI, http_error, ok
 
 from bot.cloud import CloudChatModel
 from bot.errors import CloudError, UserFacingError
@@ -28,76 +27,9 @@ from bot.types import Message
 
 KEY = "sk-test-SECRET0123456789"
 QUESTION = [Message("system", "Answer briefly."), Message("user", "How do I reset my VPN?")]
-Behaviour = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-@dataclass
-class Seen:
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any
-    at: float
-
-
-class FakeOpenAI:
-    """Answers ``POST /v1/chat/completions`` with scripted behaviours; the last one repeats."""
-
-    def __init__(self, *script: Behaviour) -> None:
-        self.script = list(script) or [ok()]
-        self.requests: list[Seen] = []
-        self.release = asyncio.Event()  # ends hanging handlers so the server can shut down
-        app = web.Application()
-        app.router.add_post("/v1/chat/completions", self._handle)
-        self.server = TestServer(app, host="127.0.0.1", port=0)
-
-    @property
-    def url(self) -> str:
-        return str(self.server.make_url("/v1"))
-
-    def gaps(self) -> list[float]:
-        """Seconds between successive requests."""
-        times = [r.at for r in self.requests]
-        return [b - a for a, b in zip(times, times[1:], strict=False)]
-
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
-        body = json.loads(await request.read())
-        self.requests.append(Seen(request.path, dict(request.query), dict(request.headers), body,
-                                  time.monotonic()))
-        behaviour = self.script[min(len(self.requests), len(self.script)) - 1]
-        return await behaviour(request)
-
-    async def __aenter__(self) -> FakeOpenAI:
-        await self.server.start_server()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.release.set()
-        await self.server.close()
-
-
-# --- behaviours -----------------------------------------------------------------------------
-def ok(text: str = "Open the VPN app and press Reset.", *, usage: bool = True,
-       logprobs: list[float] | None = None) -> Behaviour:
-    async def answer(request: web.Request) -> web.StreamResponse:
-        choice: dict[str, Any] = {"index": 0, "finish_reason": "stop",
-                                  "message": {"role": "assistant", "content": text}}
-        if logprobs is not None:
-            choice["logprobs"] = {"content": [{"token": "x", "logprob": v} for v in logprobs]}
-        data: dict[str, Any] = {"id": "chatcmpl-1", "object": "chat.completion",
-                                "model": "gpt-fake-2024", "choices": [choice]}
-        if usage:
-            data["usage"] = {"prompt_tokens": 21, "completion_tokens": 9, "total_tokens": 30}
-        return web.json_response(data)
-    return answer
-
-
-def status(code: int, headers: dict[str, str] | None = None, message: str = "nope") -> Behaviour:
-    async def answer(request: web.Request) -> web.StreamResponse:
-        return web.json_response({"error": {"message": message}}, status=code, headers=headers)
-    return answer
-
-
+# --- behaviours beyond recording_cloud's ok() and http_error() -------------------------------
 def raw(body: str) -> Behaviour:
     async def answer(request: web.Request) -> web.StreamResponse:
         return web.Response(text=body, content_type="application/json")
@@ -200,7 +132,7 @@ async def test_base_url_query_is_kept_and_empty_key_sends_no_authorization() -> 
 
 # --- retries ------------------------------------------------------------------------------------
 async def test_429_waits_as_long_as_retry_after_says(caplog: pytest.LogCaptureFixture) -> None:
-    async with FakeOpenAI(status(429, {"Retry-After": "1"}), ok()) as fake, \
+    async with FakeOpenAI(http_error(429, {"Retry-After": "1"}), ok()) as fake, \
             client(fake) as model:
         answer = await model.complete(QUESTION)
     assert answer.text and len(fake.requests) == 2
@@ -210,7 +142,7 @@ async def test_429_waits_as_long_as_retry_after_says(caplog: pytest.LogCaptureFi
 
 
 async def test_retry_after_is_capped_by_max_backoff() -> None:
-    async with FakeOpenAI(status(429, {"Retry-After": "120"}), ok()) as fake, \
+    async with FakeOpenAI(http_error(429, {"Retry-After": "120"}), ok()) as fake, \
             client(fake, max_backoff=0.3) as model:
         await model.complete(QUESTION)
     assert 0.25 <= fake.gaps()[0] <= 0.9
@@ -218,20 +150,20 @@ async def test_retry_after_is_capped_by_max_backoff() -> None:
 
 async def test_retry_after_as_http_date() -> None:
     when = format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True)
-    async with FakeOpenAI(status(503, {"Retry-After": when}), ok()) as fake, \
+    async with FakeOpenAI(http_error(503, {"Retry-After": when}), ok()) as fake, \
             client(fake) as model:
         await model.complete(QUESTION)
     assert 0.8 <= fake.gaps()[0] <= 2.6  # the date has whole seconds
 
 
 async def test_500_then_success() -> None:
-    async with FakeOpenAI(status(500), ok()) as fake, client(fake) as model:
+    async with FakeOpenAI(http_error(500), ok()) as fake, client(fake) as model:
         answer = await model.complete(QUESTION)
     assert answer.prompt_tokens == 21 and len(fake.requests) == 2
 
 
 async def test_persistent_503_gives_up_after_one_plus_max_retries() -> None:
-    async with FakeOpenAI(status(503, message="overloaded")) as fake, \
+    async with FakeOpenAI(http_error(503, message="overloaded")) as fake, \
             client(fake, max_retries=2) as model:
         started = time.monotonic()
         with pytest.raises(CloudError, match=r"HTTP 503 \(overloaded\).*3 attempts"):
@@ -241,7 +173,7 @@ async def test_persistent_503_gives_up_after_one_plus_max_retries() -> None:
 
 
 async def test_backoff_grows_exponentially_with_jitter() -> None:
-    async with FakeOpenAI(status(502)) as fake, \
+    async with FakeOpenAI(http_error(502)) as fake, \
             client(fake, max_retries=3, backoff=0.2, max_backoff=0.5) as model:
         with pytest.raises(CloudError):
             await model.complete(QUESTION)
@@ -285,7 +217,7 @@ async def test_nothing_listening_is_a_cloud_error() -> None:
 # --- failures that are not retried ------------------------------------------------------------
 async def test_401_is_not_retried_and_the_key_never_shows(
         caplog: pytest.LogCaptureFixture) -> None:
-    echo = status(401, message=f"Incorrect API key provided: {KEY}")
+    echo = http_error(401, message=f"Incorrect API key provided: {KEY}")
     async with FakeOpenAI(echo) as fake, client(fake) as model:
         with pytest.raises(CloudError, match="HTTP 401") as caught:
             await model.complete(QUESTION)
@@ -305,7 +237,7 @@ async def test_malformed_answers_are_cloud_errors_without_retry(body: str) -> No
 
 async def test_503_error_body_does_not_leak_the_key_in_warnings(
         caplog: pytest.LogCaptureFixture) -> None:
-    async with FakeOpenAI(status(503, message=f"bad key {KEY}"), ok()) as fake, \
+    async with FakeOpenAI(http_error(503, message=f"bad key {KEY}"), ok()) as fake, \
             client(fake) as model:
         await model.complete(QUESTION)
     assert "HTTP 503" in caplog.text and KEY not in caplog.text
@@ -342,7 +274,7 @@ async def test_stream_without_usage_estimates_tokens() -> None:
 
 
 async def test_stream_retries_before_the_first_piece() -> None:
-    async with FakeOpenAI(status(503), sse(["ok"])) as fake, client(fake) as model:
+    async with FakeOpenAI(http_error(503), sse(["ok"])) as fake, client(fake) as model:
         assert [p async for p in model.stream(QUESTION)] == ["ok"]
     assert len(fake.requests) == 2
 
