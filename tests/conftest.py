@@ -9,21 +9,15 @@ embedded ``PersistentClient`` in temporary folders, and the GGUF assembled from 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from loopback import cache_dir
 
 from bot.errors import ModelUnavailableError
 from bot.models import DEFAULT_SLM, assemble
 from knowledge.embeddings import LocalEmbeddings
-
-
-def cache_dir() -> Path:
-    """``FIRSTLINE_TEST_CACHE`` or ``~/.cache/firstline-test`` (the same place tests/bot uses)."""
-    configured = os.environ.get("FIRSTLINE_TEST_CACHE")
-    return Path(configured).expanduser() if configured else Path.home() / ".cache/firstline-test"
 
 
 @pytest.fixture(scope="session")

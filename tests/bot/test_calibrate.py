@@ -4,7 +4,6 @@ with the real local model on a small set."""
 from __future__ import annotations
 
 import json
-import os
 import random
 from pathlib import Path
 
@@ -25,7 +24,6 @@ from bot.calibrate import (
 )
 from bot.cli import main
 from bot.evaluation import EvalQuestion
-from bot.models import DEFAULT_SLM, assemble
 from bot.router import RouterConfig, RuleRouter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -160,7 +158,7 @@ def test_with_cloud_results_the_score_learns_where_the_cloud_helps() -> None:
 
 @pytest.mark.slm
 def test_calibrate_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+                                     monkeypatch: pytest.MonkeyPatch, slm_path: Path) -> None:
     """The real command on a small set: the IT part of the sample KB and its questions, plus
     three unanswerable ones; the written file drives a working router."""
     set_dir = tmp_path / "it-set"
@@ -183,8 +181,7 @@ def test_calibrate_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixt
     cloud_results.write_text("".join(json.dumps({"id": i, "right": i == "en-02"}) + "\n" for i in
                                      [*gold, "un-en-01", "un-en-02", "un-en-03"]))
     out = tmp_path / "router.json"
-    cache = Path(os.environ.get("FIRSTLINE_TEST_CACHE", Path.home() / ".cache/firstline-test"))
-    monkeypatch.setenv("FIRSTLINE_SLM_MODEL", str(assemble(DEFAULT_SLM, cache / "models")))
+    monkeypatch.setenv("FIRSTLINE_SLM_MODEL", str(slm_path))
     code = main(["router", "calibrate", str(set_dir), "--target", "0.25", "--unanswerable",
                  str(unanswerable), "--out", str(out), "--data-dir", str(tmp_path / "data"),
                  "--cloud-results", str(cloud_results)])

@@ -8,15 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from deploy_helpers import (
-    ROOT,
-    clean_env,
-    free_port,
-    postgres_schema_url,
-    slm_server_command,
-    start,
-    stop,
-)
+from deploy_helpers import ROOT, clean_env, postgres_schema_url, slm_server_command
+from loopback import free_port, start, stop
 
 # slm_path comes from tests/conftest.py.
 # The Slack stand-in (a real HTTP server speaking Slack's Web API) lives with the Slack tests.

@@ -13,7 +13,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from deploy_helpers import clean_env, free_port, start
+from deploy_helpers import clean_env
+from loopback import free_port, start
 
 pytestmark = pytest.mark.slm
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest_asyncio
 from aiohttp import web
-from deploy_helpers import free_port
+from loopback import free_port
 
 from bot.chat_models import RemoteSLM, local_model_from_settings
 from bot.settings import Settings

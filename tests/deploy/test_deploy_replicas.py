@@ -14,7 +14,8 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from deploy_helpers import SAMPLES, free_port, scaled_settings
+from deploy_helpers import SAMPLES, scaled_settings
+from loopback import free_port
 from slack_standin import (
     BOT_USER,
     SignedSender,

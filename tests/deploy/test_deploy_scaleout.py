@@ -16,7 +16,8 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from deploy_helpers import copy_samples, free_port, postgres_schema_url, scaled_settings
+from deploy_helpers import copy_samples, postgres_schema_url, scaled_settings
+from loopback import free_port
 
 from bot.core import Firstline
 from bot.logs import JsonFormatter

@@ -5,7 +5,6 @@ The Bot Framework side is the same stand-ins as elsewhere; nothing in the core i
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,12 +21,6 @@ from adapters.teams import mount_teams
 from bot.settings import Settings
 
 pytestmark = [pytest.mark.slm, pytest.mark.asyncio(loop_scope="session")]
-
-
-def _model_cache() -> Path:
-    configured = os.environ.get("FIRSTLINE_TEST_CACHE")
-    base = Path(configured).expanduser() if configured else Path.home() / ".cache/firstline-test"
-    return base / "models"
 
 
 @dataclass
@@ -52,14 +45,12 @@ class RealBot:
 
 @pytest.fixture(scope="module")
 async def real_bot(
-    cloud: BotFrameworkStandIns, tmp_path_factory: pytest.TempPathFactory
+    cloud: BotFrameworkStandIns, tmp_path_factory: pytest.TempPathFactory, slm_path: Path
 ) -> AsyncIterator[RealBot]:
     from bot.core import Firstline
-    from bot.models import DEFAULT_SLM, assemble
 
-    model = assemble(DEFAULT_SLM, _model_cache())  # shared with tests/bot, assembled once
     settings = Settings.load({
-        "data_dir": tmp_path_factory.mktemp("firstline-data"), "slm_model": str(model),
+        "data_dir": tmp_path_factory.mktemp("firstline-data"), "slm_model": str(slm_path),
         "microsoft_app_id": APP_ID, "microsoft_app_password": APP_PASSWORD,
         "teams_openid_metadata_url": cloud.openid_metadata_url,
         "teams_login_url": cloud.login_url, "teams_admin_ids": ADMIN_AAD, "host": "127.0.0.1"})
