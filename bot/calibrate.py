@@ -182,20 +182,20 @@ def fit_gate(samples: Sequence[Sample],
     dense = np.array([float(s.signals.get("dense_top", 0.0)) for s in samples])
     cov = np.array([float(s.signals.get("term_coverage", 0.0)) for s in samples])
     unknown = np.array([int(s.signals.get("unknown_terms", 0) or 0) for s in samples])
-    d_cuts, c_cuts = np.array(_cuts(dense)), np.array(_cuts(cov))
-    weak = (dense[None, None, :] < d_cuts[:, None, None]) & (cov[None, None, :]
-                                                          < c_cuts[None, :, None])
+    d_cuts, c_cuts = _cuts(dense), np.array(_cuts(cov))
+    below_cov = cov[None, :] < c_cuts[:, None]  # (coverage cut, sample); memory stays O(cuts · n)
     best: tuple[float, float, int, float, float] | None = None
     for u in sorted(unknown_cuts, reverse=True):  # the mildest rule first wins ties
-        out = weak | (unknown >= u)[None, None, :]
-        false = out[:, :, good].mean(axis=2)
-        abstain = np.where(false <= MAX_FALSE_DECLINES, out[:, :, ~good].mean(axis=2), -1.0)
-        # the most abstention, then the fewest false declines, then the lowest cuts
-        fewest = np.where(abstain == abstain.max(), false, np.inf)
-        i, j = np.unravel_index(int(np.argmin(fewest)), fewest.shape)
-        key = (-float(abstain[i, j]), float(false[i, j]), -u, float(d_cuts[i]), float(c_cuts[j]))
-        if best is None or key < best:
-            best = key
+        unknown_rule = unknown >= u
+        for d in d_cuts:
+            out = ((dense < d)[None, :] & below_cov) | unknown_rule[None, :]
+            false = out[:, good].mean(axis=1)
+            abstain = np.where(false <= MAX_FALSE_DECLINES, out[:, ~good].mean(axis=1), -1.0)
+            # the most abstention, then the fewest false declines, then the lowest cuts
+            j = int(np.argmin(np.where(abstain == abstain.max(), false, np.inf)))
+            key = (-float(abstain[j]), float(false[j]), -u, float(d), float(c_cuts[j]))
+            if best is None or key < best:
+                best = key
     assert best is not None  # declining nothing is always feasible
     return Gate(best[3], best[4], -best[2], -best[0], best[1])
 
