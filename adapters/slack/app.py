@@ -17,8 +17,8 @@ from adapters.slack.feedback import FeedbackHandlers
 from adapters.slack.handlers import SlackHandlers
 from adapters.slack.hook import on_error
 from adapters.slack.memory import Dedupe, SeenRecently
+from adapters.slack.settings import SlackSettings
 from bot.errors import UserFacingError
-from bot.settings import Settings
 from bot.types import Responder
 
 log = logging.getLogger(__name__)
@@ -26,21 +26,22 @@ log = logging.getLogger(__name__)
 API_TIMEOUT = 30  # seconds per Web API call
 
 
-def build_slack_app(responder: Responder, settings: Settings, *, dedupe: Dedupe | None = None,
+def build_slack_app(responder: Responder, settings: SlackSettings, *,
+                    dedupe: Dedupe | None = None,
                     session: aiohttp.ClientSession | None = None) -> AsyncApp:
     """The bolt app for ``settings``; ``dedupe`` defaults to an in-memory set (one process)."""
-    if not settings.slack_bot_token:
+    if not settings.bot_token:
         raise UserFacingError("SLACK_BOT_TOKEN is not set; the Slack adapter needs the bot token.")
-    client = AsyncWebClient(token=settings.slack_bot_token, base_url=api_base(settings),
+    client = AsyncWebClient(token=settings.bot_token, base_url=api_base(settings),
                             session=session, timeout=API_TIMEOUT)
     app = AsyncApp(name="firstline", client=client, process_before_response=False,
-                   signing_secret=settings.slack_signing_secret)
-    admins = AdminCheck(settings.slack_admin_users, settings.slack_admin_groups)
+                   signing_secret=settings.signing_secret)
+    admins = AdminCheck(settings.admin_users, settings.admin_groups)
     SlackHandlers(responder, admins, dedupe or SeenRecently()).register(app)
     FeedbackHandlers(responder).register(app)
     app.error(on_error)
     return app
 
 
-def api_base(settings: Settings) -> str:
-    return settings.slack_api_url.rstrip("/") + "/"
+def api_base(settings: SlackSettings) -> str:
+    return settings.api_url.rstrip("/") + "/"

@@ -16,8 +16,8 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack.api import api_error
 from adapters.slack.app import API_TIMEOUT, build_slack_app
 from adapters.slack.memory import Dedupe
+from adapters.slack.settings import SlackSettings
 from bot.errors import UserFacingError
-from bot.settings import Settings
 from bot.types import Responder
 
 log = logging.getLogger(__name__)
@@ -25,14 +25,14 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
-def slack_mode(settings: Settings) -> Literal["socket", "http"] | None:
+def slack_mode(settings: SlackSettings) -> Literal["socket", "http"] | None:
     """How to run Slack: Socket Mode when an app token is set, else the HTTP Events API when a
     signing secret is set; None when the bot token (or both) is missing."""
-    if not settings.slack_bot_token:
+    if not settings.bot_token:
         return None
-    if settings.slack_app_token:
+    if settings.app_token:
         return "socket"
-    return "http" if settings.slack_signing_secret else None
+    return "http" if settings.signing_secret else None
 
 
 def slack_routes(app: AsyncApp) -> list[web.RouteDef]:
@@ -43,10 +43,10 @@ def slack_routes(app: AsyncApp) -> list[web.RouteDef]:
     return [web.post(EVENTS_PATH, events)]
 
 
-def mount_slack(web_app: web.Application, responder: Responder, settings: Settings, *,
+def mount_slack(web_app: web.Application, responder: Responder, settings: SlackSettings, *,
                 dedupe: Dedupe | None = None) -> AsyncApp:
     """Serve the HTTP Events API at ``/slack/events`` on ``web_app`` (before it starts)."""
-    if not settings.slack_signing_secret:
+    if not settings.signing_secret:
         raise UserFacingError("SLACK_SIGNING_SECRET is not set: without it Slack's requests "
                               "cannot be verified. Set it, or use Socket Mode (SLACK_APP_TOKEN).")
     app = build_slack_app(responder, settings, dedupe=dedupe)
@@ -83,16 +83,16 @@ class SocketModeRun:
         await self.session.close()
 
 
-async def start_socket_mode(responder: Responder, settings: Settings, *,
+async def start_socket_mode(responder: Responder, settings: SlackSettings, *,
                             dedupe: Dedupe | None = None, **handler_args: Any) -> SocketModeRun:
     """Connect to Slack over a websocket (no public URL needed); returns once connected."""
-    if not settings.slack_app_token:
+    if not settings.app_token:
         raise UserFacingError("SLACK_APP_TOKEN (xapp-...) is not set; Socket Mode needs it.")
     session = _new_session()
     try:
         app = build_slack_app(responder, settings, dedupe=dedupe, session=session)
         # ask for the URL here, so a bad token fails loudly instead of retrying for ever
-        opened = await app.client.apps_connections_open(app_token=settings.slack_app_token)
+        opened = await app.client.apps_connections_open(app_token=settings.app_token)
     except SlackApiError as exc:
         await session.close()
         raise UserFacingError("Slack refused the app-level token (SLACK_APP_TOKEN): "
@@ -100,7 +100,7 @@ async def start_socket_mode(responder: Responder, settings: Settings, *,
     except BaseException:
         await session.close()
         raise
-    handler = AsyncSocketModeHandler(app, app_token=settings.slack_app_token, **handler_args)
+    handler = AsyncSocketModeHandler(app, app_token=settings.app_token, **handler_args)
     handler.client.wss_uri = opened["url"]
     await handler.connect_async()
     log.info("connected to Slack in Socket Mode")

@@ -23,8 +23,8 @@ from msrest.exceptions import DeserializationError
 
 from adapters.teams.auth import Unauthorized, authenticate, build_authentication, teams_configured
 from adapters.teams.bot import FirstlineTeamsBot
+from adapters.teams.settings import TeamsSettings
 from bot.errors import UserFacingError, describe
-from bot.settings import Settings
 from bot.types import Responder
 
 log = logging.getLogger(__name__)
@@ -93,18 +93,23 @@ class MessagesEndpoint:
 TEAMS_ENDPOINT = web.AppKey("teams_endpoint", MessagesEndpoint)
 
 
-def mount_teams(web_app: web.Application, responder: Responder, settings: Settings) -> None:
-    """Add ``POST /api/messages`` for Microsoft Teams (and the Bot Framework Emulator)."""
-    if not teams_configured(settings):
+def mount_teams(web_app: web.Application, responder: Responder, settings: TeamsSettings, *,
+                host: str) -> None:
+    """Add ``POST /api/messages`` for Microsoft Teams (and the Bot Framework Emulator).
+
+    ``host`` is the address the service binds (FIRSTLINE_HOST): without an app id, only a
+    loopback one is accepted (see :func:`~adapters.teams.auth.teams_configured`).
+    """
+    if not teams_configured(settings, host):
         raise UserFacingError(
             "MicrosoftAppId is empty: set it (and MicrosoftAppPassword), or bind "
             "FIRSTLINE_HOST=127.0.0.1 to try the bot with the Bot Framework Emulator.")
-    if not settings.microsoft_app_id:
+    if not settings.app_id:
         log.warning("Teams authentication is OFF (no MicrosoftAppId): local Emulator use only")
     auth = build_authentication(settings)
     adapter = CloudAdapter(auth)
     adapter.on_turn_error = on_turn_error
-    bot = FirstlineTeamsBot(responder, settings.microsoft_app_id, settings.teams_admin_ids)
+    bot = FirstlineTeamsBot(responder, settings.app_id, settings.admin_ids)
     endpoint = MessagesEndpoint(adapter, auth, bot)
     web_app[TEAMS_ENDPOINT] = endpoint
     web_app.router.add_post(ROUTE, endpoint.handle)

@@ -1,4 +1,4 @@
-"""Bot Framework authentication built from :class:`bot.settings.Settings`.
+"""Bot Framework authentication built from :class:`adapters.teams.settings.TeamsSettings`.
 
 Incoming requests carry a JWT signed by the Bot Framework; it is checked against the keys of the
 OpenID configuration at ``TEAMS_OPENID_METADATA_URL`` (issuer, audience = our app id, expiry,
@@ -27,8 +27,8 @@ from botframework.connector.auth import (
 )
 
 from adapters.teams.credentials import CredentialsFactory
+from adapters.teams.settings import TeamsSettings
 from bot.errors import UserFacingError
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -92,43 +92,44 @@ class BotConfig:
     VALIDATE_AUTHORITY: bool = True
 
 
-def bot_config(settings: Settings) -> BotConfig:
+def bot_config(settings: TeamsSettings) -> BotConfig:
     """Translate our settings into botbuilder's configuration names."""
-    app_type = settings.microsoft_app_type or "MultiTenant"
-    tenant = settings.microsoft_app_tenant_id
+    app_type = settings.app_type or "MultiTenant"
+    tenant = settings.app_tenant_id
     if app_type.lower() in {"singletenant", "userassignedmsi"} and not tenant:
         raise UserFacingError(f"MicrosoftAppType={app_type} needs MicrosoftAppTenantId.")
-    cloud = cloud_for(settings.teams_openid_metadata_url)
-    authority = f"{settings.teams_login_url.rstrip('/')}/{tenant or cloud.default_tenant}"
+    cloud = cloud_for(settings.openid_metadata_url)
+    authority = f"{settings.login_url.rstrip('/')}/{tenant or cloud.default_tenant}"
     return BotConfig(
-        APP_ID=settings.microsoft_app_id,
-        APP_PASSWORD=settings.microsoft_app_password,
+        APP_ID=settings.app_id,
+        APP_PASSWORD=settings.app_password,
         APP_TYPE=app_type,
         APP_TENANTID=tenant,
         TO_CHANNEL_FROM_BOT_LOGIN_URL=authority,
         TO_CHANNEL_FROM_BOT_OAUTH_SCOPE=cloud.oauth_scope,
         TO_BOT_FROM_CHANNEL_TOKEN_ISSUER=cloud.token_issuer,
-        TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=settings.teams_openid_metadata_url,
+        TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=settings.openid_metadata_url,
         TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL=cloud.emulator_openid_metadata_url,
         OAUTH_URL=cloud.oauth_url,
         CALLER_ID=cloud.caller_id,
     )
 
 
-def build_authentication(settings: Settings) -> BotFrameworkAuthentication:
+def build_authentication(settings: TeamsSettings) -> BotFrameworkAuthentication:
     config = bot_config(settings)
     factory = CredentialsFactory(config.APP_ID, config.APP_PASSWORD, config.APP_TYPE)
     return ConfigurationBotFrameworkAuthentication(
         config, credentials_factory=factory, logger=log)
 
 
-def teams_configured(settings: Settings) -> bool:
-    """Whether Teams can be served: with an app id, or anonymously on a loopback address only.
+def teams_configured(settings: TeamsSettings, host: str) -> bool:
+    """Whether Teams can be served on bind address ``host``: with an app id, or anonymously on a
+    loopback address only.
 
     Without an app id botbuilder accepts unsigned requests (the Emulator's "no credentials"
     mode) and would post replies to any ``serviceUrl`` a caller names.
     """
-    return bool(settings.microsoft_app_id) or is_loopback(settings.host)
+    return bool(settings.app_id) or is_loopback(host)
 
 
 def is_loopback(host: str) -> bool:

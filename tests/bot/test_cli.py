@@ -21,9 +21,11 @@ from typing import Any
 
 import pytest
 
-from bot.cli import main
+from adapters.slack.settings import SlackSettings
+from adapters.teams.settings import TeamsSettings
+from bot.app.cli import ADAPTER_SETTINGS, SETTINGS_CLASSES, main
 from bot.errors import UserFacingError
-from bot.settings import Settings
+from bot.settings import ADAPTER_SECTIONS, Settings
 
 DOCS = {
     "it/vpn-password-reset.md": (
@@ -43,7 +45,8 @@ SUMMARY_KEYS = {"added", "updated", "removed", "skipped", "failed", "failures",
                 "chunks_embedded", "chunks_reused", "chunks_total", "seconds"}
 ANSWER_KEYS = {"id", "question", "answer", "covered", "route", "reason", "sources", "cited",
                "latency_ms", "answer_id"}
-ENV_NAMES = [f.metadata["env"] for f in fields(Settings)] + ["FIRSTLINE_CONFIG"]
+ENV_NAMES = [f.metadata["env"] for cls in SETTINGS_CLASSES for f in fields(cls)] + [
+    "FIRSTLINE_CONFIG"]
 
 
 @contextlib.contextmanager
@@ -220,7 +223,7 @@ def test_config_markdown_documents_every_setting(
     assert code == 0
     lines = out.splitlines()
     assert lines[:2] == ["| Variable | Default | Meaning |", "|---|---|---|"]
-    assert len(lines) == 2 + len(fields(Settings))
+    assert len(lines) == 2 + sum(len(fields(cls)) for cls in SETTINGS_CLASSES)
     for name in ENV_NAMES[:-1]:
         assert f"| `{name}` |" in out
     assert "| `FIRSTLINE_MAX_QUESTION_CHARS` | `2000` |" in out
@@ -235,6 +238,14 @@ def test_the_installed_firstline_script_runs(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "`SLACK_BOT_TOKEN`" in done.stdout and "`MicrosoftAppId`" in done.stdout
+
+
+def test_the_command_loads_no_chat_sdk_until_it_serves() -> None:
+    code = ("import sys; import bot.app.cli; print(sorted({m.split('.')[0] for m in sys.modules} "
+            "& {'slack_bolt', 'slack_sdk', 'botbuilder', 'botframework', 'msal'}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def test_config_shows_precedence_and_masks_secrets(
@@ -252,8 +263,48 @@ def test_config_shows_precedence_and_masks_secrets(
     assert shown["data_dir"] == "from-flag"  # explicit beats the environment
     assert shown["top_k"] == 5  # the environment beats the file
     assert shown["helpdesk_text"] == "Call 4357."  # the file beats the default
-    assert shown["slack_bot_token"] == "***" and "xoxb" not in out
-    assert shown["slack_signing_secret"] == ""  # an unset secret is shown as unset
+    assert shown["slack"]["bot_token"] == "***" and "xoxb" not in out
+    assert shown["slack"]["signing_secret"] == ""  # an unset secret is shown as unset
+    assert "slack_bot_token" not in shown  # the adapters' settings are not the core's
+
+
+def test_config_shows_the_adapters_settings_from_their_tables_with_secrets_masked(
+    env: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "site.toml").write_text(
+        'top_k = 3\n'
+        '[slack]\nsigning_secret = "slack-signing-secret"\nadmin_users = ["U0ADMIN"]\n'
+        '[teams]\napp_id = "app-1"\napp_password = "teams-client-secret"\n'
+    )
+    env.setenv("SLACK_APP_TOKEN", "xapp-very-secret")
+    code, out, _ = run(capsys, "config", "--config", str(tmp_path / "site.toml"))
+    assert code == 0
+    shown = json.loads(out)
+    assert shown["top_k"] == 3
+    assert shown["slack"] == SlackSettings(
+        signing_secret="***", app_token="***", admin_users=("U0ADMIN",)).redacted()
+    assert shown["teams"] == TeamsSettings(app_id="app-1", app_password="***").redacted()
+    for secret in ("slack-signing-secret", "xapp-very", "teams-client-secret"):
+        assert secret not in out
+
+
+def test_serve_reads_the_adapters_tables_from_the_cores_config_file(
+    env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from bot.app.serve import build_web_app
+
+    config = tmp_path / "site.toml"
+    config.write_text('host = "0.0.0.0"\n[slack]\nbot_token = "xoxb-1"\nsigning_secret = "s"\n'
+                      '[teams]\napp_id = "app-1"\n')
+    settings = Settings.load(config_file=config)
+    app, mode = build_web_app(object(), settings, config_file=config)  # type: ignore[arg-type]
+    paths = {route.resource.canonical for route in app.router.routes() if route.resource}
+    assert mode == "http" and {"/slack/events", "/api/messages"} <= paths
+    # explicit adapter settings win; without an app id Teams stays off on a public address
+    app, mode = build_web_app(object(), settings, config_file=config,  # type: ignore[arg-type]
+                              slack=SlackSettings(), teams=TeamsSettings())
+    paths = {route.resource.canonical for route in app.router.routes() if route.resource}
+    assert mode is None and not {"/slack/events", "/api/messages"} & paths
 
 
 def test_a_bad_value_is_reported_without_a_traceback(
@@ -336,6 +387,17 @@ def test_bad_settings_raise_user_facing_errors(
     assert message in str(caught.value)
 
 
+def test_the_adapters_tables_are_not_the_cores_unknown_keys(tmp_path: Path) -> None:
+    tables = '[slack]\nbot_token = "xoxb-1"\n[teams]\napp_id = "app-1"\n'
+    assert load(tmp_path / "a", toml="top_k = 3\n" + tables).top_k == 3
+    assert load(tmp_path / "b", toml="[firstline]\ntop_k = 4\n" + tables).top_k == 4
+    with pytest.raises(UserFacingError, match=r"Unknown setting\(s\): colour$"):
+        load(tmp_path / "c", toml="colour = 'blue'\n" + tables)
+    with pytest.raises(UserFacingError, match=r"Unknown setting\(s\): slack$"):
+        load(tmp_path / "d", toml="slack = 'on'\n")  # a value, not the adapter's table
+    assert {cls.section for cls in ADAPTER_SETTINGS} == set(ADAPTER_SECTIONS)
+
+
 def test_unknown_explicit_settings_are_refused(tmp_path: Path) -> None:
     with pytest.raises(UserFacingError, match="Unknown setting"):
         load(tmp_path, {"topk": 3})
@@ -349,7 +411,7 @@ def test_a_misspelt_boolean_is_refused(tmp_path: Path) -> None:
 def test_data_dir_may_stand_before_or_after_the_subcommand(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.cli import main
+    from bot.app.cli import main
 
     for argv in (["--data-dir", str(tmp_path / "a"), "config"],
                  ["config", "--data-dir", str(tmp_path / "b")]):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -14,7 +13,7 @@ from slack_standin import ADMIN_GROUP, GROUP_ADMIN, Running, SignedSender, Slack
 from slack_standin import slack_settings as _settings
 
 from adapters.slack import mount_slack
-from bot.settings import Settings
+from adapters.slack.settings import SlackSettings
 
 
 # each test gets its own event loop; the project default for fixtures is the session loop
@@ -32,13 +31,13 @@ def responder() -> FakeResponder:
 
 
 @pytest.fixture
-def settings(standin: SlackStandIn, tmp_path: Path) -> Settings:
-    return _settings(standin, tmp_path)
+def settings(standin: SlackStandIn) -> SlackSettings:
+    return _settings(standin)
 
 
 @pytest_asyncio.fixture(loop_scope="function")
 async def running(standin: SlackStandIn, responder: FakeResponder,
-                  settings: Settings) -> AsyncIterator[Running]:
+                  settings: SlackSettings) -> AsyncIterator[Running]:
     """What `firstline serve` does: mount the Slack app on an aiohttp app and listen."""
     web_app = web.Application()
     app = mount_slack(web_app, responder, settings)

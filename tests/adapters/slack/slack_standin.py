@@ -14,7 +14,6 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -23,7 +22,7 @@ from aiohttp import web
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
-from bot.settings import Settings
+from adapters.slack.settings import SlackSettings
 
 T = TypeVar("T")
 
@@ -321,11 +320,11 @@ _FORM = "application/x-www-form-urlencoded"
 
 
 # -- the app under test ----------------------------------------------------------------------
-def slack_settings(standin: SlackStandIn, data_dir: Path) -> Settings:
+def slack_settings(standin: SlackStandIn) -> SlackSettings:
     """Settings pointing the adapter at ``standin``; U0ADMIN and group S0ADMINS are admins."""
-    return Settings(data_dir=data_dir, slack_bot_token=BOT_TOKEN, slack_signing_secret=SECRET,
-                    slack_app_token=APP_TOKEN, slack_api_url=standin.api_url,
-                    slack_admin_users=(ADMIN,), slack_admin_groups=(ADMIN_GROUP,))
+    return SlackSettings(bot_token=BOT_TOKEN, signing_secret=SECRET, app_token=APP_TOKEN,
+                         api_url=standin.api_url, admin_users=(ADMIN,),
+                         admin_groups=(ADMIN_GROUP,))
 
 
 @dataclass

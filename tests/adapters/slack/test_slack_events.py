@@ -24,7 +24,7 @@ from slack_standin import (
 )
 
 from adapters.slack import mount_slack
-from bot.settings import Settings
+from adapters.slack.settings import SlackSettings
 
 CHANNEL, DM = "C0HELP", "D0ASKER"
 
@@ -245,7 +245,7 @@ async def test_one_http_session_serves_all_web_api_calls(running: Running) -> No
 
 
 async def test_dedupe_can_be_a_shared_store(standin: SlackStandIn, responder: FakeResponder,
-                                            settings: Settings) -> None:
+                                            settings: SlackSettings) -> None:
     claimed: list[str] = []
 
     async def shared(key: str) -> bool:  # e.g. the ledger's claim_event in a worker thread

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -29,9 +28,9 @@ CHANNEL = "C0HELP"
 
 
 @pytest_asyncio.fixture(loop_scope="function")
-async def socket(standin: SlackStandIn, responder: FakeResponder,
-                 tmp_path: Path) -> AsyncIterator[SocketModeRun]:
-    run = await start_socket_mode(responder, slack_settings(standin, tmp_path))
+async def socket(standin: SlackStandIn,
+                 responder: FakeResponder) -> AsyncIterator[SocketModeRun]:
+    run = await start_socket_mode(responder, slack_settings(standin))
     yield run
     await run.close()
 
@@ -103,28 +102,26 @@ async def test_a_button_click_is_acked_and_stored(socket: SocketModeRun, standin
 
 
 async def test_a_refused_app_token_fails_at_start(standin: SlackStandIn,
-                                                  responder: FakeResponder,
-                                                  tmp_path: Path) -> None:
+                                                  responder: FakeResponder) -> None:
     standin.failures["apps.connections.open"] = "invalid_auth"
     with pytest.raises(UserFacingError, match="invalid_auth"):
-        await start_socket_mode(responder, slack_settings(standin, tmp_path))
+        await start_socket_mode(responder, slack_settings(standin))
 
 
 async def test_settings_without_secrets_are_refused(standin: SlackStandIn,
-                                                    responder: FakeResponder,
-                                                    tmp_path: Path) -> None:
-    settings = slack_settings(standin, tmp_path)
+                                                    responder: FakeResponder) -> None:
+    settings = slack_settings(standin)
     with pytest.raises(UserFacingError, match="SLACK_SIGNING_SECRET"):
-        mount_slack(web.Application(), responder, settings.replace(slack_signing_secret=""))
+        mount_slack(web.Application(), responder, settings.replace(signing_secret=""))
     with pytest.raises(UserFacingError, match="SLACK_APP_TOKEN"):
-        await start_socket_mode(responder, settings.replace(slack_app_token=""))
+        await start_socket_mode(responder, settings.replace(app_token=""))
     with pytest.raises(UserFacingError, match="SLACK_BOT_TOKEN"):
-        mount_slack(web.Application(), responder, settings.replace(slack_bot_token=""))
+        mount_slack(web.Application(), responder, settings.replace(bot_token=""))
 
 
-def test_the_mode_follows_the_tokens(standin: SlackStandIn, tmp_path: Path) -> None:
-    settings = slack_settings(standin, tmp_path)
+def test_the_mode_follows_the_tokens(standin: SlackStandIn) -> None:
+    settings = slack_settings(standin)
     assert slack_mode(settings) == "socket"
-    assert slack_mode(settings.replace(slack_app_token="")) == "http"
-    assert slack_mode(settings.replace(slack_app_token="", slack_signing_secret="")) is None
-    assert slack_mode(settings.replace(slack_bot_token="")) is None
+    assert slack_mode(settings.replace(app_token="")) == "http"
+    assert slack_mode(settings.replace(app_token="", signing_secret="")) is None
+    assert slack_mode(settings.replace(bot_token="")) is None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -35,19 +34,19 @@ ANSWER_SECONDS = 300.0  # a 2-core CI box needs ~10 s per answer; leave room
 
 @pytest.fixture(scope="module")
 def core(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    from bot.core import Firstline
+    from bot.app.composition import build_firstline
     from bot.settings import Settings
 
-    fl = Firstline.from_settings(Settings.load({"data_dir": tmp_path_factory.mktemp("core")}))
-    fl.index()  # the sample knowledge base in knowledge/samples
+    fl = build_firstline(Settings.load({"data_dir": tmp_path_factory.mktemp("core")}))
+    fl.indexing.index()  # the sample knowledge base in knowledge/samples
     yield fl
-    asyncio.run(fl.close())
+    asyncio.run(fl.aclose())
 
 
 @pytest_asyncio.fixture(loop_scope="function")
-async def real(standin: SlackStandIn, core: object, tmp_path: Path) -> AsyncIterator[Running]:
+async def real(standin: SlackStandIn, core: object) -> AsyncIterator[Running]:
     web_app = web.Application()
-    app = mount_slack(web_app, core, slack_settings(standin, tmp_path))  # type: ignore[arg-type]
+    app = mount_slack(web_app, core, slack_settings(standin))  # type: ignore[arg-type]
     runner, url = await serve(web_app)
     async with aiohttp.ClientSession() as session:
         yield Running(app, url, SignedSender(f"{url}/slack/events", session))

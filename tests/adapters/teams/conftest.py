@@ -13,7 +13,9 @@ from teams_helpers import ADMIN_AAD, APP_ID, APP_PASSWORD, FakeResponder, Runnin
 from teams_standins import BotFrameworkStandIns, make_tls
 
 from adapters.teams import mount_teams
-from bot.settings import Settings
+from adapters.teams.settings import TeamsSettings
+
+HOST = "127.0.0.1"  # the bind address the adapter is told about (loopback, like the site)
 
 
 # --- the Bot Framework side ------------------------------------------------------------------
@@ -33,24 +35,24 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotFrameworkStan
 
 
 @pytest.fixture
-def settings(cloud: BotFrameworkStandIns) -> Settings:
-    return Settings(
-        microsoft_app_id=APP_ID, microsoft_app_password=APP_PASSWORD,
-        teams_openid_metadata_url=cloud.openid_metadata_url,
-        teams_login_url=cloud.login_url, teams_admin_ids=(ADMIN_AAD.upper(),),
-        host="127.0.0.1")
+def settings(cloud: BotFrameworkStandIns) -> TeamsSettings:
+    return TeamsSettings(
+        app_id=APP_ID, app_password=APP_PASSWORD,
+        openid_metadata_url=cloud.openid_metadata_url,
+        login_url=cloud.login_url, admin_ids=(ADMIN_AAD.upper(),))
 
 
 @pytest.fixture
-async def teams_bot(settings: Settings, cloud: BotFrameworkStandIns) -> AsyncIterator[RunningBot]:
+async def teams_bot(settings: TeamsSettings,
+                    cloud: BotFrameworkStandIns) -> AsyncIterator[RunningBot]:
     """The real adapter on an ephemeral loopback port, answering through :class:`FakeResponder`."""
     cloud.require_token = True
     responder = FakeResponder()
     app = web.Application()
-    mount_teams(app, responder, settings)
+    mount_teams(app, responder, settings, host=HOST)
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, HOST, 0)
     await site.start()
     port = runner.addresses[0][1]
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:

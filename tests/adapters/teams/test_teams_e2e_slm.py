@@ -18,6 +18,7 @@ from teams_helpers import ADMIN_AAD, APP_ID, APP_PASSWORD, USER_AAD, message
 from teams_standins import BotFrameworkStandIns, Posted
 
 from adapters.teams import mount_teams
+from adapters.teams.settings import TeamsSettings
 from bot.settings import Settings
 
 pytestmark = [pytest.mark.slm, pytest.mark.asyncio(loop_scope="session")]
@@ -47,17 +48,19 @@ class RealBot:
 async def real_bot(
     cloud: BotFrameworkStandIns, tmp_path_factory: pytest.TempPathFactory, slm_path: Path
 ) -> AsyncIterator[RealBot]:
-    from bot.core import Firstline
+    from bot.app.composition import build_firstline
 
     settings = Settings.load({
         "data_dir": tmp_path_factory.mktemp("firstline-data"), "slm_model": str(slm_path),
-        "microsoft_app_id": APP_ID, "microsoft_app_password": APP_PASSWORD,
-        "teams_openid_metadata_url": cloud.openid_metadata_url,
-        "teams_login_url": cloud.login_url, "teams_admin_ids": ADMIN_AAD, "host": "127.0.0.1"})
-    core = Firstline.from_settings(settings)
-    core.index()
+        "host": "127.0.0.1"})
+    teams = TeamsSettings.load({
+        "app_id": APP_ID, "app_password": APP_PASSWORD,
+        "openid_metadata_url": cloud.openid_metadata_url,
+        "login_url": cloud.login_url, "admin_ids": ADMIN_AAD})
+    core = build_firstline(settings)
+    core.indexing.index()
     app = web.Application()
-    mount_teams(app, core, settings)
+    mount_teams(app, core, teams, host=settings.host)
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -65,7 +68,7 @@ async def real_bot(
         yield RealBot(f"http://127.0.0.1:{runner.addresses[0][1]}", cloud, core)
     finally:
         await runner.cleanup()
-        await core.close()
+        await core.aclose()
 
 
 async def test_a_vpn_question_gets_a_card_citing_the_kb_and_takes_a_vote(real_bot: RealBot):

@@ -13,19 +13,19 @@ from teams_standins import BotFrameworkStandIns
 from adapters.teams import mount_teams, teams_configured
 from adapters.teams.app import TEAMS_ENDPOINT
 from adapters.teams.auth import bot_config
+from adapters.teams.settings import TeamsSettings
 from bot.errors import UserFacingError
-from bot.settings import Settings
 
 on_session_loop = pytest.mark.asyncio(loop_scope="session")  # where the fixtures live
 
 GOV_METADATA = "https://login.botframework.azure.us/v1/.well-known/openidconfiguration"
 
 
-async def serve_once(settings: Settings, cloud: BotFrameworkStandIns,
+async def serve_once(settings: TeamsSettings, cloud: BotFrameworkStandIns,
                      activity: dict[str, object], token: str | None) -> int:
     """Mount the adapter with ``settings``, post one activity, wait until its turn is done."""
     app = web.Application()
-    mount_teams(app, FakeResponder(), settings)
+    mount_teams(app, FakeResponder(), settings, host="127.0.0.1")
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -44,26 +44,30 @@ async def serve_once(settings: Settings, cloud: BotFrameworkStandIns,
 
 
 def test_without_an_app_id_it_will_not_mount_on_a_public_address() -> None:
-    settings = Settings(microsoft_app_id="", host="0.0.0.0")
-    assert not teams_configured(settings)
+    settings = TeamsSettings(app_id="")
+    assert not teams_configured(settings, "0.0.0.0")
     with pytest.raises(UserFacingError, match="MicrosoftAppId is empty"):
-        mount_teams(web.Application(), FakeResponder(), settings)
+        mount_teams(web.Application(), FakeResponder(), settings, host="0.0.0.0")
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
 def test_without_an_app_id_loopback_is_the_emulators_mode(host: str) -> None:
-    assert teams_configured(Settings(microsoft_app_id="", host=host))
+    assert teams_configured(TeamsSettings(app_id=""), host)
+
+
+def test_with_an_app_id_any_address_will_do() -> None:
+    assert teams_configured(TeamsSettings(app_id=APP_ID), "0.0.0.0")
 
 
 @pytest.mark.parametrize("app_type", ["SingleTenant", "UserAssignedMSI"])
 def test_single_tenant_and_msi_need_a_tenant(app_type: str) -> None:
-    settings = Settings(microsoft_app_id=APP_ID, microsoft_app_type=app_type)
+    settings = TeamsSettings(app_id=APP_ID, app_type=app_type)
     with pytest.raises(UserFacingError, match="MicrosoftAppTenantId"):
-        mount_teams(web.Application(), FakeResponder(), settings)
+        mount_teams(web.Application(), FakeResponder(), settings, host="0.0.0.0")
 
 
 def test_public_cloud_defaults() -> None:
-    config = bot_config(Settings(microsoft_app_id=APP_ID))
+    config = bot_config(TeamsSettings(app_id=APP_ID))
     assert config.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL == (
         "https://login.botframework.com/v1/.well-known/openidconfiguration")
     assert config.TO_CHANNEL_FROM_BOT_LOGIN_URL == (
@@ -72,8 +76,8 @@ def test_public_cloud_defaults() -> None:
 
 
 def test_the_us_government_cloud_follows_from_its_metadata_url() -> None:
-    config = bot_config(Settings(microsoft_app_id=APP_ID, teams_openid_metadata_url=GOV_METADATA,
-                                 teams_login_url="https://login.microsoftonline.us"))
+    config = bot_config(TeamsSettings(app_id=APP_ID, openid_metadata_url=GOV_METADATA,
+                                      login_url="https://login.microsoftonline.us"))
     assert config.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE == "https://api.botframework.us"
     assert config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER == "https://api.botframework.us"
     assert config.TO_CHANNEL_FROM_BOT_LOGIN_URL == (
@@ -82,10 +86,10 @@ def test_the_us_government_cloud_follows_from_its_metadata_url() -> None:
 
 @on_session_loop
 async def test_single_tenant_gets_its_reply_token_from_its_own_tenant(
-    settings: Settings, cloud: BotFrameworkStandIns
+    settings: TeamsSettings, cloud: BotFrameworkStandIns
 ) -> None:
     tenant = "9a8b7c6d-0000-4000-8000-0123456789ab"
-    single = settings.replace(microsoft_app_type="SingleTenant", microsoft_app_tenant_id=tenant)
+    single = settings.replace(app_type="SingleTenant", app_tenant_id=tenant)
     activity = message(cloud, "How do I reset my VPN password?")
 
     assert await serve_once(single, cloud, activity, cloud.channel_token()) == 202
@@ -99,7 +103,7 @@ async def test_single_tenant_gets_its_reply_token_from_its_own_tenant(
 async def test_the_emulator_without_credentials_is_served_on_loopback(
     cloud: BotFrameworkStandIns,
 ) -> None:
-    settings = Settings(microsoft_app_id="", host="127.0.0.1")
+    settings = TeamsSettings(app_id="")
     activity = message(cloud, "How do I reset my VPN password?", channel_id="emulator",
                        conversation=f"emulator-{uuid.uuid4().hex}")
     cloud.require_token = False
@@ -116,9 +120,9 @@ async def test_the_emulator_without_credentials_is_served_on_loopback(
 
 @on_session_loop
 async def test_a_wrong_client_secret_gets_no_reply_token_and_is_logged(
-    settings: Settings, cloud: BotFrameworkStandIns, caplog: pytest.LogCaptureFixture
+    settings: TeamsSettings, cloud: BotFrameworkStandIns, caplog: pytest.LogCaptureFixture
 ) -> None:
-    wrong = settings.replace(microsoft_app_password="not-the-secret")
+    wrong = settings.replace(app_password="not-the-secret")
     activity = message(cloud, "How do I reset my VPN password?")
 
     assert await serve_once(wrong, cloud, activity, cloud.channel_token()) == 202

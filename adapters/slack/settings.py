@@ -1,0 +1,32 @@
+"""The Slack adapter's settings: the ``[slack]`` table of ``firstline.toml`` (keys = the field
+names below) and Slack's own environment variable names.
+
+Cheap to import (no slack_bolt, no slack_sdk): ``firstline config`` loads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from bot.settings import SettingsBase, setting
+
+
+@dataclass(frozen=True)
+class SlackSettings(SettingsBase):
+    section: ClassVar[str] = "slack"
+
+    bot_token: str = setting("", "SLACK_BOT_TOKEN", "Bot token (xoxb-...).", secret=True)
+    signing_secret: str = setting(
+        "", "SLACK_SIGNING_SECRET", "Verifies Events API requests.", secret=True
+    )
+    app_token: str = setting(
+        "", "SLACK_APP_TOKEN", "App-level token (xapp-...): enables Socket Mode.", secret=True
+    )
+    api_url: str = setting("https://slack.com/api/", "SLACK_API_URL", "Slack Web API base URL.")
+    admin_users: tuple[str, ...] = setting(
+        (), "FIRSTLINE_SLACK_ADMIN_USERS", "Slack user ids allowed to run admin commands."
+    )
+    admin_groups: tuple[str, ...] = setting(
+        (), "FIRSTLINE_SLACK_ADMIN_GROUPS", "Slack user group ids whose members are admins."
+    )

@@ -1,0 +1,37 @@
+"""The Teams adapter's settings: the ``[teams]`` table of ``firstline.toml`` (keys = the field
+names below) and the Bot Framework's own environment variable names (``MicrosoftAppId`` ...).
+
+Cheap to import (nothing from botbuilder): ``firstline config`` loads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from bot.settings import SettingsBase, setting
+
+
+@dataclass(frozen=True)
+class TeamsSettings(SettingsBase):
+    section: ClassVar[str] = "teams"
+
+    app_id: str = setting("", "MicrosoftAppId", "Bot's Microsoft app id.")
+    app_password: str = setting("", "MicrosoftAppPassword", "Bot's client secret.", secret=True)
+    app_type: str = setting(
+        "MultiTenant", "MicrosoftAppType", "MultiTenant, SingleTenant or UserAssignedMSI."
+    )
+    app_tenant_id: str = setting("", "MicrosoftAppTenantId", "Tenant for SingleTenant.")
+    openid_metadata_url: str = setting(
+        "https://login.botframework.com/v1/.well-known/openidconfiguration",
+        "TEAMS_OPENID_METADATA_URL",
+        "OpenID configuration for validating incoming tokens.",
+    )
+    login_url: str = setting(
+        "https://login.microsoftonline.com",
+        "TEAMS_LOGIN_URL",
+        "Authority host where the bot gets its own token for replies.",
+    )
+    admin_ids: tuple[str, ...] = setting(
+        (), "FIRSTLINE_TEAMS_ADMIN_IDS", "AAD object ids allowed to run admin commands."
+    )
