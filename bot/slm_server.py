@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.errors import FirstlineError
-from bot.models import resolve_slm_path
+from bot.models.packaged import resolve_slm_path
 from bot.settings import Settings
 
 

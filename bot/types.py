@@ -86,38 +86,6 @@ class Reply:
         return tuple(wanted)
 
 
-@dataclass(frozen=True)
-class Message:
-    """One chat message for a :class:`ChatModel`."""
-
-    role: Literal["system", "user", "assistant"]
-    content: str
-
-
-@dataclass(frozen=True)
-class Completion:
-    """A model's answer, always with token usage."""
-
-    text: str
-    model: str
-    prompt_tokens: int
-    completion_tokens: int
-    seconds: float
-    prompt_seconds: float = 0.0  # prompt processing (when the backend reports it)
-    generation_seconds: float = 0.0
-    mean_logprob: float | None = None
-    min_logprob: float | None = None
-    finish_reason: str = "stop"
-
-
-class ChatModel(Protocol):
-    """Anything that completes a chat: the local SLM or a cloud endpoint."""
-
-    name: str
-
-    async def complete(self, messages: list[Message], *, max_tokens: int = 256) -> Completion: ...
-
-
 class Notify(Protocol):
     """Posts a follow-up message (reindex progress, summary) back to the asker's conversation."""
 

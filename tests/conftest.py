@@ -16,7 +16,7 @@ import pytest
 from loopback import cache_dir
 
 from bot.errors import ModelUnavailableError
-from bot.models import DEFAULT_SLM, assemble
+from bot.models.packaged import DEFAULT_SLM, assemble
 from knowledge.embeddings import LocalEmbeddings
 
 
@@ -46,7 +46,7 @@ def sample_core(tmp_path_factory: pytest.TempPathFactory, slm_path: Path) -> Ite
     question that reaches it, so fast tests that never ask it pay nothing for it. The answer
     cache is off: tests share this core, and one test's answer must not be another's cache hit.
     """
-    from bot.core import Firstline
+    from bot.app.composition import build_firstline
     from bot.settings import Settings
 
     data_dir = tmp_path_factory.mktemp("sample-core")
@@ -55,9 +55,9 @@ def sample_core(tmp_path_factory: pytest.TempPathFactory, slm_path: Path) -> Ite
         environ={},
         config_file=data_dir / "no-such-firstline.toml",
     )
-    core = Firstline.from_settings(settings)
-    summary = core.index()
+    core = build_firstline(settings)
+    summary = core.indexing.index()
     assert not summary.failed, summary.failed
     assert len(summary.added) == 37
     yield core
-    asyncio.run(core.close())
+    asyncio.run(core.aclose())

@@ -27,16 +27,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.types import Language, Question, Reply, Route, Source
-
-if TYPE_CHECKING:
-    from bot.core import Firstline, _Outcome
-    from bot.ledger import Ledger
-    from knowledge.store import KnowledgeStore
+from bot.answering.record import AnswerRecord, Outcome
+from bot.ledger.roles import AnswerLog
+from bot.types import Language, Reply, Route, Source
+from knowledge.embeddings import Embedder
+from knowledge.store import KnowledgeStore
 
 log = logging.getLogger(__name__)
 
@@ -166,56 +164,66 @@ class AnswerCache:
         return None
 
 
-# -- the core's side ------------------------------------------------------------------------
-async def answer_from_cache(
-    core: Firstline, question: Question
-) -> tuple[_Outcome | None, np.ndarray | None]:
-    """(the cached outcome or None, the question's embedding for :func:`remember`)."""
-    from bot.core import _Outcome
+# -- the pipeline's side ----------------------------------------------------------------------
+class CacheLookup:
+    """Step: answer from the cache when a recent answer fits; after the reply, remember it.
 
-    cache = core.cache
-    if not cache.enabled or question.history:
-        return None, None
-    language: Language = question.language or "en"
-    vector = (await asyncio.to_thread(core.embeddings.encode, [question.text]))[0]
-    try:
-        hit = await asyncio.to_thread(
-            cache.lookup, vector, language, topic_marks(question.text, language),
-            lambda: file_hashes(core.store),
-            lambda answer_id: _voted_down(core.ledger, answer_id))
-    except Exception:  # an optimisation only: answer the normal way
-        log.exception("answer cache lookup failed")
-        return None, None
-    if hit is None:
-        return None, vector
-    e = hit.entry
-    signals = {"cached_answer_id": e.answer_id, "cache_similarity": round(hit.similarity, 4),
-               "cached_route": e.route.value}
-    return _Outcome(e.text, Route.CACHE, "cache-hit", True, e.cited, sources=e.sources,
-                    signals=signals), vector
+    Questions with thread history are never looked up or stored (their meaning depends on the
+    thread). The question's embedding is kept on the record for :meth:`remember`.
+    """
+
+    def __init__(self, cache: AnswerCache, embedder: Embedder, catalog: KnowledgeStore,
+                 answers: AnswerLog) -> None:
+        self.cache = cache
+        self.embedder = embedder
+        self.catalog = catalog
+        self.answers = answers
+
+    async def __call__(self, answer: AnswerRecord) -> None:
+        if not self.cache.enabled or answer.question.history:
+            return
+        text, language = answer.question.text, answer.language
+        answer.vector = (await asyncio.to_thread(self.embedder.encode, [text]))[0]
+        try:
+            hit = await asyncio.to_thread(
+                self.cache.lookup, answer.vector, language, topic_marks(text, language),
+                lambda: file_hashes(self.catalog), self._voted_down)
+        except Exception:  # an optimisation only: answer the normal way
+            log.exception("answer cache lookup failed")
+            return
+        if hit is None:
+            return
+        e = hit.entry
+        answer.signals.update(cached_answer_id=e.answer_id,
+                              cache_similarity=round(hit.similarity, 4),
+                              cached_route=e.route.value)
+        answer.finish(Outcome(e.text, Route.CACHE, "cache-hit", True, e.cited, e.sources))
+
+    def remember(self, answer: AnswerRecord, reply: Reply) -> None:
+        """After the reply: note a cache hit's origin (for 👎), or store a new answer."""
+        if reply.route is Route.CACHE:
+            self.cache.served(reply.answer_id, str(reply.signals["cached_answer_id"]))
+            return
+        vector = answer.vector
+        if vector is None or reply.route not in CACHEABLE_ROUTES or not reply.covered:
+            return
+        try:
+            hashes = file_hashes(self.catalog)
+        except Exception:  # the user has the answer; it just won't be reused
+            log.exception("answer cache: cannot read file records")
+            return
+        cited = {path: hashes.get(path, "") for path in reply.cited}
+        if not cited or not all(cited.values()):
+            return
+        self.cache.put(CachedAnswer(
+            reply.answer_id, reply.language, vector, topic_marks(answer.question.text,
+                                                                 reply.language),
+            reply.text, reply.route, reply.cited, reply.sources, cited, self.cache.now()))
+
+    def _voted_down(self, answer_id: str) -> bool:
+        row = self.answers.get(answer_id)
+        return row is not None and row.feedback == "down"
 
 
-def remember(core: Firstline, question: Question, vector: np.ndarray | None, reply: Reply) -> None:
-    """Store a covered, cited local or cloud answer (with its sources' hashes) for reuse."""
-    if vector is None or reply.route not in CACHEABLE_ROUTES or not reply.covered:
-        return
-    try:
-        hashes = file_hashes(core.store)
-    except Exception:  # the user has the answer; it just won't be reused
-        log.exception("answer cache: cannot read file records")
-        return
-    cited = {path: hashes.get(path, "") for path in reply.cited}
-    if not cited or not all(cited.values()):
-        return
-    core.cache.put(CachedAnswer(
-        reply.answer_id, reply.language, vector, topic_marks(question.text, reply.language),
-        reply.text, reply.route, reply.cited, reply.sources, cited, core.cache.now()))
-
-
-def file_hashes(store: KnowledgeStore) -> dict[str, str]:
-    return {path: record.sha256 for path, record in store.files().items()}
-
-
-def _voted_down(ledger: Ledger, answer_id: str) -> bool:
-    row = ledger.get(answer_id)
-    return row is not None and row.feedback == "down"
+def file_hashes(catalog: KnowledgeStore) -> dict[str, str]:
+    return {path: record.sha256 for path, record in catalog.files().items()}

@@ -17,12 +17,14 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
+from bot.answering.indexing import Indexing
+from bot.answering.record import AnswerRecord, Outcome
+from bot.ledger.report import parse_when, render
+from bot.ledger.roles import AnswerLog, Locks
+from bot.ledger.rows import hash_user
+from bot.models.base import ChatModel
 from bot.types import Notify, Question, Route
-
-if TYPE_CHECKING:
-    from bot.core import Firstline, _Outcome
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +53,25 @@ class Command:
 
 
 class Commands:
-    def __init__(self, core: Firstline) -> None:
-        self.core = core
+    """Step: run an admin command typed in chat (the answer is the command's reply)."""
+
+    def __init__(self, indexing: Indexing, answers: AnswerLog, locks: Locks, *,
+                 local: ChatModel, cloud: ChatModel | None, user_hash_salt: str) -> None:
+        self.indexing = indexing
+        self.answers = answers
+        self.locks = locks
+        self.local = local
+        self.cloud = cloud
+        self.user_hash_salt = user_hash_salt
         self._running: asyncio.Task[None] | None = None
         # unique per bot, not per process: two bots in one process must not share the lock
         self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.last_summary: str | None = None
+
+    async def __call__(self, answer: AnswerRecord) -> None:
+        command = self.parse(answer.question.text)
+        if command is not None:
+            answer.finish(await self.run(command, answer.question, answer.notify))
 
     def parse(self, text: str) -> Command | None:
         words = text.strip().lstrip("/!").split()
@@ -67,17 +82,15 @@ class Commands:
             return None  # "status of my laptop order" is a question, not a command
         return Command(ALIASES[words[0].lower()], args)
 
-    async def run(self, command: Command, question: Question, notify: Notify | None) -> _Outcome:
+    async def run(self, command: Command, question: Question, notify: Notify | None) -> Outcome:
         ja = question.language == "ja"
         if command.name == "help":
             return self._outcome(_help(ja), "help")
         if not question.is_admin:
-            from bot.ledger import hash_user
-
             log.warning(
                 "refused admin command %r from non-admin user %s on %s",
                 command.name,
-                hash_user(question.user, self.core.settings.user_hash_salt),
+                hash_user(question.user, self.user_hash_salt),
                 question.channel,
             )
             return self._outcome(
@@ -92,22 +105,19 @@ class Commands:
             return self._outcome(await asyncio.to_thread(self._status), "status")
         return self._outcome(await asyncio.to_thread(self._costs, command.args), "costs")
 
-    def _outcome(self, text: str, reason: str) -> _Outcome:
-        from bot.core import _Outcome
-
-        return _Outcome(text, Route.COMMAND, reason, covered=True)
+    def _outcome(self, text: str, reason: str) -> Outcome:
+        return Outcome(text, Route.COMMAND, reason, covered=True)
 
     # -- reindex ------------------------------------------------------------------------
     @property
     def reindex_running(self) -> bool:
         return self._running is not None and not self._running.done()
 
-    async def _reindex(self, command: Command, notify: Notify | None, ja: bool) -> _Outcome:
+    async def _reindex(self, command: Command, notify: Notify | None, ja: bool) -> Outcome:
         busy = "再インデックスは既に実行中です。" if ja else "A reindex is already running."
         if self.reindex_running:
             return self._outcome(busy, "reindex-busy")
-        ledger = self.core.ledger
-        if not await asyncio.to_thread(ledger.acquire_lock, "reindex", self._owner, LOCK_TTL):
+        if not await asyncio.to_thread(self.locks.acquire_lock, "reindex", self._owner, LOCK_TTL):
             return self._outcome(busy, "reindex-busy")
         full = any(a.lstrip("-").lower() == "full" for a in command.args)
         loop = asyncio.get_running_loop()
@@ -132,7 +142,8 @@ class Commands:
             asyncio.run_coroutine_threadsafe(notify(text), loop)
 
         try:
-            summary = await asyncio.to_thread(self.core.index, None, full=full, progress=progress)
+            summary = await asyncio.to_thread(self.indexing.index, None, full=full,
+                                            progress=progress)
             text = (
                 f"再インデックス完了: {summary.line()}"
                 if ja
@@ -148,7 +159,7 @@ class Commands:
                 else "Reindex failed; see the bot's log."
             )
         finally:
-            await asyncio.to_thread(self.core.ledger.release_lock, "reindex", self._owner)
+            await asyncio.to_thread(self.locks.release_lock, "reindex", self._owner)
         self.last_summary = text
         if notify is not None:
             try:
@@ -163,19 +174,17 @@ class Commands:
 
     # -- status and costs -----------------------------------------------------------------
     def _status(self) -> str:
-        files = self.core.store.files()
+        files = self.indexing.store.files()
         state = "running" if self.reindex_running else "idle"
-        cloud = "configured" if self.core.cloud is not None else "not configured"
+        cloud = "configured" if self.cloud is not None else "not configured"
         lines = [
             f"Documents: {len(files)}, chunks: {sum(len(r.chunk_ids) for r in files.values())}",
             f"Reindex: {state}" + (f" (last: {self.last_summary})" if self.last_summary else ""),
-            f"Local model: {self.core.local.name}; cloud: {cloud}",
+            f"Local model: {self.local.name}; cloud: {cloud}",
         ]
         return "\n".join(lines)
 
     def _costs(self, args: tuple[str, ...]) -> str:
-        from bot.costs_report import parse_when, render
-
         since = datetime.now(UTC) - timedelta(days=7)
         by = None
         words = [a.lower() for a in args]
@@ -184,7 +193,7 @@ class Commands:
                 since = parse_when(word)
             elif word in {"day", "route", "channel", "model"}:
                 by = word
-        rows = self.core.ledger.summary(since=since, by=by)
+        rows = self.answers.summary(since=since, by=by)
         return f"Since {since:%Y-%m-%d %H:%M} UTC\n```\n{render(rows, 'table')}\n```"
 
 

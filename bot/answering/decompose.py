@@ -16,15 +16,11 @@ import asyncio
 import logging
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
-from bot.types import ChatModel, Language, Message
+from bot.answering.record import AnswerRecord
+from bot.models.base import ChatModel, Message
 from knowledge.lexical import content_terms
-from knowledge.retrieval import RRF_K, Hit, SearchResult
-
-if TYPE_CHECKING:
-    from bot.core import Firstline
-    from bot.types import Question
+from knowledge.retrieval import RRF_K, Hit, Searcher, SearchResult
 
 log = logging.getLogger(__name__)
 
@@ -101,19 +97,27 @@ def merge(results: Sequence[SearchResult], limit: int) -> SearchResult:
                         coverage)
 
 
-async def decomposed_evidence(core: Firstline, question: Question, evidence: SearchResult,
-                              signals: dict[str, Any]) -> SearchResult:
-    """The passages for a multi-part question: per sub-query retrieval, merged (``evidence``, the
-    whole message's, is kept for a single part). ``signals`` records the sub-queries' count and
-    how they were made."""
-    language: Language = question.language or "en"
-    parts, how = await sub_queries(core.local, question.text)
-    signals.update(sub_queries=len(parts), decomposition=how)
-    if len(parts) < 2:
-        return evidence
-    found = [await asyncio.to_thread(core.retriever.search, part, core._search_depth(), language)
-             for part in parts]
-    return merge(found, passage_limit(len(parts), core.settings.top_k))
+class Decomposer:
+    """The passages for a multi-part question: per sub-query retrieval, merged."""
+
+    def __init__(self, local: ChatModel, searcher: Searcher, depth: int, top_k: int) -> None:
+        self.local = local
+        self.searcher = searcher
+        self.depth = depth
+        self.top_k = top_k
+
+    async def evidence(self, answer: AnswerRecord) -> SearchResult:
+        """Merged evidence of the sub-queries (the whole message's is kept for a single part);
+        the answer's signals record the sub-queries' count and how they were made."""
+        if answer.evidence is None:
+            raise RuntimeError("decomposition needs the evidence")
+        parts, how = await sub_queries(self.local, answer.question.text)
+        answer.signals.update(sub_queries=len(parts), decomposition=how)
+        if len(parts) < 2:
+            return answer.evidence
+        found = [await asyncio.to_thread(self.searcher.search, part, self.depth, answer.language)
+                 for part in parts]
+        return merge(found, passage_limit(len(parts), self.top_k))
 
 
 def passage_limit(parts: int, top_k: int) -> int:

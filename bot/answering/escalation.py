@@ -1,28 +1,30 @@
-"""Sending a question to the cloud model — or deciding not to.
+"""Step: send the question to the cloud model when the router wants it — or decide not to.
 
-The cloud is skipped, and the local answer kept, when no cloud is configured, when the question's
-evidence includes confidential documents, or when the daily/monthly budget is spent. When the
-cloud fails after its retries, the local answer is used and marked ``local-fallback``.
-Everything sent out is redacted first (e-mail addresses, phone numbers ...) unless disabled.
-A multi-part question is first split into sub-queries whose passages are merged
-(:mod:`bot.decompose`); the confidential check then covers those passages too.
+The cloud is skipped, and the local answer kept (:class:`bot.answering.local.SettleLocal`), when
+no cloud is configured, when the question's evidence includes confidential documents, or when the
+daily/monthly budget is spent. When the cloud fails after its retries, the local answer is used
+and marked ``local-fallback``. Everything sent out is redacted first (e-mail addresses, phone
+numbers ...) unless disabled. A multi-part question is first split into sub-queries whose
+passages are merged (:mod:`bot.answering.decompose`); the confidential check covers those too.
+Every skip and failure is recorded in the answer's signals (``cloud_skipped``, ``cloud_error``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
-from bot.answer import Draft, grounded_answer
+from bot.answering.decompose import Decomposer, passage_limit
+from bot.answering.grounding import grounded_answer
+from bot.answering.prompt import Helpdesk
+from bot.answering.record import AnswerRecord, Outcome, Usage
 from bot.errors import CloudError
-from bot.router import Decision
-from bot.types import ChatModel, Completion, Language, Message, Question, Route
+from bot.ledger.roles import AnswerLog
+from bot.models.base import ChatModel
+from bot.models.redacting import Redacting
+from bot.types import Route
 from knowledge.retrieval import SearchResult
-
-if TYPE_CHECKING:
-    from bot.core import Firstline, _Outcome
 
 log = logging.getLogger(__name__)
 
@@ -38,121 +40,85 @@ NOTICE_CONFIDENTIAL = {
     "en": "Answered on-prem: the sources are confidential.",
     "ja": "機密文書が含まれるため、社内モデルで回答しました。",
 }
+LONG_FORM_REASONS = frozenset({"long-form", "long-question", "multi-part"})
 LONG_FORM_TOKENS = 700
+CLOUD_PASSAGE_UNITS = 1400
 
 
-class _Redacting:
-    """Wraps a chat model so every message is redacted before it leaves the machine."""
+class Budget:
+    """Daily and monthly cloud spend caps (0: none), read from the answer log."""
 
-    def __init__(self, model: ChatModel) -> None:
-        self.model = model
-        self.name = model.name
-        self.masked: dict[str, int] = {}
+    def __init__(self, answers: AnswerLog, daily_usd: float, monthly_usd: float) -> None:
+        self.answers = answers
+        self.daily_usd = daily_usd
+        self.monthly_usd = monthly_usd
 
-    async def complete(self, messages: list[Message], *, max_tokens: int = 256) -> Completion:
-        from bot.redact import redact
-
-        clean = []
-        for message in messages:
-            text, counts = redact(message.content)
-            for kind, n in counts.items():
-                self.masked[kind] = self.masked.get(kind, 0) + n
-            clean.append(Message(message.role, text))
-        return await self.model.complete(clean, max_tokens=max_tokens)
+    def left(self, now: datetime | None = None) -> bool:
+        day = (now or datetime.now(UTC)).replace(hour=0, minute=0, second=0, microsecond=0)
+        if self.daily_usd and self.answers.cloud_spend(day) >= self.daily_usd:
+            return False
+        month = day.replace(day=1)
+        return not (self.monthly_usd and self.answers.cloud_spend(month) >= self.monthly_usd)
 
 
-def budget_left(core: Firstline) -> bool:
-    s = core.settings
-    now = datetime.now(UTC)
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    if s.budget_daily_usd and core.ledger.cloud_spend(day) >= s.budget_daily_usd:
-        return False
-    month = day.replace(day=1)
-    return not (s.budget_monthly_usd and core.ledger.cloud_spend(month) >= s.budget_monthly_usd)
+class Escalate:
+    def __init__(self, cloud: ChatModel | None, budget: Budget, decomposer: Decomposer,
+                 helpdesk: Helpdesk, *, redact: bool, top_k: int, max_tokens: int) -> None:
+        self.cloud = cloud
+        self.budget = budget
+        self.decomposer = decomposer
+        self.helpdesk = helpdesk
+        self.redact = redact
+        self.top_k = top_k
+        self.max_tokens = max_tokens
 
+    async def __call__(self, answer: AnswerRecord) -> None:
+        reason = answer.cloud_wanted
+        if reason is None or answer.evidence is None:
+            return
+        answer.signals["escalation_wanted"] = reason
+        evidence = await self._allowed_evidence(answer, reason, answer.evidence)
+        if evidence is None or self.cloud is None:
+            return
+        model = Redacting(self.cloud) if self.redact else self.cloud
+        hits = evidence.hits[: passage_limit(int(answer.signals.get("sub_queries", 0)),
+                                             self.top_k)]
+        q, language = answer.question, answer.language
+        try:
+            draft = await grounded_answer(
+                model, q.text, hits, language, history=q.history,
+                helpdesk=self.helpdesk(language), passage_units=CLOUD_PASSAGE_UNITS,
+                max_tokens=LONG_FORM_TOKENS if reason in LONG_FORM_REASONS else self.max_tokens)
+        except CloudError as exc:
+            log.warning("cloud failed, answering on-prem: %s", exc)
+            answer.signals["cloud_error"] = str(exc)[:200]
+            answer.notice, answer.fallback = NOTICE_DOWN[language], True
+            return
+        if isinstance(model, Redacting) and model.masked:
+            answer.signals["redacted"] = sum(model.masked.values())
+        answer.usage.append(Usage.of(draft.completion, cloud=True))
+        route = Route.CLOUD if draft.covered else Route.DECLINED
+        answer.finish(Outcome(draft.text, route, reason, draft.covered, draft.cited_paths))
 
-@dataclass(frozen=True)
-class Escalation:
-    """The cloud's outcome, or ``None`` with the notice and route for the local answer."""
+    async def _allowed_evidence(self, answer: AnswerRecord, reason: str,
+                                evidence: SearchResult) -> SearchResult | None:
+        """The passages the cloud may see, or None (with the reason in the signals)."""
+        if self.cloud is None:
+            return self._skip(answer, "no-cloud", None)
+        if answer.signals.get("confidential") or any(h.confidential for h in evidence.hits):
+            log.info("kept on-prem: confidential evidence (%s)", reason)
+            return self._skip(answer, "confidential", NOTICE_CONFIDENTIAL)
+        if not await asyncio.to_thread(self.budget.left):
+            return self._skip(answer, "budget", NOTICE_BUDGET)
+        if reason == "multi-part":
+            evidence = await self.decomposer.evidence(answer)
+            if any(h.confidential for h in evidence.hits):
+                return self._skip(answer, "confidential", NOTICE_CONFIDENTIAL)
+        return evidence
 
-    outcome: _Outcome | None
-    notice: str | None = None
-    fallback: bool = False  # the cloud was tried and failed
-
-
-async def escalate(
-    core: Firstline,
-    question: Question,
-    evidence: SearchResult,
-    decision: Decision,
-    local: Draft | None,
-) -> Escalation:
-    """Ask the cloud when allowed; ``decision.signals`` records why it was skipped or failed."""
-    from bot.core import _Outcome
-
-    language: Language = question.language or "en"
-    signals = decision.signals
-    signals["escalation_wanted"] = decision.reason
-    if core.cloud is None:
-        signals["cloud_skipped"] = "no-cloud"
-        return Escalation(None)
-    if signals.get("confidential") or any(h.confidential for h in evidence.hits):
-        signals["cloud_skipped"] = "confidential"
-        log.info("kept on-prem: confidential evidence (%s)", decision.reason)
-        return Escalation(None, NOTICE_CONFIDENTIAL[language])
-    if not budget_left(core):
-        signals["cloud_skipped"] = "budget"
-        return Escalation(None, NOTICE_BUDGET[language])
-    if decision.reason == "multi-part":
-        from bot.decompose import decomposed_evidence
-
-        evidence = await decomposed_evidence(core, question, evidence, signals)
-        if any(h.confidential for h in evidence.hits):
-            signals["cloud_skipped"] = "confidential"
-            return Escalation(None, NOTICE_CONFIDENTIAL[language])
-    model = _Redacting(core.cloud) if core.settings.redact else core.cloud
-    long_form = decision.reason in {"long-form", "long-question", "multi-part"}
-    from bot.decompose import passage_limit
-
-    hits = evidence.hits[: passage_limit(int(signals.get("sub_queries", 0)), core.settings.top_k)]
-    try:
-        draft = await grounded_answer(
-            model,
-            question.text,
-            hits,
-            language,
-            history=question.history,
-            helpdesk=core._helpdesk(language),
-            max_tokens=LONG_FORM_TOKENS if long_form else core.settings.slm_max_tokens,
-            passage_units=1400,
-        )
-    except CloudError as exc:
-        log.warning("cloud failed, answering on-prem: %s", exc)
-        signals["cloud_error"] = str(exc)[:200]
-        return Escalation(None, NOTICE_DOWN[language], fallback=True)
-    if isinstance(model, _Redacting) and model.masked:
-        signals["redacted"] = sum(model.masked.values())
-    c = draft.completion
-    tokens = {c.model: {"prompt": c.prompt_tokens, "completion": c.completion_tokens}}
-    slm_seconds = 0.0
-    models: tuple[str, ...] = (c.model,)
-    if local is not None:
-        lc = local.completion
-        tokens[lc.model] = {"prompt": lc.prompt_tokens, "completion": lc.completion_tokens}
-        slm_seconds = lc.seconds
-        models = (lc.model, c.model)
-    route = Route.CLOUD if draft.covered else Route.DECLINED
-    return Escalation(
-        _Outcome(
-            draft.text,
-            route,
-            decision.reason,
-            draft.covered,
-            draft.cited_paths,
-            models,
-            tokens,
-            slm_seconds=slm_seconds,
-            cloud_prompt=c.prompt_tokens,
-            cloud_completion=c.completion_tokens,
-        )
-    )
+    def _skip(self, answer: AnswerRecord, why: str,
+              notice: dict[str, str] | None) -> SearchResult | None:
+        answer.signals["cloud_skipped"] = why
+        if notice is not None:
+            answer.notice = notice[answer.language]
+        return None

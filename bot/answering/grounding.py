@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-from bot.prompt import (
+from bot.answering.prompt import (
     build_messages,
     cited_numbers,
     not_covered_text,
     says_not_covered,
+    strip_citations,
     strip_invalid_citations,
 )
-from bot.types import ChatModel, Completion, Language, Turn
+from bot.models.base import ChatModel, Completion, Draft
+from bot.types import Language, Turn
+from knowledge.lexical import content_terms, tokenize
 from knowledge.retrieval import Hit
-
-
-@dataclass(frozen=True)
-class Draft:
-    """A model's grounded answer, before routing decides whether to keep it."""
-
-    text: str
-    covered: bool
-    cited_paths: tuple[str, ...]
-    completion: Completion
-    raw: str
-    attributed: bool = False  # citations inferred from overlap, not written by the model
-    grounding: dict[str, float] = field(default_factory=dict)  # see :func:`grounding`
 
 
 async def grounded_answer(
@@ -71,8 +61,6 @@ def interpret(
 def attribute(answer: str, hits: Sequence[Hit], min_overlap: float = 0.5) -> list[int]:
     """Passage numbers whose terms cover at least ``min_overlap`` of the answer's terms
     (and nearly as much as the best passage), best first."""
-    from knowledge.lexical import tokenize
-
     terms = set(tokenize(answer))
     if not terms:
         return []
@@ -92,11 +80,8 @@ def grounding(answer: str, question: str, passages: Sequence[str]) -> dict[str, 
     ``answer_echo``: the share of the answer's terms taken from the question;
     ``answer_support``: the share of the new terms found in the passages (low: the model made
     something up, e.g. a year or a name that no passage has). Cheap, language-aware (CJK bigrams),
-    and signals of the needs-cloud score (:data:`bot.router.SCORE_FEATURES`).
+    and signals of the needs-cloud score (:data:`bot.routing.router.SCORE_FEATURES`).
     """
-    from bot.prompt import strip_citations
-    from knowledge.lexical import content_terms
-
     said = content_terms(strip_citations(answer))
     new = said - content_terms(question)
     support = set().union(*(content_terms(p) for p in passages)) if passages else set()

@@ -11,7 +11,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.types import Language, Message, Turn
+from bot.models.base import Message
+from bot.types import Language, Turn
+from knowledge.chunking import units
+from knowledge.lexical import tokenize
 from knowledge.retrieval import Hit
 
 SYSTEM_PROMPT = (
@@ -38,14 +41,6 @@ EXAMPLES: tuple[tuple[str, str], ...] = (
     ),
 )
 
-_JA = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
-
-
-def detect_language(text: str) -> Language:
-    """Japanese when the text has kana or kanji, English otherwise."""
-    return "ja" if _JA.search(text) else "en"
-
-
 @dataclass(frozen=True)
 class PromptParts:
     messages: list[Message]
@@ -59,9 +54,6 @@ _PIECES = re.compile(r"(?<=[。！？])|(?<![\s\d]\d\.)(?<!^\d\.)(?<=[.!?])\s+|\
 def focus(text: str, question: str, budget: int) -> str:
     """Shorten a passage to about ``budget`` units, keeping the sentences that share the most
     terms with the question (in their original order). Prompt tokens are the SLM's main cost."""
-    from knowledge.chunking import units
-    from knowledge.lexical import tokenize
-
     text = _MARKUP.sub("", text).strip()
     if units(text) <= budget:
         return text
@@ -152,3 +144,14 @@ def not_covered_text(language: Language, helpdesk: str) -> str:
     if language == "ja":
         return f"ナレッジベースの資料には、この質問への回答が見つかりませんでした。{helpdesk}"
     return f"I don't know: our knowledge base doesn't cover that. {helpdesk}"
+
+
+@dataclass(frozen=True)
+class Helpdesk:
+    """The pointer to people, per language (``FIRSTLINE_HELPDESK_TEXT`` / ``…_JA``)."""
+
+    en: str
+    ja: str
+
+    def __call__(self, language: Language) -> str:
+        return self.ja if language == "ja" else self.en

@@ -11,11 +11,27 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from adapters.slack.settings import SlackSettings
+from adapters.teams.settings import TeamsSettings
+from bot.answering.responder import Firstline
+from bot.app.calibrate import run_calibrate_command
+from bot.app.composition import build_firstline
+from bot.app.costs import run_costs
+from bot.app.evaluate import run_eval_command
+from bot.app.progress import progress_bar
+from bot.app.serve import serve
 from bot.errors import FirstlineError, UserFacingError
-from bot.logs import setup_logging
-from bot.settings import Settings, reference_markdown
+from bot.ops.logs import setup_logging
+from bot.settings import Settings, SettingsBase, reference_markdown
+from bot.types import Question, Reply, Turn
+from knowledge.errors import KnowledgeError
 
 log = logging.getLogger("firstline")
+
+# The adapters' settings (their own tables of firstline.toml), and every settings class in the
+# order `firstline config` and the README's reference show them.
+ADAPTER_SETTINGS: tuple[type[SettingsBase], ...] = (SlackSettings, TeamsSettings)
+SETTINGS_CLASSES: tuple[type[SettingsBase], ...] = (Settings, *ADAPTER_SETTINGS)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,10 +100,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _config_file(args: argparse.Namespace) -> str | None:
+    """``--config``; None: FIRSTLINE_CONFIG or ./firstline.toml."""
+    return getattr(args, "config", None)
+
+
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.load(
-        {"data_dir": getattr(args, "data_dir", None)}, config_file=getattr(args, "config", None)
-    )
+    return Settings.load({"data_dir": getattr(args, "data_dir", None)},
+                         config_file=_config_file(args))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -100,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserFacingError as exc:
         print(f"firstline: {exc}", file=sys.stderr)
         return 2
-    except FirstlineError as exc:
+    except (FirstlineError, KnowledgeError) as exc:
         print(f"firstline: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -109,31 +129,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "config":
-        print(
-            reference_markdown()
-            if args.markdown
-            else json.dumps(settings.redacted(), indent=2, ensure_ascii=False)
-        )
+        if args.markdown:
+            print(reference_markdown(*SETTINGS_CLASSES))
+        else:
+            shown = settings.redacted()
+            for cls in ADAPTER_SETTINGS:  # e.g. "slack": {...}, secrets masked too
+                shown[cls.section] = cls.load(config_file=_config_file(args)).redacted()
+            print(json.dumps(shown, indent=2, ensure_ascii=False))
         return 0
     if args.command == "costs":
-        from bot.cli_costs import run_costs
-
         return run_costs(args, settings)
     if args.command == "serve":
-        from bot.server import serve
-
-        return serve(settings)
+        return serve(settings, config_file=_config_file(args))
     if args.command == "eval":
-        from bot.evaluation import run_eval_command
-
         return run_eval_command(args, settings)
     if args.command == "router":
-        from bot.calibrate import run_calibrate_command
-
         return run_calibrate_command(args, settings)
-    from bot.core import Firstline
-
-    core = Firstline.from_settings(settings)
+    core = build_firstline(settings)
     if args.command == "index":
         return _index(core, args)
     if args.command == "ask":
@@ -141,13 +153,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_chat(core))
 
 
-def _index(core: Any, args: argparse.Namespace) -> int:
-    from bot.cli_progress import progress_bar
-
+def _index(core: Firstline, args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths] or None
     with progress_bar(enabled=sys.stderr.isatty() and not args.json) as progress:
         try:
-            summary = core.index(paths, full=args.full, progress=progress)
+            summary = core.indexing.index(paths, full=args.full, progress=progress)
         except FileNotFoundError as exc:
             raise UserFacingError(str(exc)) from exc
     if args.json:
@@ -159,7 +169,7 @@ def _index(core: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def reply_json(reply: Any, question_id: str | None, question: str) -> dict[str, Any]:
+def reply_json(reply: Reply, question_id: str | None, question: str) -> dict[str, Any]:
     return {
         "id": question_id,
         "question": question,
@@ -181,9 +191,7 @@ def reply_json(reply: Any, question_id: str | None, question: str) -> dict[str, 
     }
 
 
-async def _ask(core: Any, args: argparse.Namespace) -> int:
-    from bot.types import Question
-
+async def _ask(core: Firstline, args: argparse.Namespace) -> int:
     try:
         if args.batch:
             return await _ask_batch(core, Path(args.batch))
@@ -198,12 +206,10 @@ async def _ask(core: Any, args: argparse.Namespace) -> int:
             print(render_text(reply))
         return 0 if reply.error is None else 1
     finally:
-        await core.close()
+        await core.aclose()
 
 
-async def _ask_batch(core: Any, path: Path) -> int:
-    from bot.types import Question
-
+async def _ask_batch(core: Firstline, path: Path) -> int:
     if not path.is_file():
         raise UserFacingError(f"no such batch file: {path}")
     failures = 0
@@ -226,7 +232,7 @@ async def _ask_batch(core: Any, path: Path) -> int:
     return 0 if failures == 0 else 1
 
 
-def render_text(reply: Any) -> str:
+def render_text(reply: Reply) -> str:
     route = {
         "local": "on-prem",
         "cloud": "cloud",
@@ -244,9 +250,7 @@ def render_text(reply: Any) -> str:
     return "\n".join(lines)
 
 
-async def _chat(core: Any) -> int:
-    from bot.types import Question, Turn
-
+async def _chat(core: Firstline) -> int:
     print("firstline chat — ask a question (Ctrl-D to quit; 'help' for commands).")
     history: list[Turn] = []
     try:
@@ -259,8 +263,8 @@ async def _chat(core: Any) -> int:
             if not text.strip():
                 continue
 
-            async def notify(message: str) -> None:
-                print(f"\n{message}\n> ", end="", flush=True)
+            async def notify(text: str) -> None:
+                print(f"\n{text}\n> ", end="", flush=True)
 
             reply = await core.handle(
                 Question(
@@ -276,7 +280,7 @@ async def _chat(core: Any) -> int:
             print(render_text(reply))
             history += [Turn("user", text), Turn("assistant", reply.text)]
     finally:
-        await core.close()
+        await core.aclose()
 
 
 if __name__ == "__main__":

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bot.ledger.report import Format, parse_when, render
+from bot.ledger.store import Ledger
 from bot.settings import Settings
 
 
 def run_costs(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.costs_report import Format, parse_when, render
-    from bot.ledger import Ledger
-
     ledger = Ledger(settings.ledger_database_url)
     try:
         rows = ledger.summary(since=parse_when(args.since) if args.since else None,

@@ -1,8 +1,14 @@
 """`firstline serve`: one aiohttp app on FIRSTLINE_PORT with Slack (HTTP mode) at /slack/events,
 Teams at /api/messages, and /healthz, /readyz, /metrics; Slack Socket Mode runs beside it.
 
-Adapters are mounted only when their credentials are set, and imported only then, so the core
-never imports a chat SDK.
+This is the only module that imports the adapters' code (``bot.app.cli`` reads their settings
+classes, which import no SDK). They are imported when their credentials are set, inside the
+function that mounts them, so that `firstline index` and `ask` do not load two chat SDKs
+(the Teams SDK alone takes about a second to import).
+
+Each adapter has its own settings (:class:`~adapters.slack.settings.SlackSettings`,
+:class:`~adapters.teams.settings.TeamsSettings`); unless a caller passes them, they are loaded
+from the environment and the same ``firstline.toml`` as the core's settings.
 """
 
 from __future__ import annotations
@@ -11,54 +17,54 @@ import asyncio
 import contextlib
 import logging
 import signal
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from bot.core import Firstline
+from adapters.slack.settings import SlackSettings
+from adapters.teams.settings import TeamsSettings
+from bot.answering.responder import Firstline
+from bot.app.composition import build_firstline
+from bot.app.health import health_routes
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def health_routes(core: Firstline) -> list[web.RouteDef]:
-    async def healthz(_: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+def build_web_app(
+    core: Firstline,
+    settings: Settings,
+    *,
+    slack: SlackSettings | None = None,
+    teams: TeamsSettings | None = None,
+    config_file: str | Path | None = None,
+) -> tuple[web.Application, str | None]:
+    """The service's aiohttp app, and the Slack mode still to start ("socket") if any.
 
-    async def readyz(_: web.Request) -> web.Response:
-        checks = await asyncio.to_thread(core.readiness)
-        ok = all(checks.values())
-        return web.json_response({"ready": ok, **checks}, status=200 if ok else 503)
-
-    async def metrics(_: web.Request) -> web.Response:
-        from bot.metrics import exposition
-
-        body, content_type = exposition()
-        return web.Response(body=body, headers={"Content-Type": content_type})
-
-    return [web.get("/healthz", healthz), web.get("/readyz", readyz),
-            web.get("/metrics", metrics)]
-
-
-def build_web_app(core: Firstline, settings: Settings) -> tuple[web.Application, str | None]:
-    """The service's aiohttp app, and the Slack mode still to start ("socket") if any."""
+    ``slack`` and ``teams`` default to the adapters' settings loaded from the environment and
+    ``config_file`` (the same file as the core's settings; None: FIRSTLINE_CONFIG or
+    ./firstline.toml). Teams' loopback check uses the core's bind address, ``settings.host``.
+    """
+    slack = SlackSettings.load(config_file=config_file) if slack is None else slack
+    teams = TeamsSettings.load(config_file=config_file) if teams is None else teams
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app.add_routes(health_routes(core))
     mode = None
-    if settings.slack_bot_token:
+    if slack.bot_token:
         from adapters.slack import mount_slack, slack_mode
 
-        mode = slack_mode(settings)
+        mode = slack_mode(slack)
         if mode == "http":
-            mount_slack(app, core, settings, dedupe=_dedupe(core))
+            mount_slack(app, core, slack, dedupe=_dedupe(core))
             log.info("Slack: Events API at /slack/events")
         elif mode is None:
             log.warning("Slack: SLACK_BOT_TOKEN set but neither SLACK_APP_TOKEN (Socket Mode) "
                         "nor SLACK_SIGNING_SECRET (HTTP) is; Slack stays off")
     from adapters.teams import mount_teams, teams_configured
 
-    if teams_configured(settings):
-        mount_teams(app, core, settings)
+    if teams_configured(teams, settings.host):
+        mount_teams(app, core, teams, host=settings.host)
         log.info("Teams: Bot Framework endpoint at /api/messages")
     return app, mode
 
@@ -70,10 +76,22 @@ def _dedupe(core: Firstline) -> Any:
     return claim
 
 
-async def run_service(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    core = Firstline.from_settings(settings)
-    await asyncio.to_thread(core.warm_up)
-    app, mode = build_web_app(core, settings)
+async def run_service(
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    *,
+    slack: SlackSettings | None = None,
+    teams: TeamsSettings | None = None,
+    config_file: str | Path | None = None,
+) -> None:
+    """Serve until ``stop`` is set (or SIGINT/SIGTERM); ``slack``, ``teams`` and
+    ``config_file`` as for :func:`build_web_app`."""
+    # the adapters' settings first: a bad value fails before the model is loaded
+    slack = SlackSettings.load(config_file=config_file) if slack is None else slack
+    teams = TeamsSettings.load(config_file=config_file) if teams is None else teams
+    core = build_firstline(settings)
+    await asyncio.to_thread(core.load)
+    app, mode = build_web_app(core, settings, slack=slack, teams=teams)
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.port).start()
@@ -82,7 +100,7 @@ async def run_service(settings: Settings, stop: asyncio.Event | None = None) -> 
     if mode == "socket":
         from adapters.slack import start_socket_mode
 
-        socket_run = await start_socket_mode(core, settings, dedupe=_dedupe(core))
+        socket_run = await start_socket_mode(core, slack, dedupe=_dedupe(core))
         log.info("Slack: Socket Mode connected")
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -95,9 +113,10 @@ async def run_service(settings: Settings, stop: asyncio.Event | None = None) -> 
         if socket_run is not None:
             await socket_run.close()
         await runner.cleanup()
-        await core.close()
+        await core.aclose()
 
 
-def serve(settings: Settings) -> int:
-    asyncio.run(run_service(settings))
+def serve(settings: Settings, *, config_file: str | Path | None = None) -> int:
+    """`firstline serve`: ``config_file`` is the file the core's ``settings`` were read from."""
+    asyncio.run(run_service(settings, config_file=config_file))
     return 0

@@ -1,4 +1,4 @@
-"""`firstline eval SET_DIR`: index a set's corpus into a fresh store, ask every question, score.
+"""Evaluation sets and their scores.
 
 Set format (../shared/eval/): ``corpus/`` plus ``questions.jsonl`` lines of
 ``{"id", "question", "answerable", "gold", "answers"?}``. Metrics: recall@1/@5 and MRR@10 of the
@@ -8,23 +8,14 @@ character F1 against ``answers``, latency p50/p95, and the route mix.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import json
-import logging
 import re
-import shutil
 import statistics
-import time
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from bot.settings import Settings
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -168,110 +159,3 @@ def score(results: list[EvalResult], answered: bool) -> dict[str, Any]:
             char_f1(r.answer, r.question.answers) for r in with_answers
         )
     return metrics
-
-
-async def evaluate(core: Any, questions: list[EvalQuestion], answer: bool) -> list[EvalResult]:
-    from bot.prompt import detect_language
-    from bot.types import Question
-
-    results = []
-    for q in questions:
-        started = time.perf_counter()
-        found = await asyncio.to_thread(
-            core.retriever.search, q.question, 10, detect_language(q.question)
-        )
-        result = EvalResult(
-            q,
-            unique_paths([h.path for h in found.hits]),
-            retrieval_ms=(time.perf_counter() - started) * 1000,
-        )
-        if answer:
-            reply = await core.handle(Question(q.question, user="eval", channel="eval", id=q.id))
-            result.answer, result.covered, result.cited = (
-                reply.text,
-                reply.covered,
-                list(reply.cited),
-            )
-            result.route, result.reason, result.latency_ms = (
-                reply.route.value,
-                reply.reason,
-                reply.latency_ms,
-            )
-            result.signals, result.cost_usd = reply.signals, reply.cost_usd
-        results.append(result)
-    return results
-
-
-def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.core import Firstline
-    from bot.errors import UserFacingError
-
-    set_dir: Path = args.set_dir
-    if (
-        not (set_dir / "questions.jsonl").is_file()
-        or not (args.corpus or set_dir / "corpus").is_dir()
-    ):
-        raise UserFacingError(f"{set_dir} needs corpus/ and questions.jsonl")
-    questions = load_questions(set_dir / "questions.jsonl", args.limit)
-    data_dir = settings.data_dir / f"eval-{set_dir.resolve().name}"
-    shutil.rmtree(data_dir, ignore_errors=True)
-    # A fresh store and ledger per run; the model is shared with the outer data dir, and the
-    # answer cache is off so every question is scored on its own.
-    from bot.models import resolve_slm_path
-
-    slm = settings.slm_model or (
-        "" if settings.slm_url else str(resolve_slm_path("", settings.data_dir))
-    )
-    core = Firstline.from_settings(
-        settings.replace(
-            data_dir=data_dir,
-            collection="evalset",
-            ledger_url="",
-            slm_model=slm,
-            cache_ttl_seconds=0,
-        )
-    )
-    summary = core.index([args.corpus or set_dir / "corpus"])
-    log.info("indexed %s", summary.line())
-    results = asyncio.run(_evaluate_and_close(core, questions, not args.retrieval_only))
-    metrics = score(results, not args.retrieval_only)
-    if args.out:
-        with args.out.open("w", encoding="utf-8") as fh:
-            for r in results:
-                fh.write(
-                    json.dumps(
-                        {
-                            "id": r.question.id,
-                            "gold": r.question.gold,
-                            "ranked": r.ranked_paths[:5],
-                            "answer": r.answer,
-                            "covered": r.covered,
-                            "cited": r.cited,
-                            "route": r.route,
-                            "reason": r.reason,
-                            "latency_ms": r.latency_ms,
-                            "signals": r.signals,
-                        },
-                        ensure_ascii=False,
-                    )
-                    + "\n"
-                )
-    print(json.dumps(metrics, indent=2, ensure_ascii=False) if args.json else _table(metrics))
-    return 0
-
-
-async def _evaluate_and_close(
-    core: Any, questions: list[EvalQuestion], answer: bool
-) -> list[EvalResult]:
-    try:
-        return await evaluate(core, questions, answer)
-    finally:
-        await core.close()
-
-
-def _table(metrics: dict[str, Any]) -> str:
-    lines = []
-    for key, value in metrics.items():
-        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
-        lines.append(f"{key:<26} {shown}")
-    return "\n".join(lines)

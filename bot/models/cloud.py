@@ -1,4 +1,4 @@
-"""A :class:`bot.types.ChatModel` for any OpenAI-compatible Chat Completions API.
+"""A :class:`bot.models.base.ChatModel` for any OpenAI-compatible Chat Completions API.
 
 OpenAI, Azure OpenAI (v1 base URL), vLLM, llama.cpp's server and gateways all speak
 ``POST {base}/chat/completions``. Calls go through one ``aiohttp.ClientSession`` (pass the
@@ -29,7 +29,7 @@ import aiohttp
 from yarl import URL
 
 from bot.errors import CloudError, UserFacingError
-from bot.types import Completion, Message
+from bot.models.base import ChatModel, Completion, Message
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -50,7 +50,7 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-class CloudChatModel:
+class CloudChatModel(ChatModel):
     """Chat completions from an OpenAI-compatible endpoint (``base_url`` ends in ``/v1``)."""
 
     def __init__(
@@ -94,7 +94,7 @@ class CloudChatModel:
                    session=session, timeout=settings.cloud_timeout,
                    max_retries=settings.cloud_max_retries)
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         """Close the session if this object created it (a session passed in stays open)."""
         if self._owns_session and self._session is not None:
             await self._session.close()
@@ -104,7 +104,7 @@ class CloudChatModel:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+        await self.aclose()
 
     # --- public API ---------------------------------------------------------------------
     async def complete(self, messages: list[Message], *, max_tokens: int = 256) -> Completion:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from bot.errors import ModelUnavailableError
-from bot.types import Completion, Message
+from bot.models.base import ChatModel, Completion, Message
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,8 @@ class _Confidence:
         return scores
 
 
-class LocalSLM:
-    """A :class:`bot.types.ChatModel` backed by llama.cpp in this process."""
+class LocalSLM(ChatModel):
+    """A :class:`bot.models.base.ChatModel` backed by llama.cpp in this process."""
 
     def __init__(
         self,
@@ -77,8 +77,21 @@ class LocalSLM:
             self._path = Path(source() if callable(source) else source)
         return self._path
 
-    def load(self) -> Any:
+    def load(self) -> None:
         """Load the model (once); safe to call from any thread."""
+        self._model()
+
+    def ready(self) -> bool:
+        return self._llm is not None
+
+    async def aclose(self) -> None:
+        """Free the llama.cpp context (a later question loads it again)."""
+        with self._lock:
+            llm, self._llm = self._llm, None
+        if llm is not None:
+            llm.close()
+
+    def _model(self) -> Any:
         if self._llm is None:
             with self._lock:
                 if self._llm is None:
@@ -106,12 +119,12 @@ class LocalSLM:
         return llm
 
     def count_tokens(self, text: str) -> int:
-        return len(self.load().tokenize(text.encode(), add_bos=False, special=True))
+        return len(self._model().tokenize(text.encode(), add_bos=False, special=True))
 
     def complete_sync(
         self, messages: list[Message], *, max_tokens: int = 256, stop: list[str] | None = None
     ) -> Completion:
-        llm = self.load()
+        llm = self._model()
         confidence = _Confidence()
         with self._lock:
             started = time.perf_counter()

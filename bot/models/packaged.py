@@ -50,7 +50,7 @@ STANDIN_CLOUD = PackagedModel(
 )
 
 
-def _part_path(package: str) -> Path:
+def part_path(package: str) -> Path:
     try:
         module = importlib.import_module(package)
     except ImportError as exc:
@@ -81,7 +81,7 @@ def assemble(model: PackagedModel, target_dir: Path) -> Path:
     try:
         with tmp.open("wb") as out:
             for package in model.packages:
-                with _part_path(package).open("rb") as part:
+                with part_path(package).open("rb") as part:
                     for block in iter(lambda: part.read(8 << 20), b""):  # noqa: B023
                         digest.update(block)
                         out.write(block)

@@ -2,10 +2,11 @@
 
 RouteLLM's recipe, on our signals:
 
-1. **Collect.** Each set's corpus is indexed into its own data dir (incrementally, so a rerun on the
-   same corpus only re-hashes files) and every question is answered by the *local* pipeline only
-   (no cloud, no evidence gate, no answer cache), recording the router signals
-   (:attr:`bot.types.Reply.signals`) and whether the local answer was right
+1. **Collect** (:mod:`bot.app.calibrate`). Each set's corpus is indexed into its own data dir
+   (incrementally, so a rerun on the same corpus only re-hashes files) and every question is
+   answered by the *local* pipeline only (no cloud, no evidence gate, no answer cache),
+   recording the router signals (:attr:`bot.types.Reply.signals`) and whether the local answer
+   was right
    (:func:`local_right`).
 2. **Gate.** Per language, the weak-evidence thresholds (decline when ``dense_top < min_dense`` and
    ``term_coverage < min_lexical_coverage``; for Japanese also when the question has
@@ -24,8 +25,6 @@ flattered by fitting and evaluating on the same questions.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import json
 import logging
 import math
@@ -36,10 +35,9 @@ from typing import Any
 
 import numpy as np
 
-from bot.evaluation import EvalQuestion, char_f1, contains_match, load_questions
-from bot.prompt import detect_language
-from bot.router import SCORE_FEATURES, RouterConfig, feature_value
-from bot.settings import Settings
+from bot.evaluation.metrics import EvalQuestion, char_f1, contains_match, load_questions
+from bot.language import detect_language
+from bot.routing.router import SCORE_FEATURES, RouterConfig, feature_value
 
 log = logging.getLogger(__name__)
 
@@ -95,55 +93,6 @@ def questions_for(set_dir: Path, limit: int, unanswerable: Sequence[Path]) -> li
     for path in unanswerable:
         questions += [q for q in load_questions(path) if detect_language(q.question) == language]
     return questions
-
-
-# -- 1. collect -----------------------------------------------------------------------------
-def local_core(settings: Settings, set_dir: Path) -> Any:
-    """A core over the set's corpus with no cloud and an open evidence gate."""
-    from bot.core import Firstline
-    from bot.models import resolve_slm_path
-    from bot.router import RuleRouter
-
-    # the model is shared with the outer data dir; no answer cache: every question on its own
-    slm = settings.slm_model or (
-        "" if settings.slm_url else str(resolve_slm_path("", settings.data_dir)))
-    core = Firstline.from_settings(settings.replace(
-        data_dir=settings.data_dir / f"calibrate-{set_dir.resolve().name}", collection="calibrate",
-        ledger_url="", cloud_url="", slm_model=slm, cache_ttl_seconds=0))
-    core.router = RuleRouter(replace(RouterConfig.load(settings.router_config or None),
-                                     **OPEN_GATE, score_threshold=None))
-    summary = core.index([set_dir / "corpus"])
-    log.info("indexed %s: %s", set_dir, summary.line())
-    return core
-
-
-async def collect(core: Any, set_name: str, questions: Iterable[EvalQuestion]) -> list[Sample]:
-    from bot.types import Question
-
-    samples = []
-    for q in questions:
-        reply = await core.handle(Question(q.question, user="calibrate", channel="eval", id=q.id))
-        seconds = reply.latency_ms / 1000  # on-prem time of the answer (retrieval + SLM)
-        samples.append(Sample(
-            q.id, set_name, reply.language, q.answerable, dict(reply.signals),
-            local_right(q, reply.covered, reply.cited, reply.text),
-            reply.reason in RULE_CLOUD_REASONS, reply.covered, list(reply.cited), reply.text,
-            reply.reason, seconds, dict(reply.tokens)))
-        log.info("%s %s right=%s reason=%s", set_name, q.id, samples[-1].right, reply.reason)
-    return samples
-
-
-async def collect_sets(settings: Settings, set_dirs: Sequence[Path], limit: int,
-                       unanswerable: Sequence[Path]) -> list[Sample]:
-    samples: list[Sample] = []
-    for set_dir in set_dirs:
-        core = await asyncio.to_thread(local_core, settings, set_dir)
-        try:
-            questions = questions_for(set_dir, limit, unanswerable)
-            samples += await collect(core, set_dir.resolve().name, questions)
-        finally:
-            await core.close()
-    return samples
 
 
 # -- 2. the evidence gate ---------------------------------------------------------------------
@@ -333,7 +282,7 @@ def calibrate(samples: Sequence[Sample], target: float,
                 fields["max_unknown_terms_ja"] = fitted.max_unknown_terms
             cfg = replace(cfg, **fields)
             gate[language] = fitted
-    routable = [s for s in samples if not _gated(cfg, s)]
+    routable = [s for s in samples if not gated(cfg, s)]
     names = tuple(SCORE_FEATURES)
     free = [s for s in routable if not s.forced_cloud]
     x, y = features(free, names), escalation_labels(free, cloud_right)
@@ -350,10 +299,10 @@ def calibrate(samples: Sequence[Sample], target: float,
     all_scores = [math.inf if s.forced_cloud else next(scores) for s in routable]
     share = (sum(sc >= threshold for sc in fitted_scores) + forced) / max(1, len(routable))
     return Calibration(cfg, gate, routable, all_scores, share,
-                       [s for s in samples if _gated(cfg, s)])
+                       [s for s in samples if gated(cfg, s)])
 
 
-def _gated(cfg: RouterConfig, s: Sample) -> bool:
+def gated(cfg: RouterConfig, s: Sample) -> bool:
     if not s.signals.get("hits"):
         return True
     ja = s.language == "ja"
@@ -420,24 +369,3 @@ def save_samples(samples: Sequence[Sample], path: Path) -> None:
 def load_samples(path: Path) -> list[Sample]:
     lines = path.read_text(encoding="utf-8").splitlines()
     return [Sample(**json.loads(line)) for line in lines if line.strip()]
-
-
-def run_calibrate_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.errors import UserFacingError
-
-    if not 0.0 <= args.target <= 1.0:
-        raise UserFacingError("--target is a share between 0 and 1, e.g. 0.15")
-    for set_dir in args.set_dirs:
-        if not (set_dir / "questions.jsonl").is_file() or not (set_dir / "corpus").is_dir():
-            raise UserFacingError(f"{set_dir} needs corpus/ and questions.jsonl")
-    unanswerable = list(getattr(args, "unanswerable", None) or [])
-    samples = asyncio.run(collect_sets(settings, args.set_dirs, args.limit, unanswerable))
-    out: Path = args.out or settings.data_dir / "router.json"
-    save_samples(samples, out.with_suffix(".samples.jsonl"))
-    cloud_right = load_cloud_results(getattr(args, "cloud_results", None))
-    cal = calibrate(samples, args.target, RouterConfig.load(settings.router_config or None),
-                    cloud_right)
-    cal.config.save(out)
-    print(report(cal, samples, cloud_right))
-    print(f"wrote {out} (load it with FIRSTLINE_ROUTER_CONFIG={out})")
-    return 0

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.answer import Draft
+from bot.models.base import Draft
 from bot.settings import Settings
 from bot.types import Question, Route
 from knowledge.retrieval import SearchResult

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from _common import SAMPLES, describe, load_average, percentile
 
-from bot.core import Firstline
+from bot.answering.responder import Firstline
+from bot.app.composition import build_firstline
 from bot.settings import Settings
 from bot.types import Question
 
@@ -52,9 +53,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="fl-bench-"))
-    core = Firstline.from_settings(Settings.load({"data_dir": data_dir}, environ={}))
-    core.index()
-    core.warm_up()
+    core = build_firstline(Settings.load({"data_dir": data_dir}, environ={}))
+    core.indexing.index()
+    core.load()
     items = [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
     answerable = [i["question"] for i in items if i["answerable"]]
     asyncio.run(run(core, answerable[:2], 1))  # warm the KV cache prefix
@@ -75,7 +76,7 @@ def main() -> None:
         f"pipeline overhead {overhead:.1%} of total (target < 10%): "
         f"{'MET' if overhead < 0.10 else 'MISSED'}"
     )
-    asyncio.run(core.close())
+    asyncio.run(core.aclose())
 
 
 if __name__ == "__main__":

@@ -43,27 +43,29 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bot.calibrate import (  # noqa: E402
+from bot.app.calibrate import collect_sets, local_core, open_gate_config  # noqa: E402
+from bot.evaluation.metrics import EvalQuestion, char_f1, exact_match  # noqa: E402
+from bot.ledger.pricing import Pricing  # noqa: E402
+from bot.models.cloud import CloudChatModel  # noqa: E402
+from bot.routing.calibration import (  # noqa: E402
     Sample,
-    _gated,
     calibrate,
-    collect_sets,
     curve,
+    gated,
     load_samples,
     local_right,
     questions_for,
     report,
     save_samples,
 )
-from bot.evaluation import EvalQuestion, char_f1, exact_match  # noqa: E402
-from bot.pricing import Pricing  # noqa: E402
-from bot.router import Decision, RouterConfig, RuleRouter  # noqa: E402
+from bot.routing.router import Decision, RouterConfig, RuleRouter  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.types import Question, Route  # noqa: E402
 
@@ -117,14 +119,12 @@ def start_server(model: Path, threads: int, log_path: Path) -> tuple[subprocess.
 
 async def cloud_run(settings: Settings, url: str, limit: int,
                     unanswerable: list[Path]) -> list[CloudResult]:
-    from bot.calibrate import local_core
-    from bot.cloud import CloudChatModel
-
     out: list[CloudResult] = []
     for set_dir in SETS:
-        core = await asyncio.to_thread(local_core, settings, set_dir)
-        core.router = AllCloud(core.router.config)
-        core.cloud = CloudChatModel(url, "", "stand-in-cloud", timeout=900.0, max_retries=0)
+        cloud = CloudChatModel(url, "", "stand-in-cloud", timeout=900.0, max_retries=0)
+        core = await asyncio.to_thread(
+            partial(local_core, settings, set_dir, cloud=cloud,
+                    router=AllCloud(open_gate_config(settings))))
         try:
             for q in questions_for(set_dir, limit, unanswerable):
                 reply = await core.handle(Question(q.question, user="bench", channel="eval"))
@@ -137,13 +137,13 @@ async def cloud_run(settings: Settings, url: str, limit: int,
                 log.info("cloud %s right=%s route=%s %.1fs", q.id, out[-1].right,
                          reply.route.value, out[-1].seconds)
         finally:
-            await core.close()
+            await core.aclose()
     return out
 
 
 # -- routing and figures ----------------------------------------------------------------------
 def route_of(cfg: RouterConfig, s: Sample) -> str:
-    if _gated(cfg, s):
+    if gated(cfg, s):
         return "declined"
     if s.forced_cloud or (cfg.cloud_score(s.signals, s.language) or 0.0) >= (
             cfg.score_threshold or 1.0):
@@ -299,7 +299,7 @@ def main() -> None:
                         help="reuse local.jsonl / cloud.jsonl from an earlier run in --data-dir")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    from bot.models import STANDIN_CLOUD, assemble
+    from bot.models.packaged import STANDIN_CLOUD, assemble
 
     args.data_dir.mkdir(parents=True, exist_ok=True)
     settings = Settings.load({"data_dir": args.data_dir, "slm_threads": args.threads},

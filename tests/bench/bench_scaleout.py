@@ -22,12 +22,12 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 from _common import SAMPLES, load_average, percentile
 
-from bot.chat_models import RemoteSLM
-from bot.core import Firstline
+from bot.answering.responder import Firstline
+from bot.app.composition import build_firstline
+from bot.models.remote import RemoteSLM
 from bot.settings import Settings
 from bot.types import Question
 
@@ -92,20 +92,19 @@ def servers(model: str, data_dir: Path, port: int) -> list[subprocess.Popen[byte
     return [start_server(deployed, port, env), start_server(bare, port + 1, env)]
 
 
-async def run_modes(core: Firstline, models: dict[str, Any], pool: list[str],
+async def run_modes(cores: dict[str, Firstline], pool: list[str],
                     per_asker: int) -> dict[str, list[dict[str, float]]]:
-    """Each level runs every mode in turn, so drifting load on a shared machine hits all alike."""
-    for model in models.values():
-        core.local = model
+    """Each level runs every mode in turn, so drifting load on a shared machine hits all alike.
+    A mode is a core of its own over the same store, built with that mode's SLM."""
+    for core in cores.values():
         await core.handle(Question(pool[-1]))  # warm: model loaded, system prompt in KV cache
-    results: dict[str, list[dict[str, float]]] = {name: [] for name in models}
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in cores}
     offset = 0
     for askers in LEVELS:
         count = askers * per_asker
         asked = [pool[(offset + i) % (len(pool) - 1)] for i in range(count)]
         offset += count
-        for name, model in models.items():
-            core.local = model
+        for name, core in cores.items():
             results[name].append(await level(core, askers, asked))
     return results
 
@@ -130,9 +129,9 @@ async def main() -> None:
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="firstline-bench-scaleout-"))
     settings = Settings.load({"data_dir": data_dir, "cache_ttl_seconds": 0}, environ={},
                              config_file=data_dir / "none.toml")
-    core = Firstline.from_settings(settings)
-    core.index()
-    core.warm_up()
+    core = build_firstline(settings)
+    core.indexing.index()
+    core.load()
     pool = questions()
     print(f"cores: {os.cpu_count()}, shared with other work on this machine (load average "
           f"{load_average()} before); model {core.local.name}; {len(pool)} questions, "
@@ -143,25 +142,28 @@ async def main() -> None:
     deployed = RemoteSLM(f"{base}/v1", "", timeout=600.0)
     bare = RemoteSLM(f"http://127.0.0.1:{args.port + 1}/v1", "", timeout=600.0)
     bare.want_logprobs = False
-    models = {"SLM in-process (llama-cpp-python, one context behind a lock)": core.local,
-              "SLM server as deployed (python -m bot.slm_server; logprobs on)": deployed,
-              "SLM server --no-logprobs (llama_cpp.server --logits_all false; no confidence)": bare}
+    cores = {"SLM in-process (llama-cpp-python, one context behind a lock)": core,
+             "SLM server as deployed (python -m bot.slm_server; logprobs on)":
+                 build_firstline(settings, local=deployed),
+             "SLM server --no-logprobs (llama_cpp.server --logits_all false; no confidence)":
+                 build_firstline(settings, local=bare)}
     try:
         for remote in (deployed, bare):
             remote.load()
-        results = await run_modes(core, models, pool, args.per_asker)
+        results = await run_modes(cores, pool, args.per_asker)
     finally:
         for process in processes:
             process.terminate()
             process.wait(timeout=30)
-        await deployed.close()
-        await bare.close()
+        for mode in cores.values():
+            if mode is not core:
+                await mode.aclose()
     for name, rows in results.items():
         report(name, rows)
     print(f"\nload average after: {load_average()}. SLM s/answer is the model's own time "
           "in-process; for a server it is the HTTP round trip, which includes queueing inside "
           "the server (one request at a time), so 'waiting' there stays near 0.")
-    await core.close()
+    await core.aclose()
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ from slack_standin import (  # noqa: E402
 )
 
 from adapters.slack import mount_slack  # noqa: E402
+from adapters.slack.settings import SlackSettings  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.types import Notify, Question, Reply, Responder, Route, Source  # noqa: E402
 
@@ -85,11 +86,11 @@ class BusyModel:
 
 
 def real_core(data_dir: Path) -> Responder:
-    from bot.core import Firstline
+    from bot.app.composition import build_firstline
 
-    core = Firstline.from_settings(Settings.load({"data_dir": data_dir}))
+    core = build_firstline(Settings.load({"data_dir": data_dir}))
     print("indexing the sample knowledge base for the real core ...", flush=True)
-    core.index()
+    core.indexing.index()
     return core
 
 
@@ -150,8 +151,8 @@ async def run(args: argparse.Namespace) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="firstline-bench-"))
     responder, label = pick_core(args.core, args.slm_seconds, data_dir)
     standin = await SlackStandIn().start()
-    settings = Settings(data_dir=data_dir, slack_bot_token=BOT_TOKEN, slack_app_token=APP_TOKEN,
-                        slack_signing_secret=SECRET, slack_api_url=standin.api_url)
+    settings = SlackSettings(bot_token=BOT_TOKEN, app_token=APP_TOKEN, signing_secret=SECRET,
+                             api_url=standin.api_url)
     web_app = web.Application()
     mount_slack(web_app, responder, settings)
     runner, url = await serve(web_app)

@@ -21,7 +21,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bot.cache import same_topic, topic_marks  # noqa: E402
+from bot.answering.cache import same_topic, topic_marks  # noqa: E402
 from knowledge.embeddings import LocalEmbeddings  # noqa: E402
 
 THRESHOLDS = (0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.96)

@@ -3,10 +3,23 @@ parts (retrieval, router, ledger) stay real."""
 
 from __future__ import annotations
 
-from bot.types import Completion, Message
+from typing import Any
+
+from bot.answering.responder import Firstline
+from bot.models.base import ChatModel, Completion, Message
 
 
-class SpyModel:
+def with_parts(core: Firstline, **parts: Any) -> Firstline:
+    """A new core over ``core``'s store, embeddings, ledger and router, with ``parts`` (local,
+    cloud, settings …) replaced — parts are bound at construction, never swapped after."""
+    given: dict[str, Any] = {"settings": core.settings, "local": core.local, "cloud": core.cloud,
+                             "store": core.store, "embeddings": core.embeddings,
+                             "ledger": core.ledger, "router": core.router, **parts}
+    settings = given.pop("settings")
+    return Firstline(settings, **given)
+
+
+class SpyModel(ChatModel):
     """Records every call; answers with a fixed text."""
 
     name = "spy-model"
@@ -21,7 +34,7 @@ class SpyModel:
                           min_logprob=-1.0)
 
 
-class BrokenModel:
+class BrokenModel(ChatModel):
     """A model whose call fails with an internal error message users must never see."""
 
     name = "broken-model"

@@ -46,7 +46,7 @@ def llama_server_url(tmp_path_factory: pytest.TempPathFactory,
 @pytest.fixture(scope="session")
 def sample_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, object]]:
     """(store, embeddings): the sample knowledge base indexed once into a temporary Chroma."""
-    from bot.core import SAMPLES
+    from knowledge import SAMPLES
     from knowledge.embeddings import LocalEmbeddings
     from knowledge.indexer import Indexer
     from knowledge.store import KnowledgeStore, open_client

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from recording_cloud import model_id
 
-from bot.cache import AnswerCache, CachedAnswer, same_topic, topic_marks
-from bot.cloud import CloudChatModel
-from bot.core import Firstline
-from bot.ledger import Ledger
-from bot.router import RuleRouter
+from bot.answering.cache import AnswerCache, CachedAnswer, same_topic, topic_marks
+from bot.answering.responder import Firstline
+from bot.ledger.store import Ledger
+from bot.models.cloud import CloudChatModel
+from bot.routing.router import RuleRouter
 from bot.settings import Settings
 from bot.types import Question, Reply, Route, Source
 from knowledge.embeddings import LocalEmbeddings
@@ -147,7 +147,7 @@ async def test_cache_hit_miss_and_invalidation_through_the_core(
     core = Firstline(settings, local=local, ledger=ledger, router=RuleRouter(),
                      store=KnowledgeStore(open_client(tmp_path / "data"), "cachetest"),
                      embeddings=LocalEmbeddings())
-    core.index()
+    core.indexing.index()
     try:
         first = await ask(core, "How do I reset my VPN password?")
         assert first.route is Route.LOCAL and first.covered, first.text
@@ -167,7 +167,7 @@ async def test_cache_hit_miss_and_invalidation_through_the_core(
 
         vpn = it_kb / "it/vpn-password-reset.md"  # the cited source changes; reindex
         vpn.write_text(vpn.read_text() + "\nThe portal is closed on Sundays.\n")
-        assert core.index().updated == ["it/vpn-password-reset.md"]
+        assert core.indexing.index().updated == ["it/vpn-password-reset.md"]
         fresh = await ask(core, "How can I reset my VPN password?")
         assert fresh.route is Route.LOCAL and fresh.answer_id != first.answer_id
 
@@ -178,5 +178,5 @@ async def test_cache_hit_miss_and_invalidation_through_the_core(
         after_vote = await ask(core, "How do I reset my VPN password?")
         assert after_vote.route is Route.LOCAL
     finally:
-        await core.close()
-        await local.close()
+        await core.aclose()
+        await local.aclose()

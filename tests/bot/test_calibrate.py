@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.calibrate import (
+from bot.app.cli import main
+from bot.evaluation.metrics import EvalQuestion
+from bot.routing.calibration import (
     NO_UNKNOWN_RULE,
     UNKNOWN_CUTS,
     Sample,
@@ -22,9 +24,7 @@ from bot.calibrate import (
     local_right,
     threshold_for,
 )
-from bot.cli import main
-from bot.evaluation import EvalQuestion
-from bot.router import RouterConfig, RuleRouter
+from bot.routing.router import RouterConfig, RuleRouter
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -20,10 +20,10 @@ import pytest
 from aiohttp import web
 from recording_cloud import Behaviour, FakeOpenAI, http_error, ok
 
-from bot.cloud import CloudChatModel
 from bot.errors import CloudError, UserFacingError
+from bot.models.base import Message
+from bot.models.cloud import CloudChatModel
 from bot.settings import Settings
-from bot.types import Message
 
 KEY = "sk-test-SECRET0123456789"
 QUESTION = [Message("system", "Answer briefly."), Message("user", "How do I reset my VPN?")]
@@ -104,7 +104,7 @@ async def test_complete_posts_model_messages_and_bearer_key() -> None:
 
 
 async def test_missing_usage_is_estimated_and_logged(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="bot.cloud")
+    caplog.set_level(logging.INFO, logger="bot.models.cloud")
     async with FakeOpenAI(ok("VPNアプリを再起動してください。", usage=False)) as fake, \
             client(fake) as model:
         answer = await model.complete(QUESTION)
@@ -302,7 +302,7 @@ async def test_a_session_passed_in_is_shared_and_left_open() -> None:
     async with FakeOpenAI(ok()) as fake, aiohttp.ClientSession() as session:
         model = CloudChatModel(fake.url, KEY, "gpt-test", session=session)
         await model.complete(QUESTION)
-        await model.close()
+        await model.aclose()
         assert not session.closed
 
 

@@ -7,8 +7,8 @@ import logging
 import aiohttp
 import pytest
 
-from bot.cloud import CloudChatModel
-from bot.types import Message
+from bot.models.base import Message
+from bot.models.cloud import CloudChatModel
 
 pytestmark = pytest.mark.slm
 
@@ -28,7 +28,7 @@ def _ask(text: str) -> list[Message]:
 
 async def test_complete_returns_text_with_real_usage(
         llama_server_url: str, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="bot.cloud")
+    caplog.set_level(logging.INFO, logger="bot.models.cloud")
     async with await _model(llama_server_url) as model:
         answer = await model.complete(_ask("What does VPN stand for?"), max_tokens=48)
     assert answer.text.strip()

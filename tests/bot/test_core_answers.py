@@ -11,9 +11,9 @@ import logging
 from typing import Any
 
 import pytest
-from chat_spies import SpyModel
+from chat_spies import SpyModel, with_parts
 
-from bot.prompt import detect_language
+from bot.language import detect_language
 from bot.types import Question, Reply, Route
 
 log = logging.getLogger(__name__)
@@ -68,11 +68,10 @@ async def test_expense_deadline_in_japanese_is_answered_in_japanese(sample_core:
 
 
 async def test_english_cafeteria_question_is_declined_before_any_model_call(
-    sample_core: Any, monkeypatch: pytest.MonkeyPatch
+    sample_core: Any
 ) -> None:
     spy = SpyModel()
-    monkeypatch.setattr(sample_core, "local", spy)
-    reply = await ask(sample_core, "What is the cafeteria menu on Friday?")
+    reply = await ask(with_parts(sample_core, local=spy), "What is the cafeteria menu on Friday?")
     assert spy.calls == []
     assert (reply.route, reply.reason, reply.covered) == (Route.DECLINED, "weak-evidence", False)
     assert reply.text == (
@@ -84,11 +83,10 @@ async def test_english_cafeteria_question_is_declined_before_any_model_call(
 
 
 async def test_japanese_cafeteria_question_is_declined_before_any_model_call(
-    sample_core: Any, monkeypatch: pytest.MonkeyPatch
+    sample_core: Any
 ) -> None:
     spy = SpyModel("社員食堂の今日のメニューはカレーです [2]。")
-    monkeypatch.setattr(sample_core, "local", spy)
-    reply = await ask(sample_core, "社員食堂の今日のメニューは?")
+    reply = await ask(with_parts(sample_core, local=spy), "社員食堂の今日のメニューは?")
     assert spy.calls == []
     assert (reply.route, reply.covered) == (Route.DECLINED, False)
 

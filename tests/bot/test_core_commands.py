@@ -8,7 +8,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from chat_spies import SpyModel
+from chat_spies import SpyModel, with_parts
 
 from bot.types import Question, Reply, Route
 
@@ -23,19 +23,23 @@ async def say(core: Any, text: str, *, admin: bool = True, notify: Any = None) -
 
 
 @pytest.fixture
-def spy(sample_core: Any, monkeypatch: pytest.MonkeyPatch) -> SpyModel:
-    model = SpyModel()
-    monkeypatch.setattr(sample_core, "local", model)
-    return model
+def spy() -> SpyModel:
+    return SpyModel()
 
 
-async def test_help_is_for_everyone_in_both_languages(sample_core: Any, spy: SpyModel) -> None:
-    reply = await say(sample_core, "help", admin=False)
+@pytest.fixture
+def core(sample_core: Any, spy: SpyModel) -> Any:
+    """The sample core's parts with the spy as its local model."""
+    return with_parts(sample_core, local=spy)
+
+
+async def test_help_is_for_everyone_in_both_languages(core: Any, spy: SpyModel) -> None:
+    reply = await say(core, "help", admin=False)
     assert (reply.route, reply.reason, reply.covered) == (Route.COMMAND, "help", True)
     assert "`reindex [--full]`" in reply.text and "`status`" in reply.text
-    ja = await say(sample_core, "ヘルプ", admin=False)
+    ja = await say(core, "ヘルプ", admin=False)
     assert ja.reason == "help" and "再インデックス" in ja.text
-    assert spy.calls == [] and sample_core.ledger.get(reply.answer_id).route == "command"
+    assert spy.calls == [] and core.ledger.get(reply.answer_id).route == "command"
 
 
 @pytest.mark.parametrize(
@@ -49,12 +53,12 @@ async def test_help_is_for_everyone_in_both_languages(sample_core: Any, spy: Spy
     ],
 )
 async def test_admin_commands_are_refused_for_everyone_else(
-    sample_core: Any, spy: SpyModel, text: str, refusal: str
+    core: Any, spy: SpyModel, text: str, refusal: str
 ) -> None:
-    reply = await say(sample_core, text, admin=False)
+    reply = await say(core, text, admin=False)
     assert (reply.route, reply.reason, reply.text) == (Route.COMMAND, "not-admin", refusal)
-    assert not sample_core.commands.reindex_running and spy.calls == []
-    assert sample_core.ledger.get(reply.answer_id).reason == "not-admin"
+    assert not core.commands.reindex_running and spy.calls == []
+    assert core.ledger.get(reply.answer_id).reason == "not-admin"
 
 
 async def test_status_reports_documents_chunks_and_models(sample_core: Any) -> None:
@@ -67,9 +71,9 @@ async def test_status_reports_documents_chunks_and_models(sample_core: Any) -> N
     assert lines[2] == "Local model: qwen2.5-coder-0.5b-instruct-q4_k_m; cloud: not configured"
 
 
-async def test_costs_reports_the_ledger(sample_core: Any, spy: SpyModel) -> None:
-    await say(sample_core, "How do I reset my VPN password?", admin=False)
-    reply = await say(sample_core, "costs 7d by route")
+async def test_costs_reports_the_ledger(core: Any, spy: SpyModel) -> None:
+    await say(core, "How do I reset my VPN password?", admin=False)
+    reply = await say(core, "costs 7d by route")
     assert (reply.route, reply.reason) == (Route.COMMAND, "costs")
     assert reply.text.startswith("Since ") and "```" in reply.text
     assert "local" in reply.text and "command" in reply.text
@@ -117,7 +121,7 @@ async def test_a_long_reindex_posts_progress_then_the_summary(
             self.now += 11.0
             return self.now
 
-    monkeypatch.setattr("bot.commands.time", SlowClock())
+    monkeypatch.setattr("bot.answering.commands.time", SlowClock())
     posted: list[str] = []
 
     async def notify(text: str) -> None:
@@ -164,9 +168,9 @@ def test_commands_are_parsed_with_their_arguments(sample_core: Any) -> None:
 
 
 async def test_status_of_my_laptop_order_is_answered_as_a_question(
-    sample_core: Any, spy: SpyModel
+    core: Any, spy: SpyModel
 ) -> None:
-    reply = await say(sample_core, "status of my laptop order?", admin=True)
+    reply = await say(core, "status of my laptop order?", admin=True)
     assert reply.route is not Route.COMMAND and reply.reason != "status"
     assert len(spy.calls) == 1
     assert reply.sources[0].path == "it/laptop-request-replacement.docx"

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.costs_report import FIELDS, parse_when, render, total_of
 from bot.errors import UserFacingError
+from bot.ledger.report import FIELDS, parse_when, render, total_of
 
 NOW = datetime(2024, 5, 10, 15, 30, 45, tzinfo=UTC)
 

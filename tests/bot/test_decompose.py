@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from recording_cloud import model_id
 
-from bot.cloud import CloudChatModel
-from bot.decompose import merge, parse_lines, split_by_rules, sub_queries, usable
-from bot.types import Completion, Message
+from bot.answering.decompose import merge, parse_lines, split_by_rules, sub_queries, usable
+from bot.models.base import Completion, Message
+from bot.models.cloud import CloudChatModel
 from knowledge.retrieval import Hit, SearchResult
 
 TWO_PART = "How do I reset my VPN password and where do I find the guest Wi-Fi password?"

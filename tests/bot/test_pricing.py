@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.pricing import Pricing
+from bot.ledger.pricing import Pricing
 from bot.settings import Settings
 
 

@@ -3,19 +3,20 @@
 
 from __future__ import annotations
 
-from bot.answer import attribute, grounding, interpret
-from bot.prompt import (
+from bot.answering.grounding import attribute, grounding, interpret
+from bot.answering.prompt import (
     EXAMPLES,
     SYSTEM_PROMPT,
     build_messages,
     cited_numbers,
-    detect_language,
     focus,
     not_covered_text,
     says_not_covered,
     strip_invalid_citations,
 )
-from bot.types import Completion, Turn
+from bot.language import detect_language
+from bot.models.base import Completion
+from bot.types import Turn
 from knowledge.chunking import units
 from knowledge.retrieval import Hit
 

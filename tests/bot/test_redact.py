@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.redact import luhn_ok, my_number_ok, redact
+from bot.models.redaction import luhn_ok, my_number_ok, redact
 
 
 @pytest.mark.parametrize(("text", "expected", "kind"), [

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import Draft
-from bot.prompt import detect_language
-from bot.router import SCORE_FEATURES, Decision, RouterConfig, RuleRouter
-from bot.types import Completion, Question, Route
+from bot.language import detect_language
+from bot.models.base import Completion, Draft
+from bot.routing.router import SCORE_FEATURES, Decision, RouterConfig, RuleRouter
+from bot.types import Question, Route
 from knowledge.retrieval import HybridRetriever, SearchResult
 
 

@@ -23,11 +23,12 @@ import pytest
 import yaml
 from deploy_helpers import ROOT
 
-from bot.models import DEFAULT_SLM
-from bot.settings import Settings
+from bot.app.cli import SETTINGS_CLASSES
+from bot.models.packaged import DEFAULT_SLM
 
 DEPLOY = ROOT / "deploy"
-SETTINGS_ENV = {f.metadata["env"] for f in fields(Settings)}
+# the core's and the adapters' settings
+SETTINGS_ENV = {f.metadata["env"] for cls in SETTINGS_CLASSES for f in fields(cls)}
 BOT_COMMAND = ["firstline", "serve"]
 SLM_COMMAND = ["python", "-m", "bot.slm_server", "--host", "0.0.0.0", "--port", "8080"]
 CHROMA_COMMAND = ["chroma", "run", "--path", "/data/chroma", "--host", "0.0.0.0",
@@ -121,7 +122,7 @@ def test_pip_install_dot_ships_the_packages_and_the_sample_kb(tmp_path: Path) ->
 
     [wheel] = tmp_path.glob("firstline-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for needed in ("bot/server.py", "bot/slm_server.py", "bot/healthcheck.py", "bot/py.typed",
+    for needed in ("bot/app/serve.py", "bot/slm_server.py", "bot/healthcheck.py", "bot/py.typed",
                    "adapters/slack/__init__.py", "knowledge/samples/it/vpn-password-reset.md"):
         assert needed in names, needed
 
@@ -265,7 +266,7 @@ def _metric_labels() -> dict[str, set[str]]:
     """Every series name bot/metrics.py exposes, with its label names."""
     from prometheus_client.metrics import MetricWrapperBase
 
-    import bot.metrics as metrics
+    import bot.ops.metrics as metrics
 
     names: dict[str, set[str]] = {}
     for value in vars(metrics).values():

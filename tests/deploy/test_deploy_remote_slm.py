@@ -14,10 +14,11 @@ import pytest_asyncio
 from aiohttp import web
 from loopback import free_port
 
-from bot.chat_models import RemoteSLM, local_model_from_settings
+from bot.models.base import Message
+from bot.models.factory import local_model_from_settings
+from bot.models.remote import RemoteSLM
 from bot.settings import Settings
 from bot.slm_server import server_command
-from bot.types import Message
 
 GGUF_ID = "/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"  # how a bare llama_cpp.server lists it
 
@@ -76,7 +77,7 @@ async def test_a_server_without_logprobs_still_answers(picky: tuple[PickyServer,
         first = await model.complete([Message("user", "VPN?")], max_tokens=8)
         second = await model.complete([Message("user", "Wi-Fi?")], max_tokens=8)
     finally:
-        await model.close()
+        await model.aclose()
     assert first.text == "Use the portal." and first.prompt_tokens == 21
     assert first.mean_logprob is None and second.mean_logprob is None
     asked = [bool(b.get("logprobs")) for b in server.bodies]

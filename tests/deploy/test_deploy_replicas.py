@@ -25,9 +25,10 @@ from slack_standin import (
     slack_settings,
 )
 
-from bot.core import Firstline
-from bot.server import build_web_app
-from bot.settings import Settings
+from adapters.teams.settings import TeamsSettings
+from bot.answering.responder import Firstline
+from bot.app.composition import build_firstline
+from bot.app.serve import build_web_app
 from bot.types import Question
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
@@ -53,13 +54,13 @@ async def replicas(tmp_path: Path, chroma_url: str, ledger_url: str,
     shared = {"chroma_url": chroma_url, "ledger_url": ledger_url, "slm_url": slm,
               "collection": f"replicas-{uuid.uuid4().hex[:8]}",
               "knowledge_paths": str(_small_kb(tmp_path / "kb"))}
-    bots = [await asyncio.to_thread(Firstline.from_settings,
+    bots = [await asyncio.to_thread(build_firstline,
                                     scaled_settings(tmp_path / f"bot{i}", **shared))
             for i in (1, 2)]
     yield bots
     for bot in bots:
         await bot.commands.wait_reindex()
-        await bot.close()
+        await bot.aclose()
 
 
 async def test_each_event_is_claimed_by_one_replica(replicas: list[Firstline]) -> None:
@@ -88,15 +89,15 @@ async def test_one_reindex_at_a_time_across_replicas(replicas: list[Firstline]) 
 
 @pytest.mark.slm
 async def test_a_slack_event_delivered_to_two_replicas_is_answered_once(
-        replicas: list[Firstline], tmp_path: Path) -> None:
+        replicas: list[Firstline]) -> None:
     await asyncio.to_thread(replicas[0].index)
     standin = await SlackStandIn().start()
     runners, senders = [], []
     async with aiohttp.ClientSession() as session:
         try:
             for bot in replicas:  # Slack in HTTP mode, as behind a Kubernetes Service
-                settings: Settings = slack_settings(standin, tmp_path).replace(slack_app_token="")
-                app, mode = build_web_app(bot, settings)
+                slack = slack_settings(standin).replace(app_token="")
+                app, mode = build_web_app(bot, bot.settings, slack=slack, teams=TeamsSettings())
                 assert mode == "http"
                 runner = web.AppRunner(app)
                 await runner.setup()

@@ -19,9 +19,12 @@ from aiohttp import web
 from deploy_helpers import copy_samples, postgres_schema_url, scaled_settings
 from loopback import free_port
 
-from bot.core import Firstline
-from bot.logs import JsonFormatter
-from bot.server import build_web_app
+from adapters.slack.settings import SlackSettings
+from adapters.teams.settings import TeamsSettings
+from bot.answering.responder import Firstline
+from bot.app.composition import build_firstline
+from bot.app.serve import build_web_app
+from bot.ops.logs import JsonFormatter
 from bot.settings import Settings
 from bot.types import Question, Route
 
@@ -52,10 +55,10 @@ def settings(tmp_path_factory: pytest.TempPathFactory, chroma_url: str, slm_url:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def core(settings: Settings) -> AsyncIterator[Firstline]:
-    fl = await asyncio.to_thread(Firstline.from_settings, settings)
-    await asyncio.to_thread(fl.warm_up)
+    fl = await asyncio.to_thread(build_firstline, settings)
+    await asyncio.to_thread(fl.load)
     yield fl
-    await fl.close()
+    await fl.aclose()
 
 
 @pytest.fixture
@@ -111,26 +114,27 @@ async def test_index_ask_and_reindex_through_the_servers(
     assert started.reason == "reindex-started"
     await core.commands.wait_reindex()
     assert said and said[-1].startswith("Reindex finished: 0 added, 1 updated"), said
-    found = await asyncio.to_thread(core.retriever.search, NEW_FACT, 3, "en")
+    found = await asyncio.to_thread(core.searcher.search, NEW_FACT, 3, "en")
     assert found.hits[0].path == VPN and "2023" in found.hits[0].text
 
 
 async def test_a_second_replica_sees_the_same_index_and_ledger(
         core: Firstline, settings: Settings) -> None:
-    replica = Firstline.from_settings(settings.replace(data_dir=settings.data_dir / "replica"))
+    replica = build_firstline(settings.replace(data_dir=settings.data_dir / "replica"))
     try:
         assert replica.store.files().keys() == core.store.files().keys()
         before = len(await asyncio.to_thread(replica.ledger.rows))
         await core.handle(Question("help", channel="teams"))
         assert len(await asyncio.to_thread(replica.ledger.rows)) == before + 1
     finally:
-        await replica.close()
+        await replica.aclose()
 
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def service(core: Firstline, settings: Settings) -> AsyncIterator[str]:
     """`firstline serve`'s aiohttp app for ``core``, listening on a real socket."""
-    app, _ = build_web_app(core, settings)
+    # the health routes only: no Slack or Teams, whatever the environment says
+    app, _ = build_web_app(core, settings, slack=SlackSettings(), teams=TeamsSettings())
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
@@ -162,21 +166,21 @@ async def test_health_readiness_and_metrics_over_http(core: Firstline, service: 
 async def test_not_ready_while_the_slm_server_is_down(core: Firstline, settings: Settings,
                                                       tmp_path: Path) -> None:
     dead = settings.replace(slm_url=f"http://127.0.0.1:{free_port()}/v1", data_dir=tmp_path)
-    replica = Firstline.from_settings(dead)
+    replica = build_firstline(dead)
     try:
         assert await asyncio.to_thread(replica.readiness) == {
             "model_loaded": False, "store_reachable": True}
     finally:
-        await replica.close()
+        await replica.aclose()
 
 
 async def test_question_text_is_logged_only_when_enabled(
         settings: Settings, json_log: io.StringIO, tmp_path: Path) -> None:
-    replica = Firstline.from_settings(
+    replica = build_firstline(
         settings.replace(log_question_text=True, data_dir=tmp_path))
     try:
         reply = await replica.handle(Question("help", channel="slack"))
     finally:
-        await replica.close()
+        await replica.aclose()
     [logged] = [r for r in _records(json_log) if r.get("answer_id") == reply.answer_id]
     assert logged["question"] == "help" and logged["route"] == "command"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from kb_files import KB
 
-from bot.prompt import detect_language
+from bot.language import detect_language
 
 JA = {
     "ja/expense-deadline.md": (
@@ -145,7 +145,7 @@ def gold_ranks(core: Any, ids: set[str] | None = None) -> dict[str, int | None]:
             continue
         language = detect_language(item["question"])
         paths: list[str] = []
-        for hit in core.retriever.search(item["question"], 10, language).hits:
+        for hit in core.searcher.search(item["question"], 10, language).hits:
             if hit.path not in paths:
                 paths.append(hit.path)
         ranks[item["id"]] = paths.index(item["gold"]) + 1 if item["gold"] in paths else None

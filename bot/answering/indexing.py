@@ -1,0 +1,51 @@
+"""Indexing the knowledge base for the bot: which folders, with which settings, and the index's
+metrics. Used by `firstline index`, the admin `reindex` command and evaluation sets."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.ops.metrics import REINDEX, observe_index
+from bot.settings import Settings
+from knowledge import SAMPLES
+from knowledge.embeddings import Embedder
+from knowledge.indexer import Indexer, IndexSummary, ProgressCallback
+from knowledge.store import KnowledgeStore
+
+log = logging.getLogger(__name__)
+
+
+def knowledge_roots(settings: Settings) -> list[Path]:
+    """``FIRSTLINE_KNOWLEDGE_PATHS``, or the bundled sample knowledge base."""
+    return [Path(p) for p in settings.knowledge_paths] or [SAMPLES]
+
+
+class Indexing:
+    """Incremental indexing of ``roots`` (or given paths) into ``store``."""
+
+    def __init__(self, store: KnowledgeStore, embeddings: Embedder, *, roots: Sequence[Path],
+                 chunk_chars: int, confidential_paths: tuple[str, ...]) -> None:
+        self.store = store
+        self.embeddings = embeddings
+        self.roots = list(roots)
+        self.chunk_chars = chunk_chars
+        self.confidential_paths = confidential_paths
+
+    def index(self, paths: Sequence[Path] | None = None, *, full: bool = False,
+              progress: ProgressCallback | None = None) -> IndexSummary:
+        indexer = Indexer(self.store, self.embeddings, self.chunk_chars, self.confidential_paths)
+        try:
+            summary = indexer.index(paths or self.roots, full=full, progress=progress)
+        except Exception:
+            REINDEX.labels("error").inc()
+            raise
+        REINDEX.labels("failed-files" if summary.failed else "ok").inc()
+        self.observe()
+        return summary
+
+    def observe(self) -> None:
+        """Publish the index's size as metrics."""
+        files = self.store.files()
+        observe_index(len(files), sum(len(r.chunk_ids) for r in files.values()))

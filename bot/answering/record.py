@@ -1,0 +1,103 @@
+"""The per-answer record the pipeline's steps fill in, and what it ends as.
+
+One :class:`AnswerRecord` exists per answer. Steps read what earlier steps wrote (the question,
+the evidence, the router's decision, the local draft) and add their own part; the record owns the
+one mutable ``signals`` dict, so no step writes into a value another module froze (a router
+:class:`~bot.routing.router.Decision` stays as the router made it). A step ends the answer by
+calling :meth:`AnswerRecord.finish`; the steps after it do not run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from bot.ids import new_answer_id
+from bot.language import detect_language
+from bot.models.base import Completion, Draft
+from bot.routing.router import Decision
+from bot.types import Language, Notify, Question, Route, Source
+from knowledge.retrieval import SearchResult
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an answer ends as: the text and how it came about."""
+
+    text: str
+    route: Route
+    reason: str
+    covered: bool = True
+    cited: tuple[str, ...] = ()
+    sources: tuple[Source, ...] | None = None  # a cache hit's own; None: from the evidence
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One model call that the answer pays for."""
+
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    cloud: bool  # priced per token; otherwise on-prem time
+
+    @classmethod
+    def of(cls, completion: Completion, *, cloud: bool) -> Usage:
+        return cls(completion.model, completion.prompt_tokens, completion.completion_tokens,
+                   completion.seconds, cloud)
+
+
+@dataclass
+class AnswerRecord:
+    """One answer in the making."""
+
+    question: Question
+    notify: Notify | None = None
+    answer_id: str = field(default_factory=new_answer_id)
+    started: float = field(default_factory=time.perf_counter)
+    signals: dict[str, Any] = field(default_factory=dict)
+    vector: np.ndarray | None = None  # the question's embedding (the cache's key)
+    evidence: SearchResult | None = None
+    decision: Decision | None = None  # the router's, before any model ran
+    draft: Draft | None = None  # the local model's answer
+    reason: str = ""  # the reason the reply will give
+    cloud_wanted: str | None = None  # why the cloud should answer (a router reason)
+    notice: str | None = None  # shown with the answer ("answered on-prem: …")
+    fallback: bool = False  # the cloud was tried and failed
+    usage: list[Usage] = field(default_factory=list)
+    outcome: Outcome | None = None
+    error: str | None = None  # the reference id of a failure
+
+    @classmethod
+    def start(cls, question: Question, notify: Notify | None = None) -> AnswerRecord:
+        """A record for ``question`` with its text stripped and its language settled."""
+        language = question.language or detect_language(question.text)
+        return cls(replace(question, language=language, text=question.text.strip()), notify)
+
+    @property
+    def language(self) -> Language:
+        return self.question.language or "en"
+
+    @property
+    def done(self) -> bool:
+        return self.outcome is not None
+
+    def finish(self, outcome: Outcome) -> None:
+        """End the answer with ``outcome`` (later steps are skipped)."""
+        self.outcome = outcome
+
+    def tokens(self) -> dict[str, dict[str, int]]:
+        """Tokens per model: ``{model: {"prompt": n, "completion": n}}``."""
+        out: dict[str, dict[str, int]] = {}
+        for u in self.usage:
+            counts = out.setdefault(u.model, {"prompt": 0, "completion": 0})
+            counts["prompt"] += u.prompt_tokens
+            counts["completion"] += u.completion_tokens
+        return out
+
+    def models(self) -> tuple[str, ...]:
+        return tuple(u.model for u in self.usage)

@@ -1,0 +1,87 @@
+"""`firstline eval SET_DIR`: index a set's corpus into a fresh store, ask every question, score.
+
+The set's core is built by :func:`bot.app.composition.isolated_firstline` (its own store and
+ledger, the outer data dir's model, no answer cache), as `router calibrate` builds its cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.answering.responder import Firstline
+from bot.app.composition import isolated_firstline
+from bot.errors import UserFacingError
+from bot.evaluation.metrics import EvalQuestion, EvalResult, load_questions, score, unique_paths
+from bot.language import detect_language
+from bot.settings import Settings
+from bot.types import Question
+
+log = logging.getLogger(__name__)
+
+
+async def evaluate(core: Firstline, questions: list[EvalQuestion],
+                   answer: bool) -> list[EvalResult]:
+    """Retrieval for every question (the gold file's rank), and the answer when ``answer``."""
+    results = []
+    for q in questions:
+        started = time.perf_counter()
+        found = await asyncio.to_thread(
+            core.searcher.search, q.question, 10, detect_language(q.question))
+        result = EvalResult(q, unique_paths([h.path for h in found.hits]),
+                            retrieval_ms=(time.perf_counter() - started) * 1000)
+        if answer:
+            reply = await core.handle(Question(q.question, user="eval", channel="eval", id=q.id))
+            result.answer, result.covered = reply.text, reply.covered
+            result.cited = list(reply.cited)
+            result.route, result.reason = reply.route.value, reply.reason
+            result.latency_ms, result.signals = reply.latency_ms, reply.signals
+            result.cost_usd = reply.cost_usd
+        results.append(result)
+    return results
+
+
+def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
+    set_dir: Path = args.set_dir
+    corpus: Path = args.corpus or set_dir / "corpus"
+    if not (set_dir / "questions.jsonl").is_file() or not corpus.is_dir():
+        raise UserFacingError(f"{set_dir} needs corpus/ and questions.jsonl")
+    questions = load_questions(set_dir / "questions.jsonl", args.limit)
+    core = isolated_firstline(settings, f"eval-{set_dir.resolve().name}", fresh=True)
+    summary = core.indexing.index([corpus])
+    log.info("indexed %s", summary.line())
+    results = asyncio.run(_evaluate_and_close(core, questions, not args.retrieval_only))
+    metrics = score(results, not args.retrieval_only)
+    if args.out:
+        with args.out.open("w", encoding="utf-8") as fh:
+            for r in results:
+                fh.write(json.dumps(_result_row(r), ensure_ascii=False) + "\n")
+    print(json.dumps(metrics, indent=2, ensure_ascii=False) if args.json else _table(metrics))
+    return 0
+
+
+def _result_row(r: EvalResult) -> dict[str, Any]:
+    return {"id": r.question.id, "gold": r.question.gold, "ranked": r.ranked_paths[:5],
+            "answer": r.answer, "covered": r.covered, "cited": r.cited, "route": r.route,
+            "reason": r.reason, "latency_ms": r.latency_ms, "signals": r.signals}
+
+
+async def _evaluate_and_close(core: Firstline, questions: list[EvalQuestion],
+                              answer: bool) -> list[EvalResult]:
+    try:
+        return await evaluate(core, questions, answer)
+    finally:
+        await core.aclose()
+
+
+def _table(metrics: dict[str, Any]) -> str:
+    lines = []
+    for key, value in metrics.items():
+        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+        lines.append(f"{key:<26} {shown}")
+    return "\n".join(lines)

@@ -1,0 +1,71 @@
+"""The ledger's three roles, each a small seam with its lifecycle (botbuilder's ``Storage`` is
+the model): the answer log, event claims and named locks.
+
+:class:`bot.ledger.store.Ledger` plays all three on one database (SQLite or PostgreSQL), so
+replicas sharing it share claims and locks; :class:`bot.ledger.memory.MemoryLedger` plays them
+in memory for unit tests. Steps are given only the role they use.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from bot.ledger.rows import LedgerRow
+
+
+class AnswerLog(Protocol):
+    """One row per answer, its feedback, and what the rows add up to."""
+
+    def record(self, row: LedgerRow) -> None:
+        """Write one answer; a second row with the same ``answer_id`` is an error."""
+        ...
+
+    def set_feedback(self, answer_id: str, vote: Literal["up", "down"], reason: str = "") -> bool:
+        """Store a vote (a later vote replaces it); False when no such answer exists."""
+        ...
+
+    def get(self, answer_id: str) -> LedgerRow | None: ...
+
+    def rows(self, since: datetime | None = None, until: datetime | None = None) -> list[LedgerRow]:
+        """Answers with ``since <= created_at < until``, oldest first."""
+        ...
+
+    def cloud_spend(self, since: datetime) -> float:
+        """Cloud spend since ``since`` (for budgets)."""
+        ...
+
+    def summary(self, since: datetime | None = None, until: datetime | None = None,
+                by: str | None = None) -> list[dict[str, Any]]:
+        """Totals per group (:func:`bot.ledger.summary.summarise`)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        return None
+
+
+class EventClaims(Protocol):
+    """At-most-once handling of platform events (a Slack retry is answered once)."""
+
+    def claim_event(self, key: str) -> bool:
+        """True for the first claim of ``key`` by anyone sharing this store."""
+        ...
+
+    def close(self) -> None:
+        return None
+
+
+class Locks(Protocol):
+    """Named leases (one reindex at a time across replicas)."""
+
+    def acquire_lock(self, name: str, owner: str, ttl_seconds: float) -> bool:
+        """Take (or, for its owner, extend) lock ``name``; an expired lock can be taken over."""
+        ...
+
+    def release_lock(self, name: str, owner: str) -> None:
+        """Release ``name`` if ``owner`` still holds it."""
+        ...
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,198 @@
+"""The ledger's schema and its migrations, and the engine that reaches it.
+
+SQLite, the default, runs in WAL mode with a busy timeout, and each writing transaction starts
+with ``BEGIN IMMEDIATE`` so concurrent writers queue instead of failing half-way. PostgreSQL is
+reached through psycopg 3 (``postgresql+psycopg://``). The schema grows through the numbered
+functions in :data:`MIGRATIONS`, recorded in ``schema_migrations``; never edit one that has
+shipped, append a new one (and update the table definitions below to match).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.pool import StaticPool
+
+from bot.ledger.rows import utc, utcnow
+
+log = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_PG_MIGRATION_LOCK = 0x66697273746C  # pg_advisory_xact_lock key ("firstl")
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend; naive values are taken to be UTC already."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else utc(value)
+
+
+# --- the current schema, used by queries (the migrations below build it) ----------------------
+metadata = sa.MetaData()
+schema_migrations = sa.Table(
+    "schema_migrations", metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("applied_at", UTCDateTime(), nullable=False),
+)
+answers = sa.Table(
+    "answers", metadata,
+    sa.Column("answer_id", sa.String(64), primary_key=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("user_hash", sa.String(64), nullable=False),
+    sa.Column("conversation", sa.Text(), nullable=False),
+    sa.Column("route", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("signals", sa.Text(), nullable=False),
+    sa.Column("models", sa.Text(), nullable=False),
+    sa.Column("tokens", sa.Text(), nullable=False),
+    sa.Column("latency_ms", sa.Float(), nullable=False),
+    sa.Column("cost_usd", sa.Float(), nullable=False),
+    sa.Column("all_cloud_cost_usd", sa.Float(), nullable=False),
+    sa.Column("sources", sa.Text(), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("question", sa.Text()),
+    sa.Column("error", sa.Text()),
+    sa.Column("feedback", sa.String(8)),
+    sa.Column("feedback_reason", sa.Text()),
+    sa.Column("feedback_at", UTCDateTime()),
+)
+events = sa.Table(
+    "events", metadata,
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("claimed_at", UTCDateTime(), nullable=False),
+)
+locks = sa.Table(
+    "locks", metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("owner", sa.String(255), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+
+# --- migrations: append only; each runs once, in order, inside the migration transaction ------
+def m001_initial(conn: Connection) -> None:
+    """answers (indexed on created_at), events and locks."""
+    md = sa.MetaData()
+    when = sa.DateTime(timezone=True)
+    sa.Table(
+        "answers", md,
+        sa.Column("answer_id", sa.String(64), primary_key=True),
+        sa.Column("created_at", when, nullable=False, index=True),
+        sa.Column("channel", sa.String(32), nullable=False),
+        sa.Column("user_hash", sa.String(64), nullable=False),
+        sa.Column("conversation", sa.Text(), nullable=False),
+        sa.Column("route", sa.String(32), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("signals", sa.Text(), nullable=False),  # JSON text, portable everywhere
+        sa.Column("models", sa.Text(), nullable=False),
+        sa.Column("tokens", sa.Text(), nullable=False),
+        sa.Column("latency_ms", sa.Float(), nullable=False),
+        sa.Column("cost_usd", sa.Float(), nullable=False),
+        sa.Column("all_cloud_cost_usd", sa.Float(), nullable=False),
+        sa.Column("sources", sa.Text(), nullable=False),
+        sa.Column("language", sa.String(8), nullable=False),
+        sa.Column("question", sa.Text()),
+        sa.Column("error", sa.Text()),
+        sa.Column("feedback", sa.String(8)),
+        sa.Column("feedback_reason", sa.Text()),
+        sa.Column("feedback_at", when),
+    )
+    sa.Table(
+        "events", md,
+        sa.Column("key", sa.String(255), primary_key=True),
+        sa.Column("claimed_at", when, nullable=False, index=True),
+    )
+    sa.Table(
+        "locks", md,
+        sa.Column("name", sa.String(100), primary_key=True),
+        sa.Column("owner", sa.String(255), nullable=False),
+        sa.Column("expires_at", when, nullable=False),
+    )
+    md.create_all(conn)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial]
+
+
+def migrate(
+    engine: Engine, migrations: Sequence[Callable[[Connection], None]] | None = None
+) -> list[str]:
+    """Apply pending migrations (default :data:`MIGRATIONS`) in one transaction.
+
+    Safe when processes start at once: SQLite serialises on ``BEGIN IMMEDIATE``, PostgreSQL on
+    a transaction advisory lock, and the later process finds everything applied. A failing
+    migration rolls the whole run back. Returns the names applied now.
+    """
+    applied: list[str] = []
+    with write(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
+        schema_migrations.create(conn, checkfirst=True)
+        done = set(conn.scalars(sa.select(schema_migrations.c.name)))
+        for migration in MIGRATIONS if migrations is None else migrations:
+            if migration.__name__ not in done:
+                log.debug("ledger: applying migration %s", migration.__name__)
+                migration(conn)
+                conn.execute(schema_migrations.insert(),
+                             {"name": migration.__name__, "applied_at": utcnow()})
+                applied.append(migration.__name__)
+    return applied
+
+
+# --- engine ------------------------------------------------------------------------------------
+def create_ledger_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, a busy timeout and explicit transactions."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(parsed, pool_pre_ping=True)
+    database = parsed.database or ""
+    if database in ("", ":memory:"):  # one shared connection, else each thread sees its own db
+        engine = sa.create_engine(
+            parsed, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        if not parsed.query.get("uri"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(parsed)
+    sa.event.listen(engine, "connect", _sqlite_connect)
+    sa.event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # sqlite3's own transaction handling skips BEGIN before DDL; SQLAlchemy emits it instead
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # a deferred transaction that later writes can fail with SQLITE_BUSY without waiting
+    writes = conn.get_execution_options().get("firstline_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+@contextmanager
+def write(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn:
+        conn.execution_options(firstline_write=True)
+        with conn.begin():
+            yield conn

@@ -1,0 +1,38 @@
+"""A chat model wrapper that redacts every message before it leaves the machine."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from bot.models.base import ChatModel, Completion, Message
+from bot.models.redaction import redact
+
+
+class Redacting(ChatModel):
+    """Masks e-mail addresses, phone numbers, card numbers … in what is sent to ``model``.
+
+    ``masked`` counts what was masked, by kind, over this wrapper's life (one wrapper per
+    answer, so the ledger can say how much was masked for it). Lifecycle goes to ``model``.
+    """
+
+    def __init__(self, model: ChatModel) -> None:
+        self.model = model
+        self.name = model.name
+        self.masked: Counter[str] = Counter()
+
+    async def complete(self, messages: list[Message], *, max_tokens: int = 256) -> Completion:
+        clean = []
+        for message in messages:
+            text, counts = redact(message.content)
+            self.masked.update(counts)
+            clean.append(Message(message.role, text))
+        return await self.model.complete(clean, max_tokens=max_tokens)
+
+    def load(self) -> None:
+        self.model.load()
+
+    def ready(self) -> bool:
+        return self.model.ready()
+
+    async def aclose(self) -> None:
+        await self.model.aclose()
