@@ -9,4 +9,5 @@ bash deploy/test-services.sh || echo "note: PostgreSQL not available; its ledger
 if [ -f .test-services.env ]; then . ./.test-services.env; fi
 .venv/bin/ruff check bot knowledge adapters tests
 .venv/bin/mypy
+.venv/bin/lint-imports
 exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
