@@ -11,6 +11,7 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,3 +70,25 @@ def test_first_party_imports_are_at_module_level(path: Path) -> None:
     if path == ROOT / "bot/app/serve.py":
         hidden = [n for n in hidden if not n.startswith("adapters")]
     assert hidden == []
+
+
+def test_no_import_cycle_among_first_party_modules() -> None:
+    """Module by module, function-level imports included (grimp reads every import)."""
+    graph = grimp.build_graph(*PACKAGES)
+    edges = {m: graph.find_modules_directly_imported_by(m) for m in graph.modules}
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    cycles: list[str] = []
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for target in sorted(edges.get(module, ())):
+            if state.get(target) == 1:
+                cycles.append(" -> ".join([*path[path.index(target):], target]))
+            elif target not in state:
+                visit(target, [*path, target])
+        state[module] = 2
+
+    for module in sorted(edges):
+        if module not in state:
+            visit(module, [module])
+    assert cycles == []

@@ -14,6 +14,7 @@ from typing import Any
 from adapters.slack.settings import SlackSettings
 from adapters.teams.settings import TeamsSettings
 from bot.answering.responder import Firstline
+from bot.app.arguments import parser
 from bot.app.calibrate import run_calibrate_command
 from bot.app.composition import build_firstline
 from bot.app.costs import run_costs
@@ -34,72 +35,6 @@ ADAPTER_SETTINGS: tuple[type[SettingsBase], ...] = (SlackSettings, TeamsSettings
 SETTINGS_CLASSES: tuple[type[SettingsBase], ...] = (Settings, *ADAPTER_SETTINGS)
 
 
-def _parser() -> argparse.ArgumentParser:
-    # SUPPRESS: the options may stand before or after the subcommand without the subcommand's
-    # parser resetting a value given before it.
-    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
-    common.add_argument("--data-dir", help="data folder (env FIRSTLINE_DATA_DIR, default ./data)")
-    common.add_argument("--config", help="settings file (default ./firstline.toml)")
-    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    parser = argparse.ArgumentParser(
-        prog="firstline", parents=[common], description="On-prem first-line helpdesk bot."
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("index", parents=[common], help="index documents (incremental)")
-    p.add_argument(
-        "paths",
-        nargs="*",
-        help="files/folders (default: FIRSTLINE_KNOWLEDGE_PATHS or the sample knowledge base)",
-    )
-    p.add_argument("--full", action="store_true", help="re-embed everything")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
-
-    p = sub.add_parser("ask", parents=[common], help="answer one question or a batch file")
-    p.add_argument("question", nargs="?", help="the question")
-    p.add_argument("--batch", metavar="FILE.jsonl", help='one {"id","question"} per line')
-    p.add_argument("--json", action="store_true", help="print JSON")
-
-    sub.add_parser("chat", parents=[common], help="interactive chat in the terminal")
-
-    p = sub.add_parser(
-        "eval", parents=[common], help="evaluate on a set (corpus/ + questions.jsonl)"
-    )
-    p.add_argument("set_dir", type=Path)
-    p.add_argument("--limit", type=int, default=0, help="only the first N questions")
-    p.add_argument("--retrieval-only", action="store_true", help="skip answering")
-    p.add_argument("--corpus", type=Path, help="documents folder (default SET_DIR/corpus)")
-    p.add_argument("--out", type=Path, help="write per-question results as JSONL")
-    p.add_argument("--json", action="store_true")
-
-    p = sub.add_parser("costs", parents=[common], help="cost ledger report")
-    p.add_argument("--since", help="ISO date/time or 7d, 24h, today")
-    p.add_argument("--until")
-    p.add_argument("--by", choices=["day", "route", "channel", "model"])
-    fmt = p.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true")
-    fmt.add_argument("--csv", action="store_true")
-
-    p = sub.add_parser("router", parents=[common], help="router tools")
-    rsub = p.add_subparsers(dest="router_command", required=True)
-    c = rsub.add_parser("calibrate", parents=[common], help="fit thresholds for a cloud share")
-    c.add_argument("set_dirs", type=Path, nargs="+")
-    c.add_argument("--target", type=float, default=0.15, help="cloud share, e.g. 0.15")
-    c.add_argument("--limit", type=int, default=0)
-    c.add_argument("--unanswerable", type=Path, action="append",
-                   help="JSONL of unanswerable questions, asked against the sets of their "
-                   "language (repeatable)")
-    c.add_argument("--cloud-results", type=Path,
-                   help="JSONL of {id, right} from a cloud run: the score learns where "
-                   "the cloud helps, and the real-cloud curve is shown")
-    c.add_argument("--out", type=Path, help="thresholds JSON (default DATA_DIR/router.json)")
-
-    sub.add_parser("serve", parents=[common], help="run the Slack/Teams service")
-    p = sub.add_parser("config", parents=[common], help="show settings")
-    p.add_argument("--markdown", action="store_true", help="print the reference table")
-    return parser
-
-
 def _config_file(args: argparse.Namespace) -> str | None:
     """``--config``; None: FIRSTLINE_CONFIG or ./firstline.toml."""
     return getattr(args, "config", None)
@@ -111,7 +46,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     try:
         settings = _settings(args)
         verbose = getattr(args, "verbose", False)

@@ -1,6 +1,6 @@
 """The costs report: ledger summaries as a terminal table, JSON or CSV, and the times it takes.
 
-``render`` formats the rows of :meth:`bot.ledger.Ledger.summary`; ``parse_when`` reads the
+``render`` formats the rows of :meth:`bot.ledger.store.Ledger.summary`; ``parse_when`` reads the
 ``--since``/``--until`` style times an admin types ("7d", "24h", "today", "2024-05-01").
 All times are UTC, as in the ledger.
 """

@@ -12,7 +12,7 @@ RouteLLM's recipe, on our signals:
    ``term_coverage < min_lexical_coverage``; for Japanese also when the question has
    ``max_unknown_terms_ja`` or more kanji/katakana terms no document contains) that decline the
    most unanswerable questions while declining at most 5% of the answerable ones.
-3. **Score.** A logistic regression (numpy, L2) from :data:`bot.router.SCORE_FEATURES` to
+3. **Score.** A logistic regression (numpy, L2) from :data:`bot.routing.router.SCORE_FEATURES` to
    "the local answer is wrong" — or, given the cloud's answers to the same questions
    (``--cloud-results``), to "the local answer is wrong and the cloud's is right", RouteLLM's
    preference label — fitted on the questions the gate lets through.

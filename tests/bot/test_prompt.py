@@ -1,5 +1,5 @@
 """The grounded prompt, and reading citations and "not covered" back out of an answer
-(bot.prompt and bot.answer.interpret/attribute)."""
+(bot.answering.prompt and bot.answering.grounding.interpret/attribute)."""
 
 from __future__ import annotations
 

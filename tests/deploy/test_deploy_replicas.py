@@ -90,7 +90,7 @@ async def test_one_reindex_at_a_time_across_replicas(replicas: list[Firstline]) 
 @pytest.mark.slm
 async def test_a_slack_event_delivered_to_two_replicas_is_answered_once(
         replicas: list[Firstline]) -> None:
-    await asyncio.to_thread(replicas[0].index)
+    await asyncio.to_thread(replicas[0].indexing.index)
     standin = await SlackStandIn().start()
     runners, senders = [], []
     async with aiohttp.ClientSession() as session:

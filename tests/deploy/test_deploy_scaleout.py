@@ -84,7 +84,7 @@ async def test_index_ask_and_reindex_through_the_servers(
         core: Firstline, settings: Settings, json_log: io.StringIO) -> None:
     assert await asyncio.to_thread(core.readiness) == {
         "model_loaded": True, "store_reachable": True}
-    summary = await asyncio.to_thread(core.index)
+    summary = await asyncio.to_thread(core.indexing.index)
     assert not summary.failed and len(summary.added) == 37
 
     question = "How do I reset my VPN password?"

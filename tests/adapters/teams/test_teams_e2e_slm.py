@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.slm, pytest.mark.asyncio(loop_scope="session")]
 class RealBot:
     url: str
     cloud: BotFrameworkStandIns
-    core: Any  # bot.core.Firstline
+    core: Any  # bot.answering.responder.Firstline
 
     async def say(self, activity: dict[str, Any]) -> str:
         async with aiohttp.ClientSession() as http, http.post(

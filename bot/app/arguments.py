@@ -1,0 +1,89 @@
+"""The ``firstline`` command line: one small function per subcommand's arguments."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+Subcommands = Any  # argparse's _SubParsersAction, which it keeps private
+
+
+def parser() -> argparse.ArgumentParser:
+    # SUPPRESS: the options may stand before or after the subcommand without the subcommand's
+    # parser resetting a value given before it.
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--data-dir", help="data folder (env FIRSTLINE_DATA_DIR, default ./data)")
+    common.add_argument("--config", help="settings file (default ./firstline.toml)")
+    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    top = argparse.ArgumentParser(
+        prog="firstline", parents=[common], description="On-prem first-line helpdesk bot.")
+    sub = top.add_subparsers(dest="command", required=True)
+    for add in (_index, _ask, _chat, _eval, _costs, _router, _serve, _config):
+        add(sub, common)
+    return top
+
+
+def _index(sub: Subcommands, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("index", parents=[common], help="index documents (incremental)")
+    p.add_argument("paths", nargs="*", help="files/folders (default: FIRSTLINE_KNOWLEDGE_PATHS "
+                   "or the sample knowledge base)")
+    p.add_argument("--full", action="store_true", help="re-embed everything")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+def _ask(sub: Subcommands, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("ask", parents=[common], help="answer one question or a batch file")
+    p.add_argument("question", nargs="?", help="the question")
+    p.add_argument("--batch", metavar="FILE.jsonl", help='one {"id","question"} per line')
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _chat(sub: Subcommands, common: argparse.ArgumentParser) -> None:
+    sub.add_parser("chat", parents=[common], help="interactive chat in the terminal")
+
+
+def _eval(sub: Subcommands, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("eval", parents=[common],
+                       help="evaluate on a set (corpus/ + questions.jsonl)")
+    p.add_argument("set_dir", type=Path)
+    p.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    p.add_argument("--retrieval-only", action="store_true", help="skip answering")
+    p.add_argument("--corpus", type=Path, help="documents folder (default SET_DIR/corpus)")
+    p.add_argument("--out", type=Path, help="write per-question results as JSONL")
+    p.add_argument("--json", action="store_true")
+
+
+def _costs(sub: Subcommands, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("costs", parents=[common], help="cost ledger report")
+    p.add_argument("--since", help="ISO date/time or 7d, 24h, today")
+    p.add_argument("--until")
+    p.add_argument("--by", choices=["day", "route", "channel", "model"])
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--csv", action="store_true")
+
+
+def _router(sub: Subcommands, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("router", parents=[common], help="router tools")
+    rsub = p.add_subparsers(dest="router_command", required=True)
+    c = rsub.add_parser("calibrate", parents=[common], help="fit thresholds for a cloud share")
+    c.add_argument("set_dirs", type=Path, nargs="+")
+    c.add_argument("--target", type=float, default=0.15, help="cloud share, e.g. 0.15")
+    c.add_argument("--limit", type=int, default=0)
+    c.add_argument("--unanswerable", type=Path, action="append",
+                   help="JSONL of unanswerable questions, asked against the sets of their "
+                   "language (repeatable)")
+    c.add_argument("--cloud-results", type=Path,
+                   help="JSONL of {id, right} from a cloud run: the score learns where "
+                   "the cloud helps, and the real-cloud curve is shown")
+    c.add_argument("--out", type=Path, help="thresholds JSON (default DATA_DIR/router.json)")
+
+
+def _serve(sub: Subcommands, common: argparse.ArgumentParser) -> None:
+    sub.add_parser("serve", parents=[common], help="run the Slack/Teams service")
+
+
+def _config(sub: Subcommands, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("config", parents=[common], help="show settings")
+    p.add_argument("--markdown", action="store_true", help="print the reference table")
