@@ -13,6 +13,7 @@ drift.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -219,6 +220,23 @@ class Settings(SettingsBase):
         "FIRSTLINE_CONFIDENTIAL_PATHS",
         "Glob patterns of documents that never leave the machine (comma-separated).",
     )
+    access: tuple[dict[str, Any], ...] = setting(
+        (),
+        "FIRSTLINE_ACCESS",
+        "Who may read which documents: `[[access]]` tables in firstline.toml, each with `paths` "
+        "(globs relative to the knowledge root), `audience` (groups) and `confidential`; in the "
+        "environment the same as a JSON list. Applied at the next `firstline index`.",
+    )
+    directory: str = setting(
+        "",
+        "FIRSTLINE_DIRECTORY",
+        "File mapping users to groups, for document audiences: CSV with `user,groups` columns "
+        "(groups separated by `;`) or JSON `{user: [groups]}`; keys are Slack user ids, Teams "
+        "AAD object ids or e-mail addresses. Re-read when it changes. Empty: nobody has groups.",
+    )
+    directory_check_seconds: float = setting(
+        30.0, "FIRSTLINE_DIRECTORY_CHECK_SECONDS",
+        "How often the directory file is checked for changes.")
     redact: bool = setting(
         True, "FIRSTLINE_REDACT", "Mask e-mails, phone numbers etc. before a cloud request."
     )
@@ -296,7 +314,33 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
+def _access_tables(f: dataclasses.Field[Any], raw: Any) -> tuple[dict[str, Any], ...]:
+    """``[[access]]`` tables (a JSON list in the environment), checked here so that a wrong rule
+    stops the start-up with its position rather than indexing with it."""
+    where = f.metadata["env"]
+    try:
+        tables = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError as exc:
+        raise UserFacingError(f"Setting {where} is not a JSON list of rules: {exc}") from exc
+    if isinstance(tables, dict):
+        tables = [tables]
+    out = []
+    for n, table in enumerate(tables or [], 1):
+        ok = isinstance(table, dict) and set(table) <= {"paths", "audience", "confidential"}
+        paths = table.get("paths") if isinstance(table, dict) else None
+        if not ok or not paths or not isinstance(table.get("confidential", False), bool):
+            raise UserFacingError(
+                f"Setting {where}: rule {n} needs paths (a list of globs) and may have audience "
+                f"(a list of groups) and confidential (true/false); got {table!r}")
+        out.append({"paths": [paths] if isinstance(paths, str) else list(paths),
+                    "audience": list(table.get("audience") or []),
+                    "confidential": bool(table.get("confidential", False))})
+    return tuple(out)
+
+
 def _coerce(f: dataclasses.Field[Any], raw: Any) -> Any:
+    if f.name == "access":
+        return _access_tables(f, raw)
     kind = type(f.default) if f.default is not dataclasses.MISSING else tuple
     try:
         if kind is bool and isinstance(raw, str):

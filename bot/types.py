@@ -12,6 +12,7 @@ from typing import Any, Literal, Protocol
 
 Language = Literal["en", "ja"]
 Channel = Literal["cli", "slack", "teams", "eval"]
+Where = Literal["dm", "channel"]
 
 
 class Route(StrEnum):
@@ -46,6 +47,10 @@ class Question:
     language: Language | None = None  # None: detect from the text
     history: tuple[Turn, ...] = ()
     id: str | None = None  # caller-supplied id (batch files); the answer id is separate
+    groups: frozenset[str] = frozenset()  # the asker's groups (document audiences)
+    # a direct message / personal chat (or an ephemeral reply), or a shared channel / group
+    # chat, where only documents with no audience are used
+    where: Where = "dm"
 
 
 @dataclass(frozen=True)

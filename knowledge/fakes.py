@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from knowledge.access import PUBLIC, Reader
 from knowledge.embeddings import Embedder
 from knowledge.lexical import content_terms
 from knowledge.retrieval import Hit, Searcher, SearchResult
@@ -46,24 +47,32 @@ def hit(path: str, text: str, *, dense: float = 0.8, lexical: float = 8.0, score
 
 
 class StaticSearcher(Searcher):
-    """Returns the same passages for every query (or per query from ``by_query``)."""
+    """Returns the same passages for every query (or per query from ``by_query``), without
+    those whose ``audiences[path]`` the reader may not see (counted as held back)."""
 
     def __init__(self, hits: Sequence[Hit] = (), *, coverage: float = 1.0,
                  by_query: Mapping[str, Sequence[Hit]] | None = None,
-                 unknown: Callable[[str], list[str]] | None = None) -> None:
+                 unknown: Callable[[str], list[str]] | None = None,
+                 audiences: Mapping[str, tuple[str, ...]] | None = None) -> None:
         self.hits = list(hits)
+        self.audiences = dict(audiences or {})
         self.coverage = coverage
         self.by_query = dict(by_query or {})
         self.unknown = unknown
         self.queries: list[str] = []
         self.loaded = False
 
-    def search(self, query: str, k: int = 3, language: str = "en") -> SearchResult:
+    def search(self, query: str, k: int = 3, language: str = "en",
+               reader: Reader = PUBLIC) -> SearchResult:
         self.queries.append(query)
-        hits = list(self.by_query.get(query, self.hits))[:k]
+        ranked = list(self.by_query.get(query, self.hits))
+        held = [self.audiences[h.path] for h in ranked[:k]
+                if not reader.may_read(self.audiences.get(h.path, ()))]
+        hits = [h for h in ranked if reader.may_read(self.audiences.get(h.path, ()))][:k]
         terms = sorted(content_terms(query))
         unknown = self.unknown(query) if self.unknown else []
-        return SearchResult(hits, 0.001, terms, self.coverage if hits else 0.0, unknown)
+        return SearchResult(hits, 0.001, terms, self.coverage if hits else 0.0, unknown,
+                            sorted(set(held)))
 
     def load(self) -> None:
         self.loaded = True

@@ -12,10 +12,11 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from knowledge.access import AccessRule, Labels, label
 from knowledge.chunking import Chunk, chunk_document
 from knowledge.embeddings import Embedder
 from knowledge.loaders import LoadError, load_document, supported
@@ -34,6 +35,7 @@ class IndexSummary:
     removed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # path -> reason
+    relabelled: list[str] = field(default_factory=list)  # unchanged text, new audience/labels
     chunks_embedded: int = 0
     chunks_reused: int = 0
     chunks_total: int = 0
@@ -48,6 +50,7 @@ class IndexSummary:
             "skipped": len(self.skipped),
             "failed": len(self.failed),
             "failures": self.failed,
+            "relabelled": len(self.relabelled),
             "chunks_embedded": self.chunks_embedded,
             "chunks_reused": self.chunks_reused,
             "chunks_total": self.chunks_total,
@@ -57,7 +60,9 @@ class IndexSummary:
     def line(self) -> str:
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} "
-            f"removed, {len(self.skipped)} unchanged, {len(self.failed)} failed; "
+            f"removed, {len(self.skipped)} unchanged, {len(self.failed)} failed"
+            + (f", {len(self.relabelled)} relabelled" if self.relabelled else "")
+            + "; "
             f"{self.chunks_total} chunks ({self.chunks_embedded} embedded) in "
             f"{self.seconds:.1f}s"
         )
@@ -122,7 +127,8 @@ class _Pending:
     sha: str
     chunks: list[Chunk]
     title: str
-    confidential: bool
+    labels: Labels
+    declared: Labels
     is_new: bool
 
 
@@ -133,11 +139,13 @@ class Indexer:
         embeddings: Embedder,
         chunk_budget: int = 700,
         confidential_globs: tuple[str, ...] = (),
+        access_rules: Sequence[AccessRule] = (),
     ) -> None:
         self.store = store
         self.embeddings = embeddings
         self.chunk_budget = chunk_budget
         self.confidential_globs = confidential_globs
+        self.access_rules = tuple(access_rules)
 
     def index(
         self, roots: Iterable[Path], *, full: bool = False, progress: ProgressCallback | None = None
@@ -174,24 +182,43 @@ class Indexer:
         try:
             sha = sha256_file(source.path)
             if old is not None and old.sha256 == sha and not full:
-                summary.skipped.append(source.relative)
+                self._keep(source, old, summary)
                 return None
             document = load_document(source.path, source.relative)
         except (LoadError, OSError) as exc:
             summary.failed[source.relative] = str(exc)
             log.warning("skipped %s: %s", source.relative, exc)
             return None
-        confidential = document.confidential or self._matches_confidential(source.relative)
+        declared = Labels(document.audience, document.confidential)
         chunks = chunk_document(document, self.chunk_budget)
         if not chunks:
             summary.failed[source.relative] = "no text found"
             return None
-        return _Pending(source, sha, chunks, document.title, confidential, old is None)
+        return _Pending(source, sha, chunks, document.title, self._label(source, declared),
+                        declared, old is None)
 
-    def _matches_confidential(self, relative: str) -> bool:
-        from fnmatch import fnmatch
+    def _label(self, source: SourceFile, declared: Labels) -> Labels:
+        return label(source.relative, declared, self.access_rules, self.confidential_globs)
 
-        return any(fnmatch(relative, pattern) for pattern in self.confidential_globs)
+    def _keep(self, source: SourceFile, old: FileRecord, summary: IndexSummary) -> None:
+        """An unchanged file: relabel it (record and chunks, nothing re-embedded) when its
+        access rules changed; older records without their declared labels are read once."""
+        if old.declared_audience is None or old.declared_confidential is None:
+            document = load_document(source.path, source.relative)
+            declared = Labels(document.audience, document.confidential)
+        else:
+            declared = Labels(old.declared_audience, old.declared_confidential)
+        labels = self._label(source, declared)
+        known = old.declared_audience is not None and old.declared_confidential is not None
+        if labels == Labels(old.audience, old.confidential) and known:
+            summary.skipped.append(source.relative)
+            return
+        self.store.relabel_chunks(old.chunk_ids, labels.audience, labels.confidential)
+        self.store.commit_file(replace(
+            old, audience=labels.audience, confidential=labels.confidential,
+            declared_audience=declared.audience, declared_confidential=declared.confidential))
+        changed = labels != Labels(old.audience, old.confidential)
+        (summary.relabelled if changed else summary.skipped).append(source.relative)
 
     def _flush(
         self,
@@ -207,8 +234,9 @@ class Indexer:
         todo = [c for c in chunks if c.id not in existing]
         if todo:
             vectors = self.embeddings.encode([c.embed_text for c in todo])
-            confidential = {p.source.relative: p.confidential for p in batch}
-            self.store.add_chunks(todo, vectors, confidential)
+            confidential = {p.source.relative: p.labels.confidential for p in batch}
+            audience = {p.source.relative: p.labels.audience for p in batch}
+            self.store.add_chunks(todo, vectors, confidential, audience)
         summary.chunks_embedded += len(todo)
         summary.chunks_reused += len(chunks) - len(todo)
         for pending in batch:
@@ -219,9 +247,12 @@ class Indexer:
                     sha256=pending.sha,
                     chunk_ids=tuple(c.id for c in pending.chunks),
                     title=pending.title,
-                    confidential=pending.confidential,
+                    confidential=pending.labels.confidential,
                     indexed_at=time.time(),
                     size=pending.source.path.stat().st_size,
+                    audience=pending.labels.audience,
+                    declared_audience=pending.declared.audience,
+                    declared_confidential=pending.declared.confidential,
                 )
             )
             (summary.added if pending.is_new else summary.updated).append(pending.source.relative)

@@ -68,8 +68,11 @@ def content_terms(text: str) -> set[str]:
 class LexicalIndex:
     """BM25 over a fixed list of documents; rebuilt (fast) when the knowledge base changes."""
 
-    def __init__(self, ids: Sequence[str], texts: Sequence[str]) -> None:
+    def __init__(self, ids: Sequence[str], texts: Sequence[str],
+                 paths: Sequence[str] | None = None) -> None:
         self.ids = list(ids)
+        self.paths = np.asarray(list(paths) if paths is not None else [""] * len(self.ids),
+                                dtype=object)
         self._vocab: dict[str, int] = {}
         corpus = [self._ids_of(tokenize(t), grow=True) for t in texts]
         self._bm25 = bm25s.BM25()
@@ -98,12 +101,29 @@ class LexicalIndex:
     def query_terms(self, text: str) -> list[str]:
         return [t for t in tokenize(text) if t in self._vocab]
 
-    def search(self, text: str, k: int) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) pairs, best first; only documents sharing a term."""
+    def scores(self, text: str) -> np.ndarray | None:
+        """BM25 scores of every chunk for ``text`` (None when no query term is indexed)."""
         query = self._ids_of(tokenize(text))
         if not query or not self.ids:
+            return None
+        return np.asarray(self._bm25.get_scores(query), dtype=np.float64)
+
+    def search(self, text: str, k: int,
+               exclude_paths: frozenset[str] = frozenset()) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) pairs, best first; only documents sharing a term. Chunks of
+        ``exclude_paths`` are masked out before ranking."""
+        scores = self.scores(text)
+        if scores is None:
             return []
-        scores = self._bm25.get_scores(query)
+        return self.top(self.masked(scores, exclude_paths), k)
+
+    def masked(self, scores: np.ndarray, exclude_paths: frozenset[str]) -> np.ndarray:
+        if not exclude_paths:
+            return scores
+        hidden = np.fromiter((p in exclude_paths for p in self.paths), bool, len(self.paths))
+        return np.where(hidden, 0.0, scores)
+
+    def top(self, scores: np.ndarray, k: int) -> list[tuple[str, float]]:
         k = min(k, len(self.ids))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from knowledge.access import groups_of
+
 log = logging.getLogger(__name__)
 
 
@@ -39,6 +41,14 @@ class Document:
     @property
     def confidential(self) -> bool:
         return self.metadata.get("confidential", "").lower() in {"true", "yes", "1"}
+
+    @property
+    def audience(self) -> tuple[str, ...]:
+        """Front matter ``audience: [hr, managers]``: the groups that may read the document.
+        Only a bracketed list names groups; free text (``audience: All employees``) describes
+        the readers and restricts nothing."""
+        raw = self.metadata.get("audience", "").strip()
+        return groups_of(raw) if raw.startswith("[") and raw.endswith("]") else ()
 
 
 Loader = Callable[[Path], tuple[str, list[Section], dict[str, str]]]

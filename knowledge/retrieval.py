@@ -14,9 +14,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
+
+from knowledge.access import PUBLIC, Reader
 from knowledge.embeddings import Embedder
 from knowledge.lexical import LexicalIndex, content_terms
-from knowledge.store import KnowledgeStore
+from knowledge.store import FileRecord, KnowledgeStore
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,9 @@ class SearchResult:
     query_terms: list[str] = field(default_factory=list)
     term_coverage: float = 0.0  # share of the query's terms found in the top passages
     unknown_terms: list[str] = field(default_factory=list)  # terms no document contains
+    # audiences of the documents the reader may not see that would have ranked (no paths or
+    # titles: only what is needed to tell a member to ask in a direct message)
+    held_back: list[tuple[str, ...]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -63,8 +69,9 @@ class Searcher(Protocol):
     :class:`knowledge.fakes.StaticSearcher` answers from fixed hits in unit tests.
     """
 
-    def search(self, query: str, k: int = 3, language: str = "en") -> SearchResult:
-        """The ``k`` best passages for ``query``, best first."""
+    def search(self, query: str, k: int = 3, language: str = "en",
+               reader: Reader = PUBLIC) -> SearchResult:
+        """The ``k`` best passages for ``query`` that ``reader`` may see, best first."""
         ...
 
     def load(self) -> None:
@@ -102,20 +109,26 @@ class HybridRetriever(Searcher):
                 started = time.perf_counter()
                 chunks = self.store.live_chunks()
                 self._lexical = LexicalIndex(
-                    [c.id for c in chunks], [c.lexical_text for c in chunks]
-                )
+                    [c.id for c in chunks], [c.lexical_text for c in chunks],
+                    [c.path for c in chunks])
                 self._lexical_revision = revision
                 log.info(
                     "lexical index: %d chunks in %.2fs", len(chunks), time.perf_counter() - started
                 )
             return self._lexical
 
-    def search(self, query: str, k: int = 3, language: str = "en") -> SearchResult:
+    def search(self, query: str, k: int = 3, language: str = "en",
+               reader: Reader = PUBLIC) -> SearchResult:
         started = time.perf_counter()
         weights = WEIGHTS.get(language, WEIGHTS["en"])
         lexical = self.lexical_index()
-        lexical_hits = lexical.search(query, self.search_k)
-        dense_hits = self.store.dense_search(self.embeddings.encode([query])[0], self.search_k)
+        records = self.store.files()
+        denied = frozenset(p for p, r in records.items() if not reader.may_read(r.audience))
+        scores = lexical.scores(query)
+        lexical_hits = [] if scores is None else lexical.top(lexical.masked(scores, denied),
+                                                             self.search_k)
+        vector = self.embeddings.encode([query])[0]
+        dense_hits = self.store.dense_search(vector, self.search_k, sorted(denied))
         fused: dict[str, float] = {}
         for weight, ranked in ((weights.dense, dense_hits), (weights.lexical, lexical_hits)):
             for rank, (cid, _score) in enumerate(ranked, 1):
@@ -124,19 +137,10 @@ class HybridRetriever(Searcher):
         norm = (weights.dense + weights.lexical) / (RRF_K + 1)
         dense_of, lexical_of = dict(dense_hits), dict(lexical_hits)
         chunks = self.store.get_chunks(best)
-        confidential = {p for p, rec in self.store.files().items() if rec.confidential}
         hits = [
-            Hit(
-                cid,
-                chunks[cid].path,
-                chunks[cid].title,
-                chunks[cid].heading,
-                chunks[cid].text,
-                fused[cid] / norm,
-                dense_of.get(cid),
-                lexical_of.get(cid),
-                chunks[cid].path in confidential,
-            )
+            Hit(cid, chunks[cid].path, chunks[cid].title, chunks[cid].heading, chunks[cid].text,
+                fused[cid] / norm, dense_of.get(cid), lexical_of.get(cid),
+                records[chunks[cid].path].confidential if chunks[cid].path in records else False)
             for cid in best
             if cid in chunks
         ]
@@ -146,4 +150,23 @@ class HybridRetriever(Searcher):
             found |= content_terms(f"{hit.title} {hit.heading} {hit.text}")
         coverage = len(found & set(terms)) / len(terms) if terms else 1.0
         unknown = [t for t in terms if not lexical.knows(t)]
-        return SearchResult(hits, time.perf_counter() - started, terms, coverage, unknown)
+        held = self._held_back(denied, records, lexical, scores, vector, k, dense_hits)
+        return SearchResult(hits, time.perf_counter() - started, terms, coverage, unknown, held)
+
+    def _held_back(self, denied: frozenset[str], records: dict[str, FileRecord],
+                   lexical: LexicalIndex, scores: np.ndarray | None, vector: np.ndarray, k: int,
+                   dense_hits: list[tuple[str, float]]) -> list[tuple[str, ...]]:
+        """The audiences of denied documents that would have made the top ``k`` of either
+        retriever without the filter."""
+        if not denied:
+            return []
+        paths: set[str] = set()
+        if scores is not None:
+            top = {cid for cid, _ in lexical.top(scores, k)}
+            paths |= {p for cid, p in zip(lexical.ids, lexical.paths, strict=True)
+                      if cid in top and p in denied}
+        floor = dense_hits[k - 1][1] if len(dense_hits) >= k else -1.0
+        for cid, similarity in self.store.dense_search(vector, k, only_paths=sorted(denied)):
+            if similarity >= floor:
+                paths.add(self.store.get_chunks([cid])[cid].path)
+        return [records[p].audience for p in sorted(paths) if p in records]

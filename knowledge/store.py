@@ -42,6 +42,11 @@ class FileRecord:
     confidential: bool
     indexed_at: float
     size: int
+    audience: tuple[str, ...] = ()  # groups that may read it; () is everyone
+    # the file's own labels (front matter), so a changed access rule relabels it without reading
+    # the file again; None in records written before audiences existed
+    declared_audience: tuple[str, ...] | None = None
+    declared_confidential: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,9 @@ class KnowledgeStore:
                 continue
             data = json.loads(doc)
             data["chunk_ids"] = tuple(data["chunk_ids"])
+            data["audience"] = tuple(data.get("audience") or ())
+            if data.get("declared_audience") is not None:
+                data["declared_audience"] = tuple(data["declared_audience"])
             records[data["path"]] = FileRecord(**data)
         return records
 
@@ -150,8 +158,9 @@ class KnowledgeStore:
         chunks: Sequence[Chunk],
         vectors: np.ndarray,
         confidential: dict[str, bool] | None = None,
+        audience: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
-        confidential = confidential or {}
+        confidential, audience = confidential or {}, audience or {}
         for start in range(0, len(chunks), _BATCH):
             part = chunks[start : start + _BATCH]
             self._chunks.upsert(
@@ -165,10 +174,19 @@ class KnowledgeStore:
                         "heading": c.heading,
                         "ordinal": c.ordinal,
                         "confidential": bool(confidential.get(c.path, False)),
+                        "audience": _audience_text(audience.get(c.path, ())),
                     }
                     for c in part
                 ],
             )
+
+    def relabel_chunks(self, ids: Sequence[str], audience: tuple[str, ...],
+                       confidential: bool) -> None:
+        """Change the labels on stored chunks (a changed access rule: nothing is re-embedded)."""
+        meta = {"audience": _audience_text(audience), "confidential": confidential}
+        for start in range(0, len(ids), _BATCH):
+            part = list(ids[start : start + _BATCH])
+            self._chunks.update(ids=part, metadatas=[dict(meta) for _ in part])
 
     def delete_chunks(self, ids: Iterable[str]) -> None:
         ids = list(ids)
@@ -216,20 +234,33 @@ class KnowledgeStore:
             for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=False)
         }
 
-    def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of live chunks, best first."""
+    def dense_search(self, vector: np.ndarray, k: int, exclude_paths: Sequence[str] = (),
+                     only_paths: Sequence[str] = ()) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of live chunks, best first. Chroma filters by path
+        before it ranks: chunks of ``exclude_paths`` never count, and with ``only_paths`` only
+        theirs do."""
         live = self.live_ids()
         if not live:
             return []
         n = min(self._chunks.count(), k + 10)
+        where: dict[str, Any] | None = None
+        if only_paths:
+            where = {"path": {"$in": list(only_paths)}}
+        elif exclude_paths:
+            where = {"path": {"$nin": list(exclude_paths)}}
         got = self._chunks.query(
-            query_embeddings=[vector], n_results=max(n, 1), include=["distances"]
+            query_embeddings=[vector], n_results=max(n, 1), include=["distances"], where=where
         )
         pairs = zip(got["ids"][0], got["distances"][0], strict=False)
         return [(cid, 1.0 - float(dist)) for cid, dist in pairs if cid in live][:k]
 
     def count(self) -> int:
         return int(self._chunks.count())
+
+
+def _audience_text(audience: Sequence[str]) -> str:
+    """Chroma metadata holds no lists: ``",hr,managers,"`` (``""`` for everyone)."""
+    return f",{','.join(audience)}," if audience else ""
 
 
 def _stored(cid: str, doc: str | None, meta: Any) -> StoredChunk:

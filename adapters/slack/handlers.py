@@ -75,8 +75,9 @@ class SlackHandlers:
         user, channel = command["user_id"], command["channel_id"]
         context[LANGUAGE_KEY] = "ja" if looks_japanese(text) else "en"
         heading = f"`{COMMAND} {escape(text)}` — requested by <@{user}>"
+        # the reply is ephemeral (the asker alone sees it), as private as a direct message
         question = Question(text=text, user=user, conversation=f"{channel}:{COMMAND}",
-                            channel="slack", is_admin=await self.admins(client, user))
+                            channel="slack", is_admin=await self.admins(client, user), where="dm")
         reply = await self._ask(question, AnchoredNotify(client, channel, user, heading))
         await respond(text=fallback_text(reply), blocks=reply_blocks(reply),
                       response_type="ephemeral", replace_original=False)
@@ -105,7 +106,8 @@ class SlackHandlers:
                            context.bot_user_id, context.bot_id),
             self.admins(client, event["user"]))
         return Question(text=text, user=event["user"], channel="slack", is_admin=is_admin,
-                        conversation=f"{thread.channel}:{thread.thread_ts}", history=history)
+                        conversation=f"{thread.channel}:{thread.thread_ts}", history=history,
+                        where="dm" if event.get("channel_type") == "im" else "channel")
 
     async def _ask(self, question: Question, notify: Notify) -> Reply:
         return await asyncio.wait_for(self.responder.handle(question, notify),

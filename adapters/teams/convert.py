@@ -72,6 +72,7 @@ def to_question(activity: Activity, admin_ids: tuple[str, ...]) -> Question | No
         conversation=str(activity.conversation.id if activity.conversation else ""),
         channel="teams",
         is_admin=is_admin(activity, admin_ids),
+        where="dm" if is_personal(activity) else "channel",
     )
 
 

@@ -11,7 +11,9 @@ An entry is used only while all of these hold, and dropped as soon as one fails:
 * it is younger than ``FIRSTLINE_CACHE_TTL_SECONDS`` (0 turns the cache off);
 * nobody gave the answer a 👎 (in this process, or in the shared ledger);
 * every file it cites still has the SHA-256 it had when the answer was given (a reindex that
-  changed a cited source invalidates it).
+  changed a cited source invalidates it);
+* the new asker may read every document it shows (its audience), and an answer citing a
+  confidential document is reused only for the person who asked it.
 
 Only covered, cited local or cloud answers to questions without thread history are stored. The
 cache lives in memory, bounded (least recently used entries go first), one per process.
@@ -20,6 +22,7 @@ cache lives in memory, bounded (least recently used entries go first), one per p
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
 import threading
@@ -68,6 +71,7 @@ class CachedAnswer:
     sources: tuple[Source, ...]
     file_hashes: Mapping[str, str]  # cited path -> sha256 when answered
     created: float
+    asker: str = ""  # set when a cited source is confidential: reused for that asker only
 
 
 @dataclass(frozen=True)
@@ -106,9 +110,13 @@ class AnswerCache:
         marks: frozenset[str],
         current_hashes: Callable[[], Mapping[str, str]],
         voted_down: Callable[[str], bool],
+        usable: Callable[[CachedAnswer], bool] = lambda _entry: True,
     ) -> CacheHit | None:
-        """The most similar valid entry above the threshold; stale candidates are dropped."""
+        """The most similar valid entry above the threshold that ``usable`` allows (entries for
+        other audiences are passed over); stale candidates are dropped."""
         for entry, similarity in self._candidates(vector, language, marks):
+            if not usable(entry):
+                continue
             problem = self._problem(entry, current_hashes, voted_down)
             if problem is None:
                 with self._lock:
@@ -187,7 +195,7 @@ class CacheLookup:
         try:
             hit = await asyncio.to_thread(
                 self.cache.lookup, answer.vector, language, topic_marks(text, language),
-                lambda: file_hashes(self.catalog), self._voted_down)
+                lambda: file_hashes(self.catalog), self._voted_down, self._usable_by(answer))
         except Exception:  # an optimisation only: answer the normal way
             log.exception("answer cache lookup failed")
             return
@@ -215,14 +223,35 @@ class CacheLookup:
         cited = {path: hashes.get(path, "") for path in reply.cited}
         if not cited or not all(cited.values()):
             return
+        records = self.catalog.files()
+        private = any(records[p].confidential for p in cited if p in records)
         self.cache.put(CachedAnswer(
             reply.answer_id, reply.language, vector, topic_marks(answer.question.text,
                                                                  reply.language),
-            reply.text, reply.route, reply.cited, reply.sources, cited, self.cache.now()))
+            reply.text, reply.route, reply.cited, reply.sources, cited, self.cache.now(),
+            _asker(answer.question.user) if private else ""))
+
+    def _usable_by(self, answer: AnswerRecord) -> Callable[[CachedAnswer], bool]:
+        """Whether an entry may be served to this asker: every document it shows (cited or
+        listed) is in their audience here, and a confidential answer only to its own asker."""
+        reader, asker = answer.reader, _asker(answer.question.user)
+
+        def usable(entry: CachedAnswer) -> bool:
+            records = self.catalog.files()
+            paths = {s.path for s in entry.sources} | set(entry.cited)
+            if any(p not in records or not reader.may_read(records[p].audience) for p in paths):
+                return False
+            return not entry.asker or entry.asker == asker
+
+        return usable
 
     def _voted_down(self, answer_id: str) -> bool:
         row = self.answers.get(answer_id)
         return row is not None and row.feedback == "down"
+
+
+def _asker(user: str) -> str:
+    return hashlib.sha256(user.encode()).hexdigest()[:16]
 
 
 def file_hashes(catalog: KnowledgeStore) -> dict[str, str]:

@@ -115,7 +115,8 @@ class Decomposer:
         answer.signals.update(sub_queries=len(parts), decomposition=how)
         if len(parts) < 2:
             return answer.evidence
-        found = [await asyncio.to_thread(self.searcher.search, part, self.depth, answer.language)
+        found = [await asyncio.to_thread(self.searcher.search, part, self.depth, answer.language,
+                                         answer.reader)
                  for part in parts]
         return merge(found, passage_limit(len(parts), self.top_k))
 

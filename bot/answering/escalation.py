@@ -92,7 +92,8 @@ class Escalate:
         except CloudError as exc:
             log.warning("cloud failed, answering on-prem: %s", exc)
             answer.signals["cloud_error"] = str(exc)[:200]
-            answer.notice, answer.fallback = NOTICE_DOWN[language], True
+            answer.add_notice(NOTICE_DOWN[language])
+            answer.fallback = True
             return
         if isinstance(model, Redacting) and model.masked:
             answer.signals["redacted"] = sum(model.masked.values())
@@ -120,5 +121,5 @@ class Escalate:
               notice: dict[str, str] | None) -> SearchResult | None:
         answer.signals["cloud_skipped"] = why
         if notice is not None:
-            answer.notice = notice[answer.language]
+            answer.add_notice(notice[answer.language])
         return None

@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.ops.metrics import REINDEX, observe_index
 from bot.settings import Settings
 from knowledge import SAMPLES
+from knowledge.access import AccessRule
 from knowledge.embeddings import Embedder
 from knowledge.indexer import Indexer, IndexSummary, ProgressCallback
 from knowledge.store import KnowledgeStore
@@ -26,16 +27,27 @@ class Indexing:
     """Incremental indexing of ``roots`` (or given paths) into ``store``."""
 
     def __init__(self, store: KnowledgeStore, embeddings: Embedder, *, roots: Sequence[Path],
-                 chunk_chars: int, confidential_paths: tuple[str, ...]) -> None:
+                 chunk_chars: int, confidential_paths: tuple[str, ...],
+                 access: Sequence[AccessRule] = ()) -> None:
         self.store = store
         self.embeddings = embeddings
         self.roots = list(roots)
         self.chunk_chars = chunk_chars
         self.confidential_paths = confidential_paths
+        self.access = tuple(access)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, store: KnowledgeStore,
+                      embeddings: Embedder) -> Indexing:
+        return cls(store, embeddings, roots=knowledge_roots(settings),
+                   chunk_chars=settings.chunk_chars,
+                   confidential_paths=settings.confidential_paths,
+                   access=[AccessRule.from_table(t) for t in settings.access])
 
     def index(self, paths: Sequence[Path] | None = None, *, full: bool = False,
               progress: ProgressCallback | None = None) -> IndexSummary:
-        indexer = Indexer(self.store, self.embeddings, self.chunk_chars, self.confidential_paths)
+        indexer = Indexer(self.store, self.embeddings, self.chunk_chars, self.confidential_paths,
+                          self.access)
         try:
             summary = indexer.index(paths or self.roots, full=full, progress=progress)
         except Exception:

@@ -20,6 +20,7 @@ from bot.language import detect_language
 from bot.models.base import Completion, Draft
 from bot.routing.router import Decision
 from bot.types import Language, Notify, Question, Route, Source
+from knowledge.access import Reader
 from knowledge.retrieval import SearchResult
 
 
@@ -81,6 +82,16 @@ class AnswerRecord:
     @property
     def language(self) -> Language:
         return self.question.language or "en"
+
+    @property
+    def reader(self) -> Reader:
+        """Who is asking, as the document audiences see it."""
+        q = self.question
+        return Reader(frozenset(g.strip().lower() for g in q.groups), shared=q.where == "channel")
+
+    def add_notice(self, text: str) -> None:
+        """Add a line shown with the answer ("answered on-prem: …")."""
+        self.notice = f"{self.notice} {text}" if self.notice else text
 
     @property
     def done(self) -> bool:

@@ -17,7 +17,8 @@ from bot.answering.commands import Commands
 from bot.answering.decide import Decide
 from bot.answering.decompose import Decomposer
 from bot.answering.escalation import Budget, Escalate
-from bot.answering.indexing import Indexing, knowledge_roots
+from bot.answering.identity import FileDirectory, Identify, NoDirectory
+from bot.answering.indexing import Indexing
 from bot.answering.local import CheckDraft, Drafter, LocalDraft, SettleLocal
 from bot.answering.pipeline import Pipeline, Step
 from bot.answering.prompt import Helpdesk
@@ -56,9 +57,7 @@ class Firstline(Responder):
         self.searcher = searcher or HybridRetriever(store, embeddings, settings.search_k)
         self.pricing = Pricing.from_settings(settings)
         self.cache = AnswerCache(settings.cache_similarity, settings.cache_ttl_seconds)
-        self.indexing = Indexing(store, embeddings, roots=knowledge_roots(settings),
-                                 chunk_chars=settings.chunk_chars,
-                                 confidential_paths=settings.confidential_paths)
+        self.indexing = Indexing.from_settings(settings, store, embeddings)
         self.commands = Commands(self.indexing, ledger, ledger, local=local, cloud=cloud,
                                  user_hash_salt=settings.user_hash_salt)
         self.cache_step = CacheLookup(self.cache, embeddings, store, ledger)
@@ -121,7 +120,10 @@ def build_steps(core: Firstline) -> list[Step]:
     drafter = Drafter(core.local, helpdesk, top_k=s.top_k, max_tokens=s.slm_max_tokens,
                       passage_units=s.passage_units)
     check = CheckDraft(core.router)
+    directory = (FileDirectory(s.directory, check_seconds=s.directory_check_seconds)
+                 if s.directory else NoDirectory())
     return [
+        Identify(directory),                              # the asker's groups
         core.commands,                                    # admin commands typed in chat
         Validate(s.max_question_chars),                   # empty / over-long questions
         core.cache_step,                                  # a recent answer that still holds

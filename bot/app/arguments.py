@@ -24,6 +24,15 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _identity(p: argparse.ArgumentParser) -> None:
+    """Who is asking, to try document audiences from the command line."""
+    p.add_argument("--user", default="cli", help="the asker's user id (default cli)")
+    p.add_argument("--groups", default="", help="the asker's groups, comma-separated")
+    p.add_argument("--where", choices=["dm", "channel"], default="dm",
+                   help="a direct message (default) or a shared channel, where only documents "
+                   "without an audience are used")
+
+
 def _index(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("index", parents=[common], help="index documents (incremental)")
     p.add_argument("paths", nargs="*", help="files/folders (default: FIRSTLINE_KNOWLEDGE_PATHS "
@@ -35,12 +44,14 @@ def _index(sub: Subcommands, common: argparse.ArgumentParser) -> None:
 def _ask(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("ask", parents=[common], help="answer one question or a batch file")
     p.add_argument("question", nargs="?", help="the question")
-    p.add_argument("--batch", metavar="FILE.jsonl", help='one {"id","question"} per line')
+    p.add_argument("--batch", metavar="FILE.jsonl",
+                   help='one {"id","question"} per line (also "user", "groups", "where")')
     p.add_argument("--json", action="store_true", help="print JSON")
+    _identity(p)
 
 
 def _chat(sub: Subcommands, common: argparse.ArgumentParser) -> None:
-    sub.add_parser("chat", parents=[common], help="interactive chat in the terminal")
+    _identity(sub.add_parser("chat", parents=[common], help="interactive chat in the terminal"))
 
 
 def _eval(sub: Subcommands, common: argparse.ArgumentParser) -> None:

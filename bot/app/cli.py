@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _index(core, args)
     if args.command == "ask":
         return asyncio.run(_ask(core, args))
-    return asyncio.run(_chat(core))
+    return asyncio.run(_chat(core, args))
 
 
 def _index(core: Firstline, args: argparse.Namespace) -> int:
@@ -129,11 +130,13 @@ def reply_json(reply: Reply, question_id: str | None, question: str) -> dict[str
 async def _ask(core: Firstline, args: argparse.Namespace) -> int:
     try:
         if args.batch:
-            return await _ask_batch(core, Path(args.batch))
+            return await _ask_batch(core, Path(args.batch),
+                                    Identity(args.user, args.groups, args.where))
         if args.question is None:
             raise UserFacingError("give a question, or --batch FILE.jsonl")
         reply = await core.handle(
-            Question(args.question, user="cli", channel="cli", is_admin=core.settings.cli_admin)
+            Question(args.question, channel="cli", is_admin=core.settings.cli_admin,
+                     **identity(args.user, args.groups, args.where))
         )
         if args.json:
             print(json.dumps(reply_json(reply, None, args.question), ensure_ascii=False, indent=2))
@@ -144,7 +147,25 @@ async def _ask(core: Firstline, args: argparse.Namespace) -> int:
         await core.aclose()
 
 
-async def _ask_batch(core: Firstline, path: Path) -> int:
+@dataclass(frozen=True)
+class Identity:
+    """Who is asking on the command line (``--user``, ``--groups``, ``--where``)."""
+
+    user: str = "cli"
+    groups: str | list[str] = ""
+    where: str = "dm"
+
+
+def identity(user: Any, groups: Any, where: Any) -> dict[str, Any]:
+    """Question fields for an asker given on the command line or in a batch line."""
+    if where not in ("dm", "channel"):
+        raise UserFacingError(f"where must be dm or channel, not {where!r}")
+    names = groups.split(",") if isinstance(groups, str) else list(groups or [])
+    return {"user": str(user or "cli"), "where": where,
+            "groups": frozenset(str(g).strip().lower() for g in names if str(g).strip())}
+
+
+async def _ask_batch(core: Firstline, path: Path, default: Identity) -> int:
     if not path.is_file():
         raise UserFacingError(f"no such batch file: {path}")
     failures = 0
@@ -155,13 +176,16 @@ async def _ask_batch(core: Firstline, path: Path) -> int:
             try:
                 item = json.loads(line)
                 qid, text = item.get("id", str(n)), str(item["question"])
-            except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+                who = identity(item.get("user", default.user), item.get("groups", default.groups),
+                               item.get("where", default.where))
+            except (json.JSONDecodeError, KeyError, TypeError, AttributeError,
+                    UserFacingError) as exc:
                 failures += 1
                 print(
                     json.dumps({"id": str(n), "error": f"line {n}: bad input ({exc})"}), flush=True
                 )
                 continue
-            reply = await core.handle(Question(text, user="cli", channel="cli", id=qid))
+            reply = await core.handle(Question(text, channel="cli", id=qid, **who))
             failures += reply.error is not None
             print(json.dumps(reply_json(reply, qid, text), ensure_ascii=False), flush=True)
     return 0 if failures == 0 else 1
@@ -185,35 +209,29 @@ def render_text(reply: Reply) -> str:
     return "\n".join(lines)
 
 
-async def _chat(core: Firstline) -> int:
+async def _chat(core: Firstline, args: argparse.Namespace) -> int:
     print("firstline chat — ask a question (Ctrl-D to quit; 'help' for commands).")
     history: list[Turn] = []
+    who = identity(args.user, args.groups, args.where)
+
+    async def notify(text: str) -> None:
+        print(f"\n{text}\n> ", end="", flush=True)
+
     try:
         while True:
             try:
-                text = await asyncio.to_thread(input, "> ")
+                line = await asyncio.to_thread(input, "> ")
             except EOFError:
                 print()
                 return 0
-            if not text.strip():
+            if not line.strip():
                 continue
-
-            async def notify(text: str) -> None:
-                print(f"\n{text}\n> ", end="", flush=True)
-
             reply = await core.handle(
-                Question(
-                    text,
-                    user="cli",
-                    channel="cli",
-                    conversation="chat",
-                    is_admin=core.settings.cli_admin,
-                    history=tuple(history[-6:]),
-                ),
-                notify,
-            )
+                Question(line, channel="cli", conversation="chat",
+                         is_admin=core.settings.cli_admin, history=tuple(history[-6:]), **who),
+                notify)
             print(render_text(reply))
-            history += [Turn("user", text), Turn("assistant", reply.text)]
+            history += [Turn("user", line), Turn("assistant", reply.text)]
     finally:
         await core.aclose()
 

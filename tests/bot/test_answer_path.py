@@ -176,7 +176,7 @@ async def test_empty_and_long_questions_are_declined_politely(tmp_path: Path) ->
 
 async def test_the_steps_run_in_the_documented_order(tmp_path: Path) -> None:
     assert make_core(tmp_path).pipeline.names() == [
-        "Commands", "Validate", "CacheLookup", "Retrieve", "Decide", "LocalDraft",
+        "Identify", "Commands", "Validate", "CacheLookup", "Retrieve", "Decide", "LocalDraft",
         "CheckDraft", "Escalate", "SettleLocal"]
 
 

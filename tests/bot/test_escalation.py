@@ -2,7 +2,8 @@
 the default GGUF standing in for the cloud) and a recording fake for "what was sent" checks.
 
 The local SLM is the same real llama.cpp server, reached as FIRSTLINE_SLM_URL would reach it;
-retrieval runs on the sample knowledge base (hr/salary-bands.md is ``confidential: true``).
+retrieval runs on the sample knowledge base (hr/salary-bands.md is ``confidential: true`` and for
+the hr group).
 """
 
 from __future__ import annotations
@@ -103,7 +104,8 @@ async def test_confidential_evidence_never_leaves(
     async with RecordingCloud() as recording:
         core = build(tmp_path, sample_kb, ledger, local=await local_slm(llama_server_url),
                      cloud=CloudChatModel(recording.url, "sk-test", "gpt-4o-mini"))
-        reply = await core.handle(Question("Summarize the salary bands by level", user="u3"))
+        reply = await core.handle(Question("Summarize the salary bands by level", user="u3",
+                                           groups=frozenset({"hr"})))  # its audience
         await shut(core)
     assert recording.bodies == []  # nothing at all, so nothing of salary-bands.md
     assert "hr/salary-bands.md" in [s.path for s in reply.sources]

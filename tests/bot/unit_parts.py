@@ -29,7 +29,8 @@ SALARY = "hr/salary-bands.md"
 DOCS = {
     VPN: "# VPN password reset\n\nOpen the VPN portal and choose Reset password.\n",
     WIFI: "# Guest Wi-Fi\n\nThe guest Wi-Fi password is on the reception desk.\n",
-    SALARY: "---\nconfidential: true\n---\n# Salary bands\n\nL4 Japan: 13,200,000 yen.\n",
+    SALARY: "---\nconfidential: true\naudience: [hr]\n---\n# Salary bands\n\n"
+            "L4 Japan: 13,200,000 yen.\n",
 }
 VPN_HIT = hit(VPN, "Open the VPN portal and choose Reset password.", heading="VPN password reset")
 WIFI_HIT = hit(WIFI, "The guest Wi-Fi password is on the reception desk.", heading="Guest Wi-Fi")
