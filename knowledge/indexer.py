@@ -19,6 +19,7 @@ from pathlib import Path
 from knowledge.access import AccessRule, Labels, label
 from knowledge.chunking import Chunk, chunk_document
 from knowledge.embeddings import Embedder
+from knowledge.flags import instruction_flags
 from knowledge.loaders import LoadError, load_document, supported
 from knowledge.store import FileRecord, KnowledgeStore
 
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int, str], None]  # (files done, files total, current path)
 EMBED_BATCH = 128
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_CHUNKS_PER_FILE = 5000
 
 
 @dataclass
@@ -36,6 +39,8 @@ class IndexSummary:
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # path -> reason
     relabelled: list[str] = field(default_factory=list)  # unchanged text, new audience/labels
+    refused: dict[str, str] = field(default_factory=dict)  # path -> why (limits, symlinks)
+    flagged: dict[str, list[str]] = field(default_factory=dict)  # path -> instruction-like text
     chunks_embedded: int = 0
     chunks_reused: int = 0
     chunks_total: int = 0
@@ -51,6 +56,10 @@ class IndexSummary:
             "failed": len(self.failed),
             "failures": self.failed,
             "relabelled": len(self.relabelled),
+            "refused": len(self.refused),
+            "refusals": self.refused,
+            "flagged": len(self.flagged),
+            "flags": self.flagged,
             "chunks_embedded": self.chunks_embedded,
             "chunks_reused": self.chunks_reused,
             "chunks_total": self.chunks_total,
@@ -62,6 +71,8 @@ class IndexSummary:
             f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} "
             f"removed, {len(self.skipped)} unchanged, {len(self.failed)} failed"
             + (f", {len(self.relabelled)} relabelled" if self.relabelled else "")
+            + (f", {len(self.refused)} refused" if self.refused else "")
+            + (f", {len(self.flagged)} flagged" if self.flagged else "")
             + "; "
             f"{self.chunks_total} chunks ({self.chunks_embedded} embedded) in "
             f"{self.seconds:.1f}s"
@@ -75,8 +86,10 @@ class SourceFile:
     root: str
 
 
-def discover(roots: Iterable[Path]) -> list[SourceFile]:
-    """Supported files under ``roots``; folders starting with '.' or '_' are skipped."""
+def discover(roots: Iterable[Path],
+             refused: dict[str, str] | None = None) -> list[SourceFile]:
+    """Supported files under ``roots``; folders starting with '.' or '_' are skipped, and so are
+    symbolic links (files or folders) that lead outside their root (``refused`` gets them)."""
     roots = [Path(r).resolve() for r in roots]
     found: list[SourceFile] = []
     for root in roots:
@@ -85,13 +98,29 @@ def discover(roots: Iterable[Path]) -> list[SourceFile]:
             continue
         if not root.is_dir():
             raise FileNotFoundError(f"no such file or folder: {root}")
-        for folder, dirs, files in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        for folder, dirs, files in os.walk(root):  # does not descend into linked folders
+            for name in [d for d in dirs if (Path(folder) / d).is_symlink()]:
+                _refuse_link(Path(folder) / name, root, refused)
+            dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_"))
+                             and not (Path(folder) / d).is_symlink())
             for name in sorted(files):
                 path = Path(folder) / name
-                if supported(path) and not name.startswith((".", "~$")):
-                    found.append(SourceFile(path, path.relative_to(root).as_posix(), str(root)))
+                if not supported(path) or name.startswith((".", "~$")):
+                    continue
+                if path.is_symlink() and not path.resolve().is_relative_to(root):
+                    _refuse_link(path, root, refused)
+                    continue
+                found.append(SourceFile(path, path.relative_to(root).as_posix(), str(root)))
     return found
+
+
+def _refuse_link(path: Path, root: Path, refused: dict[str, str] | None) -> None:
+    relative = path.relative_to(root).as_posix()
+    inside = path.resolve().is_relative_to(root)
+    why = "a linked folder (not followed)" if inside else "a link that leads outside the root"
+    log.warning("not indexed: %s is %s", relative, why)
+    if refused is not None:
+        refused[relative] = why
 
 
 def disambiguate(sources: list[SourceFile], records: dict[str, FileRecord]) -> list[SourceFile]:
@@ -130,6 +159,7 @@ class _Pending:
     labels: Labels
     declared: Labels
     is_new: bool
+    flags: tuple[str, ...] = ()
 
 
 class Indexer:
@@ -140,7 +170,12 @@ class Indexer:
         chunk_budget: int = 700,
         confidential_globs: tuple[str, ...] = (),
         access_rules: Sequence[AccessRule] = (),
+        *,
+        max_file_bytes: int = MAX_FILE_BYTES,
+        max_chunks: int = MAX_CHUNKS_PER_FILE,
     ) -> None:
+        self.max_file_bytes = max_file_bytes
+        self.max_chunks = max_chunks
         self.store = store
         self.embeddings = embeddings
         self.chunk_budget = chunk_budget
@@ -153,7 +188,7 @@ class Indexer:
         started = time.perf_counter()
         summary = IndexSummary()
         records = self.store.files()
-        sources = disambiguate(discover(roots), records)
+        sources = disambiguate(discover(roots, summary.refused), records)
         root_names = {s.root for s in sources} | {str(Path(r).resolve()) for r in roots}
         batch: list[_Pending] = []
         for n, source in enumerate(sources, 1):
@@ -165,7 +200,7 @@ class Indexer:
             if progress:
                 progress(n, len(sources), source.relative)
         self._flush(batch, records, full, summary)
-        seen = {s.relative for s in sources}
+        seen = {s.relative for s in sources} - set(summary.refused)
         for path, record in records.items():
             if record.root in root_names and path not in seen:
                 self.store.remove_file(path)
@@ -180,6 +215,11 @@ class Indexer:
         self, source: SourceFile, old: FileRecord | None, full: bool, summary: IndexSummary
     ) -> _Pending | None:
         try:
+            size = source.path.stat().st_size
+            if size > self.max_file_bytes:
+                self._refuse(source, f"larger than {self.max_file_bytes // 2**20} MB "
+                             f"({size / 2**20:.0f} MB)", summary)
+                return None
             sha = sha256_file(source.path)
             if old is not None and old.sha256 == sha and not full:
                 self._keep(source, old, summary)
@@ -194,8 +234,16 @@ class Indexer:
         if not chunks:
             summary.failed[source.relative] = "no text found"
             return None
+        if len(chunks) > self.max_chunks:
+            self._refuse(source, f"more than {self.max_chunks} chunks ({len(chunks)})", summary)
+            return None
+        flags = instruction_flags("\n".join(s.text for s in document.sections))
         return _Pending(source, sha, chunks, document.title, self._label(source, declared),
-                        declared, old is None)
+                        declared, old is None, flags)
+
+    def _refuse(self, source: SourceFile, why: str, summary: IndexSummary) -> None:
+        log.warning("not indexed: %s is %s", source.relative, why)
+        summary.refused[source.relative] = why
 
     def _label(self, source: SourceFile, declared: Labels) -> Labels:
         return label(source.relative, declared, self.access_rules, self.confidential_globs)
@@ -203,6 +251,8 @@ class Indexer:
     def _keep(self, source: SourceFile, old: FileRecord, summary: IndexSummary) -> None:
         """An unchanged file: relabel it (record and chunks, nothing re-embedded) when its
         access rules changed; older records without their declared labels are read once."""
+        if old.flags:
+            summary.flagged[source.relative] = list(old.flags)
         if old.declared_audience is None or old.declared_confidential is None:
             document = load_document(source.path, source.relative)
             declared = Labels(document.audience, document.confidential)
@@ -232,11 +282,12 @@ class Indexer:
         chunks = [c for p in batch for c in p.chunks]
         existing = set() if full else self.store.existing_chunk_ids([c.id for c in chunks])
         todo = [c for c in chunks if c.id not in existing]
-        if todo:
-            vectors = self.embeddings.encode([c.embed_text for c in todo])
-            confidential = {p.source.relative: p.labels.confidential for p in batch}
-            audience = {p.source.relative: p.labels.audience for p in batch}
-            self.store.add_chunks(todo, vectors, confidential, audience)
+        confidential = {p.source.relative: p.labels.confidential for p in batch}
+        audience = {p.source.relative: p.labels.audience for p in batch}
+        for start in range(0, len(todo), EMBED_BATCH):  # bounded: memory stays flat
+            part = todo[start : start + EMBED_BATCH]
+            vectors = self.embeddings.encode([c.embed_text for c in part])
+            self.store.add_chunks(part, vectors, confidential, audience)
         summary.chunks_embedded += len(todo)
         summary.chunks_reused += len(chunks) - len(todo)
         for pending in batch:
@@ -253,7 +304,11 @@ class Indexer:
                     audience=pending.labels.audience,
                     declared_audience=pending.declared.audience,
                     declared_confidential=pending.declared.confidential,
+                    flags=pending.flags,
                 )
             )
             (summary.added if pending.is_new else summary.updated).append(pending.source.relative)
+            if pending.flags:
+                summary.flagged[pending.source.relative] = list(pending.flags)
+                log.warning("flagged %s: %s", pending.source.relative, ", ".join(pending.flags))
         batch.clear()

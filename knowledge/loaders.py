@@ -58,12 +58,32 @@ def _read_text(path: Path) -> str:
     raw = path.read_bytes()
     if b"\x00" in raw[:4096]:
         raise LoadError("binary data in a text file")
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise LoadError("not UTF-8 or Shift_JIS text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("cp932")
+    except UnicodeDecodeError:
+        raise LoadError("not UTF-8 or Shift_JIS text") from None
+    if not _reads_as_japanese(text):  # cp932 decodes most byte soups into mojibake
+        raise LoadError("not valid UTF-8, and not Japanese text in Shift_JIS either")
+    return text
+
+
+_HIRAGANA_CHAR = re.compile(r"[\u3041-\u309f]")
+_HALFWIDTH_KANA = re.compile(r"[\uff61-\uff9f]")
+
+
+def _reads_as_japanese(text: str) -> bool:
+    """Shift_JIS text is real Japanese when it has hiragana (every Japanese sentence does) and
+    little half-width katakana (what stray bytes 0xA1-0xDF decode to)."""
+    wide = [c for c in text if ord(c) > 0x7F]
+    if not wide:
+        return True
+    hiragana = sum(1 for c in wide if _HIRAGANA_CHAR.match(c))
+    halfwidth = sum(1 for c in wide if _HALFWIDTH_KANA.match(c))
+    return hiragana >= 0.05 * len(wide) and halfwidth <= 0.2 * len(wide)
 
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)

@@ -47,6 +47,7 @@ class FileRecord:
     # the file again; None in records written before audiences existed
     declared_audience: tuple[str, ...] | None = None
     declared_confidential: bool | None = None
+    flags: tuple[str, ...] = ()  # instruction-like text found (knowledge.flags)
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ class KnowledgeStore:
             data = json.loads(doc)
             data["chunk_ids"] = tuple(data["chunk_ids"])
             data["audience"] = tuple(data.get("audience") or ())
+            data["flags"] = tuple(data.get("flags") or ())
             if data.get("declared_audience") is not None:
                 data["declared_audience"] = tuple(data["declared_audience"])
             records[data["path"]] = FileRecord(**data)
