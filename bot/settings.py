@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -98,6 +99,8 @@ class SettingsBase:
         for f in fields(self):
             value = getattr(self, f.name)
             out[f.name] = "***" if f.metadata["secret"] and value else _plain(value)
+            if isinstance(out[f.name], str):
+                out[f.name] = mask_url_credentials(out[f.name])
         return out
 
 
@@ -220,6 +223,12 @@ class Settings(SettingsBase):
         "FIRSTLINE_CONFIDENTIAL_PATHS",
         "Glob patterns of documents that never leave the machine (comma-separated).",
     )
+    max_file_mb: float = setting(
+        50.0, "FIRSTLINE_MAX_FILE_MB",
+        "Files larger than this are not indexed (reported as refused in the index summary).")
+    max_chunks_per_file: int = setting(
+        5000, "FIRSTLINE_MAX_CHUNKS_PER_FILE",
+        "Files that would make more chunks than this are not indexed (reported as refused).")
     access: tuple[dict[str, Any], ...] = setting(
         (),
         "FIRSTLINE_ACCESS",
@@ -237,8 +246,19 @@ class Settings(SettingsBase):
     directory_check_seconds: float = setting(
         30.0, "FIRSTLINE_DIRECTORY_CHECK_SECONDS",
         "How often the directory file is checked for changes.")
+    link_domains: tuple[str, ...] = setting(
+        (), "FIRSTLINE_LINK_DOMAINS",
+        "Domains whose links answers may show as links (comma-separated; subdomains included, "
+        "e.g. `northwind.example`). Other URLs are shown as code, not clickable; URLs that no "
+        "passage of the answer contains are removed.")
     redact: bool = setting(
         True, "FIRSTLINE_REDACT", "Mask e-mails, phone numbers etc. before a cloud request."
+    )
+    redact_patterns: tuple[str, ...] = setting(
+        (r"\bEMP-?\d+", r"社員番号\s*[:：]?\s*\d+"),
+        "FIRSTLINE_REDACT_PATTERNS",
+        "The company's own identifiers to mask before a cloud request (regular expressions; "
+        "in the environment separated by `;;`).",
     )
     # --- answer cache ----------------------------------------------------------------------
     cache_similarity: float = setting(
@@ -314,6 +334,19 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
+
+
+def mask_url_credentials(text: str) -> str:
+    """``postgresql+psycopg://bot:s3cret@db/x`` → ``postgresql+psycopg://bot:***@db/x`` (a
+    user without a password, or a token as the user part, is masked whole)."""
+    def mask(m: re.Match[str]) -> str:
+        user, sep, _password = m["userinfo"].partition(":")
+        return f"{m['scheme']}{user}:***@" if sep else f"{m['scheme']}***@"
+
+    return _URL_CREDENTIALS.sub(mask, text)
+
+
 def _access_tables(f: dataclasses.Field[Any], raw: Any) -> tuple[dict[str, Any], ...]:
     """``[[access]]`` tables (a JSON list in the environment), checked here so that a wrong rule
     stops the start-up with its position rather than indexing with it."""
@@ -338,9 +371,24 @@ def _access_tables(f: dataclasses.Field[Any], raw: Any) -> tuple[dict[str, Any],
     return tuple(out)
 
 
+def _patterns(f: dataclasses.Field[Any], raw: Any) -> tuple[str, ...]:
+    items = raw.split(";;") if isinstance(raw, str) else list(raw)
+    patterns = tuple(str(i).strip() for i in items if str(i).strip())
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise UserFacingError(
+                f"Setting {f.metadata['env']}: {pattern!r} is not a regular expression ({exc})"
+            ) from exc
+    return patterns
+
+
 def _coerce(f: dataclasses.Field[Any], raw: Any) -> Any:
     if f.name == "access":
         return _access_tables(f, raw)
+    if f.name == "redact_patterns":
+        return _patterns(f, raw)
     kind = type(f.default) if f.default is not dataclasses.MISSING else tuple
     try:
         if kind is bool and isinstance(raw, str):

@@ -48,6 +48,7 @@ class Question:
     history: tuple[Turn, ...] = ()
     id: str | None = None  # caller-supplied id (batch files); the answer id is separate
     groups: frozenset[str] = frozenset()  # the asker's groups (document audiences)
+    email: str = ""  # for the directory lookup only; never logged or stored
     # a direct message / personal chat (or an ephemeral reply), or a shared channel / group
     # chat, where only documents with no audience are used
     where: Where = "dm"

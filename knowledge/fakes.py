@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -65,10 +66,10 @@ class StaticSearcher(Searcher):
     def search(self, query: str, k: int = 3, language: str = "en",
                reader: Reader = PUBLIC) -> SearchResult:
         self.queries.append(query)
-        ranked = list(self.by_query.get(query, self.hits))
-        held = [self.audiences[h.path] for h in ranked[:k]
-                if not reader.may_read(self.audiences.get(h.path, ()))]
-        hits = [h for h in ranked if reader.may_read(self.audiences.get(h.path, ()))][:k]
+        ranked = [replace(h, audience=self.audiences.get(h.path, h.audience))
+                  for h in self.by_query.get(query, self.hits)]
+        held = [h.audience for h in ranked[:k] if not reader.may_read(h.audience)]
+        hits = [h for h in ranked if reader.may_read(h.audience)][:k]
         terms = sorted(content_terms(query))
         unknown = self.unknown(query) if self.unknown else []
         return SearchResult(hits, 0.001, terms, self.coverage if hits else 0.0, unknown,

@@ -19,7 +19,7 @@ import numpy as np
 from knowledge.access import PUBLIC, Reader
 from knowledge.embeddings import Embedder
 from knowledge.lexical import LexicalIndex, content_terms
-from knowledge.store import FileRecord, KnowledgeStore
+from knowledge.store import FileRecord, KnowledgeStore, StoredChunk
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ class Hit:
     dense: float | None = None  # cosine similarity, when the dense side found it
     lexical: float | None = None  # BM25 score, when the lexical side found it
     confidential: bool = False
+    audience: tuple[str, ...] = ()  # () is everyone
 
 
 @dataclass
@@ -137,13 +138,9 @@ class HybridRetriever(Searcher):
         norm = (weights.dense + weights.lexical) / (RRF_K + 1)
         dense_of, lexical_of = dict(dense_hits), dict(lexical_hits)
         chunks = self.store.get_chunks(best)
-        hits = [
-            Hit(cid, chunks[cid].path, chunks[cid].title, chunks[cid].heading, chunks[cid].text,
-                fused[cid] / norm, dense_of.get(cid), lexical_of.get(cid),
-                records[chunks[cid].path].confidential if chunks[cid].path in records else False)
-            for cid in best
-            if cid in chunks
-        ]
+        hits = [self._hit(chunks[cid], fused[cid] / norm, dense_of.get(cid), lexical_of.get(cid),
+                          records.get(chunks[cid].path))
+                for cid in best if cid in chunks]
         terms = sorted(content_terms(query))
         found: set[str] = set()
         for hit in hits:
@@ -152,6 +149,13 @@ class HybridRetriever(Searcher):
         unknown = [t for t in terms if not lexical.knows(t)]
         held = self._held_back(denied, records, lexical, scores, vector, k, dense_hits)
         return SearchResult(hits, time.perf_counter() - started, terms, coverage, unknown, held)
+
+    @staticmethod
+    def _hit(chunk: StoredChunk, score: float, dense: float | None, lexical: float | None,
+             record: FileRecord | None) -> Hit:
+        return Hit(chunk.id, chunk.path, chunk.title, chunk.heading, chunk.text, score, dense,
+                   lexical, record.confidential if record else False,
+                   record.audience if record else ())
 
     def _held_back(self, denied: frozenset[str], records: dict[str, FileRecord],
                    lexical: LexicalIndex, scores: np.ndarray | None, vector: np.ndarray, k: int,

@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.admins import AdminCheck
 from adapters.slack.blocks import fallback_text, reply_blocks
+from adapters.slack.groups import Identity
 from adapters.slack.history import USER_SUBTYPES, thread_history
 from adapters.slack.hook import LANGUAGE_KEY, THREAD_KEY, guarded
 from adapters.slack.memory import Dedupe, SeenRecently, skip_retry
@@ -37,9 +38,10 @@ class SlackHandlers:
     """Turns Slack events and commands into :class:`Question`s for the responder."""
 
     def __init__(self, responder: Responder, admins: AdminCheck, dedupe: Dedupe,
-                 answer_timeout: float = ANSWER_TIMEOUT) -> None:
+                 answer_timeout: float = ANSWER_TIMEOUT, identity: Identity | None = None) -> None:
         self.responder = responder
         self.admins = admins
+        self.identity = identity or Identity()
         self.dedupe = dedupe
         self.answer_timeout = answer_timeout
         self.threads = SeenRecently(ttl=7 * 24 * 3600.0)  # threads we answered in
@@ -76,8 +78,12 @@ class SlackHandlers:
         context[LANGUAGE_KEY] = "ja" if looks_japanese(text) else "en"
         heading = f"`{COMMAND} {escape(text)}` — requested by <@{user}>"
         # the reply is ephemeral (the asker alone sees it), as private as a direct message
+        is_admin, groups, email = await asyncio.gather(
+            self.admins(client, user), self.identity.groups_of(client, user),
+            self.identity.email_of(client, user))
         question = Question(text=text, user=user, conversation=f"{channel}:{COMMAND}",
-                            channel="slack", is_admin=await self.admins(client, user), where="dm")
+                            channel="slack", is_admin=is_admin, where="dm", groups=groups,
+                            email=email)
         reply = await self._ask(question, AnchoredNotify(client, channel, user, heading))
         await respond(text=fallback_text(reply), blocks=reply_blocks(reply),
                       response_type="ephemeral", replace_original=False)
@@ -101,13 +107,16 @@ class SlackHandlers:
 
     async def _question(self, text: str, event: dict[str, Any], thread: SlackThread,
                         context: AsyncBoltContext, client: AsyncWebClient) -> Question:
-        history, is_admin = await asyncio.gather(
+        user = event["user"]
+        history, is_admin, groups, email = await asyncio.gather(
             thread_history(client, thread.channel, thread.thread_ts, event["ts"],
                            context.bot_user_id, context.bot_id),
-            self.admins(client, event["user"]))
-        return Question(text=text, user=event["user"], channel="slack", is_admin=is_admin,
+            self.admins(client, user), self.identity.groups_of(client, user),
+            self.identity.email_of(client, user))
+        return Question(text=text, user=user, channel="slack", is_admin=is_admin,
                         conversation=f"{thread.channel}:{thread.thread_ts}", history=history,
-                        where="dm" if event.get("channel_type") == "im" else "channel")
+                        where="dm" if event.get("channel_type") == "im" else "channel",
+                        groups=groups, email=email)
 
     async def _ask(self, question: Question, notify: Notify) -> Reply:
         return await asyncio.wait_for(self.responder.handle(question, notify),

@@ -12,6 +12,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.api import api_error
 from adapters.slack.app import API_TIMEOUT, build_slack_app
@@ -35,10 +36,29 @@ def slack_mode(settings: SlackSettings) -> Literal["socket", "http"] | None:
     return "http" if settings.signing_secret else None
 
 
-def slack_routes(app: AsyncApp) -> list[web.RouteDef]:
-    """Events, interactivity and slash commands all arrive at one URL."""
+def slack_routes(app: AsyncApp, signing_secret: str) -> list[web.RouteDef]:
+    """Events, interactivity and slash commands all arrive at one URL.
+
+    The signature is checked here before Bolt parses anything: a missing or non-numeric
+    timestamp, or a bad signature, is 401; a correctly signed body that is not a Slack payload is
+    400 — never a 500 with a traceback.
+    """
+    verifier = SignatureVerifier(signing_secret)
+
     async def events(request: web.Request) -> web.StreamResponse:
-        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+        body = await request.text()
+        stamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not stamp.isdigit() or not verifier.is_valid(body, stamp, signature):
+            return web.json_response({"error": "invalid request"}, status=401)
+        try:
+            bolt_request = await to_bolt_request(request)
+            if not isinstance(bolt_request.body, dict):
+                raise ValueError("not a Slack payload")
+        except (ValueError, TypeError, KeyError, AttributeError):
+            log.warning("Slack sent a signed request that is not a Slack payload")
+            return web.json_response({"error": "malformed payload"}, status=400)
+        return await to_aiohttp_response(await app.async_dispatch(bolt_request))
 
     return [web.post(EVENTS_PATH, events)]
 
@@ -50,7 +70,7 @@ def mount_slack(web_app: web.Application, responder: Responder, settings: SlackS
         raise UserFacingError("SLACK_SIGNING_SECRET is not set: without it Slack's requests "
                               "cannot be verified. Set it, or use Socket Mode (SLACK_APP_TOKEN).")
     app = build_slack_app(responder, settings, dedupe=dedupe)
-    web_app.add_routes(slack_routes(app))
+    web_app.add_routes(slack_routes(app, settings.signing_secret))
     web_app.cleanup_ctx.append(_shared_session(app))
     return app
 

@@ -30,3 +30,11 @@ class SlackSettings(SettingsBase):
     admin_groups: tuple[str, ...] = setting(
         (), "FIRSTLINE_SLACK_ADMIN_GROUPS", "Slack user group ids whose members are admins."
     )
+    audience_groups: tuple[str, ...] = setting(
+        (), "FIRSTLINE_SLACK_AUDIENCE_GROUPS",
+        "Slack user groups that are document audiences, as `SLACKGROUPID=group` pairs "
+        "(comma-separated), e.g. `S0123HR=hr`: members get that group (usergroups:read).")
+    look_up_email: bool = setting(
+        False, "FIRSTLINE_SLACK_LOOK_UP_EMAIL",
+        "Look up the asker's e-mail address (users:read.email) so that FIRSTLINE_DIRECTORY can "
+        "be keyed by e-mail.")

@@ -255,4 +255,6 @@ def _asker(user: str) -> str:
 
 
 def file_hashes(catalog: KnowledgeStore) -> dict[str, str]:
-    return {path: record.sha256 for path, record in catalog.files().items()}
+    """Cited files' hashes; a flagged file (instruction-like text) has none, so answers citing
+    it are dropped from the cache and never stored."""
+    return {path: record.sha256 for path, record in catalog.files().items() if not record.flags}

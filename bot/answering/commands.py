@@ -102,7 +102,7 @@ class Commands:
         if command.name == "reindex":
             return await self._reindex(command, notify, ja)
         if command.name == "status":
-            return self._outcome(await asyncio.to_thread(self._status), "status")
+            return self._outcome(await asyncio.to_thread(self.status_text), "status")
         return self._outcome(await asyncio.to_thread(self._costs, command.args), "costs")
 
     def _outcome(self, text: str, reason: str) -> Outcome:
@@ -173,12 +173,16 @@ class Commands:
             await self._running
 
     # -- status and costs -----------------------------------------------------------------
-    def _status(self) -> str:
+    def status_text(self) -> str:
+        """What the ``status`` command says (also `firstline status`)."""
         files = self.indexing.store.files()
         state = "running" if self.reindex_running else "idle"
         cloud = "configured" if self.cloud is not None else "not configured"
+        flagged = sorted(p for p, r in files.items() if r.flags)
         lines = [
             f"Documents: {len(files)}, chunks: {sum(len(r.chunk_ids) for r in files.values())}",
+            *([f"Flagged (instruction-like text, review them): {', '.join(flagged)}"]
+              if flagged else []),
             f"Reindex: {state}" + (f" (last: {self.last_summary})" if self.last_summary else ""),
             f"Local model: {self.local.name}; cloud: {cloud}",
         ]

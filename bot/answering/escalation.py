@@ -1,7 +1,8 @@
 """Step: send the question to the cloud model when the router wants it — or decide not to.
 
 The cloud is skipped, and the local answer kept (:class:`bot.answering.local.SettleLocal`), when
-no cloud is configured, when the question's evidence includes confidential documents, or when the
+no cloud is configured, when the question's evidence includes confidential documents or documents
+for an audience (the cloud is nobody's audience), or when the
 daily/monthly budget is spent. When the cloud fails after its retries, the local answer is used
 and marked ``local-fallback``. Everything sent out is redacted first (e-mail addresses, phone
 numbers ...) unless disabled. A multi-part question is first split into sub-queries whose
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from bot.answering.decompose import Decomposer, passage_limit
@@ -23,8 +26,9 @@ from bot.errors import CloudError
 from bot.ledger.roles import AnswerLog
 from bot.models.base import ChatModel
 from bot.models.redacting import Redacting
-from bot.types import Route
-from knowledge.retrieval import SearchResult
+from bot.types import Route, Turn
+from knowledge.retrieval import Hit, SearchResult
+from knowledge.store import KnowledgeStore
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +67,17 @@ class Budget:
 
 class Escalate:
     def __init__(self, cloud: ChatModel | None, budget: Budget, decomposer: Decomposer,
-                 helpdesk: Helpdesk, *, redact: bool, top_k: int, max_tokens: int) -> None:
+                 helpdesk: Helpdesk, *, redact: bool, top_k: int, max_tokens: int,
+                 company_patterns: Sequence[str] = (), answers: AnswerLog | None = None,
+                 catalog: KnowledgeStore | None = None) -> None:
         self.cloud = cloud
+        self.answers = answers
+        self.catalog = catalog
         self.budget = budget
         self.decomposer = decomposer
         self.helpdesk = helpdesk
         self.redact = redact
+        self.company = tuple(re.compile(p) for p in company_patterns)
         self.top_k = top_k
         self.max_tokens = max_tokens
 
@@ -80,13 +89,14 @@ class Escalate:
         evidence = await self._allowed_evidence(answer, reason, answer.evidence)
         if evidence is None or self.cloud is None:
             return
-        model = Redacting(self.cloud) if self.redact else self.cloud
+        model = Redacting(self.cloud, self.company) if self.redact else self.cloud
         hits = evidence.hits[: passage_limit(int(answer.signals.get("sub_queries", 0)),
                                              self.top_k)]
         q, language = answer.question, answer.language
         try:
+            history = await asyncio.to_thread(self._history_for_cloud, answer)
             draft = await grounded_answer(
-                model, q.text, hits, language, history=q.history,
+                model, q.text, hits, language, history=history,
                 helpdesk=self.helpdesk(language), passage_units=CLOUD_PASSAGE_UNITS,
                 max_tokens=LONG_FORM_TOKENS if reason in LONG_FORM_REASONS else self.max_tokens)
         except CloudError as exc:
@@ -98,22 +108,36 @@ class Escalate:
         if isinstance(model, Redacting) and model.masked:
             answer.signals["redacted"] = sum(model.masked.values())
         answer.usage.append(Usage.of(draft.completion, cloud=True))
+        answer.passages += [h.text for h in hits]
         route = Route.CLOUD if draft.covered else Route.DECLINED
         answer.finish(Outcome(draft.text, route, reason, draft.covered, draft.cited_paths))
+
+    def _history_for_cloud(self, answer: AnswerRecord) -> tuple[Turn, ...]:
+        """The thread's history, unless an earlier answer in this conversation used a
+        confidential or restricted document (its text may be in that history)."""
+        q = answer.question
+        if not q.history or self.answers is None or self.catalog is None:
+            return q.history
+        records = self.catalog.files()
+        used = self.answers.conversation_sources(q.conversation) if q.conversation else set()
+        if any(p in records and (records[p].confidential or records[p].audience) for p in used):
+            answer.signals["history_withheld"] = "private-sources"
+            return ()
+        return q.history
 
     async def _allowed_evidence(self, answer: AnswerRecord, reason: str,
                                 evidence: SearchResult) -> SearchResult | None:
         """The passages the cloud may see, or None (with the reason in the signals)."""
         if self.cloud is None:
             return self._skip(answer, "no-cloud", None)
-        if answer.signals.get("confidential") or any(h.confidential for h in evidence.hits):
-            log.info("kept on-prem: confidential evidence (%s)", reason)
+        if answer.signals.get("confidential") or any(_private(h) for h in evidence.hits):
+            log.info("kept on-prem: confidential or restricted evidence (%s)", reason)
             return self._skip(answer, "confidential", NOTICE_CONFIDENTIAL)
         if not await asyncio.to_thread(self.budget.left):
             return self._skip(answer, "budget", NOTICE_BUDGET)
         if reason == "multi-part":
             evidence = await self.decomposer.evidence(answer)
-            if any(h.confidential for h in evidence.hits):
+            if any(_private(h) for h in evidence.hits):
                 return self._skip(answer, "confidential", NOTICE_CONFIDENTIAL)
         return evidence
 
@@ -123,3 +147,8 @@ class Escalate:
         if notice is not None:
             answer.add_notice(notice[answer.language])
         return None
+
+
+def _private(hit: Hit) -> bool:
+    """Confidential, or for an audience: the cloud is nobody's audience."""
+    return hit.confidential or bool(hit.audience)

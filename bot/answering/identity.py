@@ -133,6 +133,7 @@ class Identify:
 
     async def __call__(self, answer: AnswerRecord) -> None:
         q = answer.question
-        found = self.directory.groups(q.user)
+        found = self.directory.groups(q.user) | (self.directory.groups(q.email) if q.email
+                                                  else frozenset())
         if found - q.groups:
             answer.question = replace(q, groups=q.groups | found)

@@ -12,7 +12,13 @@ from bot.settings import Settings
 from knowledge import SAMPLES
 from knowledge.access import AccessRule
 from knowledge.embeddings import Embedder
-from knowledge.indexer import Indexer, IndexSummary, ProgressCallback
+from knowledge.indexer import (
+    MAX_CHUNKS_PER_FILE,
+    MAX_FILE_BYTES,
+    Indexer,
+    IndexSummary,
+    ProgressCallback,
+)
 from knowledge.store import KnowledgeStore
 
 log = logging.getLogger(__name__)
@@ -28,7 +34,10 @@ class Indexing:
 
     def __init__(self, store: KnowledgeStore, embeddings: Embedder, *, roots: Sequence[Path],
                  chunk_chars: int, confidential_paths: tuple[str, ...],
-                 access: Sequence[AccessRule] = ()) -> None:
+                 access: Sequence[AccessRule] = (), max_file_bytes: int = MAX_FILE_BYTES,
+                 max_chunks: int = MAX_CHUNKS_PER_FILE) -> None:
+        self.max_file_bytes = max_file_bytes
+        self.max_chunks = max_chunks
         self.store = store
         self.embeddings = embeddings
         self.roots = list(roots)
@@ -42,12 +51,15 @@ class Indexing:
         return cls(store, embeddings, roots=knowledge_roots(settings),
                    chunk_chars=settings.chunk_chars,
                    confidential_paths=settings.confidential_paths,
-                   access=[AccessRule.from_table(t) for t in settings.access])
+                   access=[AccessRule.from_table(t) for t in settings.access],
+                   max_file_bytes=int(settings.max_file_mb * 2**20),
+                   max_chunks=settings.max_chunks_per_file)
 
     def index(self, paths: Sequence[Path] | None = None, *, full: bool = False,
               progress: ProgressCallback | None = None) -> IndexSummary:
         indexer = Indexer(self.store, self.embeddings, self.chunk_chars, self.confidential_paths,
-                          self.access)
+                          self.access, max_file_bytes=self.max_file_bytes,
+                          max_chunks=self.max_chunks)
         try:
             summary = indexer.index(paths or self.roots, full=full, progress=progress)
         except Exception:

@@ -41,6 +41,7 @@ class Drafter:
             max_tokens=self.max_tokens, passage_units=self.passage_units)
         answer.draft = draft
         answer.usage.append(Usage.of(draft.completion, cloud=False))
+        answer.passages += [h.text for h in answer.evidence.hits[: self.top_k]]
         return draft
 
 

@@ -28,10 +28,12 @@ class Step(Protocol):
 
 
 class Pipeline:
-    """Runs ``steps`` in order until the answer is finished."""
+    """Runs ``steps`` in order until the answer is finished, then every one of ``finish``
+    (steps that check or rewrite the finished answer, whoever finished it)."""
 
-    def __init__(self, steps: Sequence[Step]) -> None:
+    def __init__(self, steps: Sequence[Step], finish: Sequence[Step] = ()) -> None:
         self.steps = tuple(steps)
+        self.finish = tuple(finish)
 
     async def run(self, answer: AnswerRecord) -> None:
         try:
@@ -39,14 +41,16 @@ class Pipeline:
                 if answer.done:
                     break
                 await step(answer)
+            if not answer.done:
+                raise RuntimeError("the answer path ended without an outcome")
+            for step in self.finish:
+                await step(answer)
         except Exception as exc:  # every failure still gets a reply and a ledger row
             _fail(answer, exc)
-        if not answer.done:
-            raise RuntimeError("the answer path ended without an outcome")
 
     def names(self) -> list[str]:
         """The steps' class names, in order (for logs and docs)."""
-        return [type(step).__name__ for step in self.steps]
+        return [type(step).__name__ for step in (*self.steps, *self.finish)]
 
 
 def _fail(answer: AnswerRecord, exc: Exception) -> None:

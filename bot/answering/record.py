@@ -70,6 +70,7 @@ class AnswerRecord:
     notice: str | None = None  # shown with the answer ("answered on-prem: …")
     fallback: bool = False  # the cloud was tried and failed
     usage: list[Usage] = field(default_factory=list)
+    passages: list[str] = field(default_factory=list)  # the text the models were shown
     outcome: Outcome | None = None
     error: str | None = None  # the reference id of a failure
 

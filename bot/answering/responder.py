@@ -17,8 +17,10 @@ from bot.answering.commands import Commands
 from bot.answering.decide import Decide
 from bot.answering.decompose import Decomposer
 from bot.answering.escalation import Budget, Escalate
+from bot.answering.flagged import WarnFlagged
 from bot.answering.identity import FileDirectory, Identify, NoDirectory
 from bot.answering.indexing import Indexing
+from bot.answering.links import SafeLinks
 from bot.answering.local import CheckDraft, Drafter, LocalDraft, SettleLocal
 from bot.answering.pipeline import Pipeline, Step
 from bot.answering.prompt import Helpdesk
@@ -63,7 +65,8 @@ class Firstline(Responder):
         self.cache_step = CacheLookup(self.cache, embeddings, store, ledger)
         self.recorder = AnswerRecorder(ledger, self.pricing, user_hash_salt=settings.user_hash_salt,
                                        keep_question_text=settings.log_question_text)
-        self.pipeline = Pipeline(build_steps(self))
+        self.pipeline = Pipeline(build_steps(self),
+                                 [SafeLinks(settings.link_domains), WarnFlagged(store)])
 
     # -- the Responder seam ---------------------------------------------------------------
     async def handle(self, question: Question, notify: Notify | None = None) -> Reply:
@@ -133,6 +136,7 @@ def build_steps(core: Firstline) -> list[Step]:
         check,                                            # the router judges the draft
         Escalate(core.cloud, Budget(core.ledger, s.budget_daily_usd, s.budget_monthly_usd),
                  Decomposer(core.local, core.searcher, depth, s.top_k), helpdesk,
-                 redact=s.redact, top_k=s.top_k, max_tokens=s.slm_max_tokens),
+                 redact=s.redact, top_k=s.top_k, max_tokens=s.slm_max_tokens,
+                 company_patterns=s.redact_patterns, answers=core.ledger, catalog=core.store),
         SettleLocal(drafter, check),                      # otherwise: the local answer
     ]

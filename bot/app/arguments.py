@@ -19,7 +19,7 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="firstline", parents=[common], description="On-prem first-line helpdesk bot.")
     sub = top.add_subparsers(dest="command", required=True)
-    for add in (_index, _ask, _chat, _eval, _costs, _router, _serve, _config):
+    for add in (_index, _ask, _chat, _status, _eval, _costs, _router, _serve, _config):
         add(sub, common)
     return top
 
@@ -52,6 +52,11 @@ def _ask(sub: Subcommands, common: argparse.ArgumentParser) -> None:
 
 def _chat(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     _identity(sub.add_parser("chat", parents=[common], help="interactive chat in the terminal"))
+
+
+def _status(sub: Subcommands, common: argparse.ArgumentParser) -> None:
+    sub.add_parser("status", parents=[common],
+                   help="documents, chunks, flagged documents, models")
 
 
 def _eval(sub: Subcommands, common: argparse.ArgumentParser) -> None:

@@ -84,6 +84,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     core = build_firstline(settings)
     if args.command == "index":
         return _index(core, args)
+    if args.command == "status":
+        return _status(core)
     if args.command == "ask":
         return asyncio.run(_ask(core, args))
     return asyncio.run(_chat(core, args))
@@ -102,6 +104,16 @@ def _index(core: Firstline, args: argparse.Namespace) -> int:
         print(summary.line())
         for path, why in summary.failed.items():
             print(f"  failed: {path}: {why}")
+        for path, why in summary.refused.items():
+            print(f"  refused: {path}: {why}")
+    return 0
+
+
+def _status(core: Firstline) -> int:
+    try:
+        print(core.commands.status_text())
+    finally:
+        asyncio.run(core.aclose())
     return 0
 
 

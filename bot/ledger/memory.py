@@ -56,6 +56,10 @@ class MemoryLedger(AnswerLog, EventClaims, Locks):
                   and (until is None or r.created_at < until)]
         return sorted(inside, key=lambda r: (r.created_at, r.answer_id))
 
+    def conversation_sources(self, conversation: str) -> set[str]:
+        return {str(s.get("path", "")) for r in self._answers.values()
+                if r.conversation == conversation for s in r.sources} - {""}
+
     def cloud_spend(self, since: datetime) -> float:
         return sum(r.cost_usd for r in self.rows(since) if r.route in CLOUD_ROUTES)
 

@@ -31,6 +31,10 @@ class AnswerLog(Protocol):
         """Answers with ``since <= created_at < until``, oldest first."""
         ...
 
+    def conversation_sources(self, conversation: str) -> set[str]:
+        """Every document path an earlier answer in ``conversation`` showed or cited."""
+        ...
+
     def cloud_spend(self, since: datetime) -> float:
         """Cloud spend since ``since`` (for budgets)."""
         ...

@@ -131,6 +131,12 @@ class Ledger(AnswerLog, EventClaims, Locks):
         with self._engine.connect() as conn:
             return [_from_db(m) for m in conn.execute(query).mappings()]
 
+    def conversation_sources(self, conversation: str) -> set[str]:
+        query = sa.select(answers.c.sources).where(answers.c.conversation == conversation)
+        with self._engine.connect() as conn:
+            return {str(s.get("path", "")) for raw in conn.scalars(query)
+                    for s in json.loads(raw) if isinstance(s, dict)} - {""}
+
     def cloud_spend(self, since: datetime) -> float:
         """Cloud spend (``cost_usd`` of :data:`CLOUD_ROUTES` answers) since ``since``."""
         query = sa.select(sa.func.coalesce(sa.func.sum(answers.c.cost_usd), 0.0)).where(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Sequence
 
 from bot.models.base import ChatModel, Completion, Message
-from bot.models.redaction import redact
+from bot.models.redaction import DEFAULT_COMPANY, redact
 
 
 class Redacting(ChatModel):
@@ -15,15 +17,17 @@ class Redacting(ChatModel):
     answer, so the ledger can say how much was masked for it). Lifecycle goes to ``model``.
     """
 
-    def __init__(self, model: ChatModel) -> None:
+    def __init__(self, model: ChatModel,
+                 company: Sequence[re.Pattern[str]] = DEFAULT_COMPANY) -> None:
         self.model = model
+        self.company = tuple(company)
         self.name = model.name
         self.masked: Counter[str] = Counter()
 
     async def complete(self, messages: list[Message], *, max_tokens: int = 256) -> Completion:
         clean = []
         for message in messages:
-            text, counts = redact(message.content)
+            text, counts = redact(message.content, self.company)
             self.masked.update(counts)
             clean.append(Message(message.role, text))
         return await self.model.complete(clean, max_tokens=max_tokens)

@@ -6,6 +6,8 @@ spans are replaced and the rest of the text is returned exactly as given.
 
 Kinds, in priority order (an earlier kind wins an overlap):
 
+* ``company_id`` → ``[ID]`` (the company's own patterns, ``FIRSTLINE_REDACT_PATTERNS``; by
+  default ``EMP-004512`` and ``社員番号 204512``)
 * ``email`` → ``[EMAIL]``
 * ``ip`` → ``[IP]`` (IPv4)
 * ``card`` → ``[CARD]`` (13–19 digits, plain or grouped, passing the Luhn check)
@@ -13,14 +15,16 @@ Kinds, in priority order (an earlier kind wins an overlap):
   passing its check digit)
 * ``ssn`` → ``[SSN]`` (US, ``123-45-6789`` or with spaces; impossible area/group/serial skipped)
 * ``phone`` → ``[PHONE]`` (``+`` international; Japanese ``03-1234-5678``, ``090-1234-5678``,
-  ``0120-123-456``, ``03(1234)5678``, bare ``09012345678``; US ``(415) 555-2671``)
+  ``0120-123-456``, ``03(1234)5678``, bare ``0312345678`` and ``09012345678``; US
+  ``(415) 555-2671``)
+* ``number`` → ``[NUMBER]`` (any other 12 digits: a mistyped My Number is still personal)
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 PLACEHOLDERS = {
     "email": "[EMAIL]",
@@ -29,7 +33,11 @@ PLACEHOLDERS = {
     "my_number": "[MY_NUMBER]",
     "ssn": "[SSN]",
     "phone": "[PHONE]",
+    "number": "[NUMBER]",
+    "company_id": "[ID]",
 }
+#: Company identifiers masked by default (``FIRSTLINE_REDACT_PATTERNS`` replaces them).
+DEFAULT_COMPANY_PATTERNS = (r"\bEMP-?\d+", r"社員番号\s*[:：]?\s*\d+")
 
 # Dash-like characters people type in numbers (NFKC leaves these alone).
 _DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−ー", "-"))
@@ -56,17 +64,31 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
         r"(?<![0-9A-Za-z+])\+[0-9]{1,3}(?:[ .-]?\(?[0-9]{1,4}\)?){2,5}(?![0-9])"  # international
         r"|(?<![0-9])(?:"
         rf"\(?0[0-9]{{1,4}}{_JP_SEP}[0-9]{{1,4}}{_JP_SEP}[0-9]{{3,4}}"  # Japanese
-        r"|0[5789]0[0-9]{8}"  # Japanese mobile/IP phone without separators
+        r"|0[0-9]{9,10}"  # Japanese numbers without separators (03…, 090…)
         r"|(?:1[ .-]?)?(?:\([2-9][0-9]{2}\)[ .-]?|[2-9][0-9]{2}[ .-])[0-9]{3}[ .-][0-9]{4}"  # US
         r")(?![0-9])"),
+    # any other 12 digits (a My Number with a typo in it is still somebody's My Number)
+    "number": re.compile(
+        _NO_DIGIT_BEFORE + r"(?:[0-9]{12}|[0-9]{4}([ -])[0-9]{4}\1[0-9]{4})" + _NO_DIGIT_AFTER),
 }
 
 
-def redact(text: str) -> tuple[str, dict[str, int]]:
-    """``text`` with personal data replaced by placeholders, and how many of each kind."""
+def company_patterns(patterns: Sequence[str]) -> tuple[re.Pattern[str], ...]:
+    """Compiled company id patterns; raises ``re.error`` for a bad one."""
+    return tuple(re.compile(p) for p in patterns)
+
+
+DEFAULT_COMPANY = company_patterns(DEFAULT_COMPANY_PATTERNS)
+
+
+def redact(text: str, company: Sequence[re.Pattern[str]] = DEFAULT_COMPANY
+           ) -> tuple[str, dict[str, int]]:
+    """``text`` with personal data replaced by placeholders, and how many of each kind;
+    ``company`` are the company's own id patterns (employee numbers …)."""
     shadow, origin = _shadow(text)
     taken: list[tuple[int, int, str]] = []
-    for kind, pattern in _PATTERNS.items():
+    kinds = [*(("company_id", p) for p in company), *_PATTERNS.items()]
+    for kind, pattern in kinds:
         for match in pattern.finditer(shadow):
             span = (origin[match.start()], origin[match.end() - 1] + 1)
             if _VALID[kind](match.group()) and not _overlaps(span, taken):
@@ -141,4 +163,6 @@ _VALID: dict[str, Callable[[str], bool]] = {
     "my_number": my_number_ok,
     "ssn": _always,
     "phone": _phone_ok,
+    "number": _always,
+    "company_id": _always,
 }

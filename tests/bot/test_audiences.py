@@ -20,9 +20,9 @@ from bot.errors import UserFacingError
 from bot.ledger.memory import MemoryLedger
 from bot.models.fake import FakeChatModel
 from bot.settings import Settings
-from bot.types import Route
+from bot.types import Route, Turn
 from knowledge.access import Reader
-from knowledge.fakes import StaticSearcher
+from knowledge.fakes import StaticSearcher, hit
 
 HR = frozenset({"hr"})
 BAND = "What is the L4 Japan salary band?"
@@ -141,3 +141,60 @@ async def test_the_directory_lets_a_chat_user_read_their_documents(tmp_path: Pat
     member = await ask(core, BAND, user="U0HR", channel="slack")
     outsider = await ask(core, BAND, user="U0OTHER", channel="slack")
     assert member.cited == (SALARY,) and SALARY not in outsider.cited
+
+
+async def test_a_thread_that_used_a_private_document_keeps_its_history_from_the_cloud(
+        tmp_path: Path) -> None:
+    cloud = FakeChatModel("Here is the summary [1].", name="cloud")
+    ledger = MemoryLedger()
+    core = restricted(tmp_path, local=FakeChatModel(BAND_ANSWER, name="slm"), cloud=cloud,
+                      ledger=ledger)
+    first = await ask(core, BAND, user="m1", groups=HR, conversation="D1:1")
+    assert first.cited == (SALARY,)
+    history = (Turn("user", BAND), Turn("assistant", first.text))
+    follow = await ask(core, "Write a summary of that for my manager", user="m1", groups=HR,
+                       conversation="D1:1", history=history)
+    assert follow.route is not Route.CLOUD  # the salary passage is confidential: on-prem
+    public = await ask(core, "Write a step-by-step guide to resetting my VPN password",
+                       user="m1", conversation="D1:1", history=history)
+    assert public.route is Route.CLOUD and public.signals["history_withheld"] == "private-sources"
+    assert "13,200,000" not in cloud.last_prompt
+    other = await ask(core, "Write a step-by-step guide to resetting my VPN password",
+                      user="m2", conversation="D2:1", history=(Turn("user", "hi"),))
+    assert other.route is Route.CLOUD and "history_withheld" not in other.signals
+    assert "hi" in cloud.last_prompt
+
+
+def test_config_masks_credentials_inside_urls(tmp_path: Path) -> None:
+    settings = Settings.load({"ledger_url": "postgresql+psycopg://bot:s3cret@db:5432/firstline",
+                              "chroma_url": "https://reader:tok3n@chroma.internal:8000",
+                              "cloud_url": "https://sk-abc@gateway.example/v1"},
+                             environ={}, config_file=tmp_path / "none.toml")
+    shown = str(settings.redacted())
+    assert "s3cret" not in shown and "tok3n" not in shown and "sk-abc" not in shown
+    assert settings.redacted()["ledger_url"] == "postgresql+psycopg://bot:***@db:5432/firstline"
+
+
+async def test_decomposition_never_brings_a_restricted_passage_to_an_outsider(
+        tmp_path: Path) -> None:
+    first, second = "What is the L4 salary band?", "How do I reset my VPN password?"
+    splitter = FakeChatModel(f"{first}\n{second}", name="slm")
+    searcher = StaticSearcher([VPN_HIT], by_query={first: [SALARY_HIT, VPN_HIT],
+                                                   second: [VPN_HIT]},
+                              audiences={SALARY: ("hr",)})
+    cloud = FakeChatModel("Both answered [1].", name="cloud")
+    core = make_core(tmp_path, local=splitter, cloud=cloud, searcher=searcher)
+    reply = await ask(core, f"{first} {second}", user="outsider")
+    assert reply.route is Route.CLOUD and reply.signals["sub_queries"] == 2
+    assert "13,200,000" not in cloud.last_prompt and SALARY not in reply.cited
+
+
+async def test_a_restricted_document_never_goes_to_the_cloud_even_for_a_member(
+        tmp_path: Path) -> None:
+    cloud = FakeChatModel("Summary [1].", name="cloud")
+    open_band = hit(SALARY, "L4 Japan: 13,200,000 yen.", confidential=False)  # hr, not secret
+    searcher = StaticSearcher([open_band, VPN_HIT], audiences={SALARY: ("hr",)})
+    core = make_core(tmp_path, local=FakeChatModel(BAND_ANSWER, name="slm"), cloud=cloud,
+                     searcher=searcher)
+    reply = await ask(core, "Write a summary of the salary bands", user="m1", groups=HR)
+    assert cloud.requests == [] and reply.signals["cloud_skipped"] == "confidential"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.models.redaction import luhn_ok, my_number_ok, redact
+from bot.models.redaction import company_patterns, luhn_ok, my_number_ok, redact
 
 
 @pytest.mark.parametrize(("text", "expected", "kind"), [
@@ -25,6 +25,11 @@ from bot.models.redaction import luhn_ok, my_number_ok, redact
     ("マイナンバーは1234 5678 9018です", "マイナンバーは[MY_NUMBER]です", "my_number"),
     ("個人番号：１２３４５６７８９０１８", "個人番号：[MY_NUMBER]", "my_number"),
     ("SSN 123-45-6789.", "SSN [SSN].", "ssn"),
+    ("個人番号 1234-5678-9019", "個人番号 [NUMBER]", "number"),  # wrong check digit
+    ("番号 123456789019 です", "番号 [NUMBER] です", "number"),
+    ("代表 0312345678 まで", "代表 [PHONE] まで", "phone"),
+    ("社員 EMP-004512 の件", "社員 [ID] の件", "company_id"),
+    ("社員番号 204512 の件", "[ID] の件", "company_id"),
     ("サーバー１９２．１６８．０．１に接続", "サーバー[IP]に接続", "ip"),
     ("ping 10.0.0.254.", "ping [IP].", "ip"),
 ])
@@ -36,7 +41,6 @@ def test_masks_each_kind(text: str, expected: str, kind: str) -> None:
 
 @pytest.mark.parametrize("text", [
     "card 4111 1111 1111 1112",  # fails Luhn
-    "個人番号 1234-5678-9019",  # wrong My Number check digit
     "bad SSN 000-12-3456",
     "Released 2024-03-15 at 10:00, version 1.2.3.4.5",
     "〒100-0001 東京都千代田区",
@@ -63,3 +67,8 @@ def test_checksums() -> None:
     assert luhn_ok("4111-1111-1111-1111") and not luhn_ok("4111-1111-1111-1112")
     assert my_number_ok("123456789018") and not my_number_ok("123456789019")
     assert not my_number_ok("12345678901")
+
+
+def test_the_company_patterns_are_a_setting() -> None:
+    own = company_patterns([r"NW\d{5}"])
+    assert redact("badge NW12345, EMP-1", own) == ("badge [ID], EMP-1", {"company_id": 1})

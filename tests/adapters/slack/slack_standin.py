@@ -59,6 +59,8 @@ class SlackStandIn:
         self.refused_channels: dict[str, str] = {}  # channel -> error for any call there
         self.refuse: Callable[[str, dict[str, Any]], str | None] = lambda method, args: None
         self.usergroups: dict[str, list[str]] = {}
+        self.failing_usergroups: set[str] = set()
+        self.emails: dict[str, str] = {}  # users.info
         self.messages: dict[str, list[dict[str, Any]]] = {}  # channel -> messages
         self.socket_received: list[tuple[float, dict[str, Any]]] = []
         self._ts = itertools.count(1)
@@ -181,7 +183,15 @@ class SlackStandIn:
         return {"channel": {"id": "D" + str(args["users"]).lstrip("U")}}
 
     def _usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        if args["usergroup"] in self.failing_usergroups:
+            return {"ok": False, "error": "ratelimited"}
         return {"users": self.usergroups.get(args["usergroup"], [])}
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        email = self.emails.get(args["user"])
+        if email is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"user": {"id": args["user"], "profile": {"email": email}}}
 
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"view": {"id": "V0VIEW"}}

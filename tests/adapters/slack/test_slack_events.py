@@ -6,6 +6,7 @@ import json
 import time
 
 import aiohttp
+import pytest
 from aiohttp import web
 from fake_responder import FakeResponder
 from slack_standin import (
@@ -269,3 +270,25 @@ async def test_dedupe_can_be_a_shared_store(standin: SlackStandIn, responder: Fa
             await standin.wait_for(lambda: answered(standin, message["ts"], 2))
     finally:
         await runner.cleanup()
+
+
+async def test_a_non_numeric_timestamp_is_401_not_500(running: Running,
+                                                      responder: FakeResponder) -> None:
+    raw = json.dumps({"type": "event_callback", "event_id": "EvX", "event": {}})
+    headers = running.slack.headers(raw)
+    headers["X-Slack-Request-Timestamp"] = "yesterday"
+    status, text, _ = await running.slack.post(raw, headers)
+    assert status == 401 and "Traceback" not in text
+    assert responder.questions == []
+
+
+@pytest.mark.parametrize("raw", ['{"type": "event_callback", "event": ', "not json at all",
+                                 '["a", "list"]', "payload=%7Bbroken"])
+async def test_a_signed_malformed_body_is_400_not_500(running: Running, responder: FakeResponder,
+                                                      raw: str) -> None:
+    headers = running.slack.headers(raw)
+    if raw.startswith("payload="):
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    status, text, _ = await running.slack.post(raw, headers)
+    assert status == 400 and "Traceback" not in text
+    assert responder.questions == []

@@ -33,7 +33,8 @@ def test_events_commands_and_interactivity_are_declared() -> None:
 def test_scopes_cover_the_web_api_calls() -> None:
     scopes = set(manifest()["oauth_config"]["scopes"]["bot"])
     needed = {"app_mentions:read", "chat:write", "reactions:write", "usergroups:read", "commands",
-              "channels:history", "groups:history", "im:history", "im:write"}
+              "channels:history", "groups:history", "im:history", "im:write", "users:read",
+              "users:read.email"}
     assert needed <= scopes
 
 

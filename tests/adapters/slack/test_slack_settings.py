@@ -76,7 +76,7 @@ def test_secrets_are_masked() -> None:
     shown = SlackSettings(bot_token="xoxb-1", app_token="xapp-1", admin_users=("U01",)).redacted()
     assert shown == {"bot_token": "***", "signing_secret": "", "app_token": "***",
                      "api_url": "https://slack.com/api/", "admin_users": ["U01"],
-                     "admin_groups": []}
+                     "admin_groups": [], "audience_groups": [], "look_up_email": False}
 
 
 def test_loading_the_settings_loads_no_slack_sdk() -> None:
