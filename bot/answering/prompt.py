@@ -27,18 +27,24 @@ SYSTEM_PROMPT = (
     "Answer in the language of the question: 日本語の質問には日本語で答えてください。"
 )
 
+# Passages are fenced: quoted material from documents, never instructions to the model.
+PASSAGES_OPEN = "Passages (quoted from company documents):\n<<<\n"
+PASSAGES_CLOSE = "\n>>>\n\n"
+
 # Worked examples, sent as earlier turns. They are part of the fixed prompt prefix, so llama.cpp
 # keeps them in its KV cache and they cost nothing per question after the first.
 EXAMPLES: tuple[tuple[str, str], ...] = (
     (
-        "Passages:\n[1] Replacement: Laptops are replaced every four years. Request a "
-        "replacement in the IT portal.\n[2] Printers: Printers are on every floor.\n\n"
+        f"{PASSAGES_OPEN}[1] Replacement: Laptops are replaced every four years. Request a "
+        "replacement in the IT portal.\n\n[2] Printers: Printers are on every floor."
+        f"{PASSAGES_CLOSE}"
         "Question: How often are laptops replaced?",
         "Laptops are replaced every four years; request one in the IT portal [1].",
     ),
     (
-        "Passages:\n[1] 予約: 会議室は NW Rooms で 4 週間先まで予約できます。\n"
-        "[2] 駐車場: 駐車場は事前申請制です。\n\n質問: 会議室は何週間先まで予約できますか?",
+        f"{PASSAGES_OPEN}[1] 予約: 会議室は NW Rooms で 4 週間先まで予約できます。\n\n"
+        f"[2] 駐車場: 駐車場は事前申請制です。{PASSAGES_CLOSE}"
+        "質問: 会議室は何週間先まで予約できますか?",
         "会議室は NW Rooms で 4 週間先まで予約できます [1]。",
     ),
 )
@@ -92,7 +98,7 @@ def build_messages(
         turns = "\n".join(f"{t.role}: {t.text[:300]}" for t in history[-4:])
         earlier = f"Earlier in this conversation:\n{turns}\n\n"
     label = "質問" if language == "ja" else "Question"
-    user = f"Passages:\n{context}\n\n{earlier}{label}: {question}"
+    user = f"{PASSAGES_OPEN}{context}{PASSAGES_CLOSE}{earlier}{label}: {question}"
     shots = [m for q, a in EXAMPLES for m in (Message("user", q), Message("assistant", a))]
     return PromptParts(
         [Message("system", SYSTEM_PROMPT), *shots, Message("user", user)], list(hits)
