@@ -3,8 +3,8 @@ answer and a pointer to a DM, in a DM the HR-only document answers, and an outsi
 of it anywhere — asserted on what the Slack stand-in received. Groups come from Slack user
 groups (usergroups.users.list) mapped by FIRSTLINE_SLACK_AUDIENCE_GROUPS, and fail closed.
 
-The core is the real Firstline with a model-free embedder and a fake chat model, so the answer
-text is fixed and what reaches Slack is exactly what the audience filter let through."""
+The core is tests/restricted_core.py's real Firstline (a model-free embedder, a fake chat model
+that repeats the passage it was shown)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pathlib import Path
 import aiohttp
 import pytest_asyncio
 from aiohttp import web
+from restricted_core import QUESTION, SECRET_FIGURE, restricted_core
 from slack_standin import (
     ASKER,
     BOT_USER,
@@ -30,46 +31,13 @@ from slack_standin import (
 )
 
 from adapters.slack import mount_slack
-from bot.answering.responder import Firstline
-from bot.ledger.memory import MemoryLedger
-from bot.models.base import Message
-from bot.models.fake import FakeChatModel
-from bot.routing.router import RuleRouter
-from bot.settings import Settings
-from knowledge.fakes import HashingEmbedder
-from knowledge.indexer import Indexer
-from knowledge.store import KnowledgeStore, open_client
 
 CHANNEL, DM, HR_GROUP = "C0HELP", "D0ASKER", "S0HRTEAM"
-QUESTION = "What is the L4 Japan salary band?"
-SECRET_FIGURE = "13,200,000"
-
-
-def echo_first_passage(messages: list[Message]) -> str:
-    """Answers with the first passage it was shown, so the reply shows what reached the model."""
-    user = messages[-1].content
-    first = user.split("[1]", 1)[1].split("\n")[0] if "[1]" in user else ""
-    return f"From the documents:{first} [1]"
 
 
 @pytest_asyncio.fixture(loop_scope="function")
 async def running(standin: SlackStandIn, tmp_path: Path) -> AsyncIterator[Running]:
-    root = tmp_path / "kb"
-    (root / "hr").mkdir(parents=True)
-    (root / "hr/salary-bands.md").write_text(
-        "---\naudience: [hr]\n---\n# Salary bands\n\nThe L4 Japan salary band is 11,000,000 to "
-        f"{SECRET_FIGURE} yen.\n")
-    (root / "hr/paid-time-off.md").write_text(
-        "# Paid time off\n\nThe salary is paid as usual during paid time off; bands do not "
-        "change it.\n")
-    store, embedder = KnowledgeStore(open_client(tmp_path / "chroma"), "slackaud"), \
-        HashingEmbedder()
-    Indexer(store, embedder, 700).index([root])
-    settings = Settings.load({"data_dir": tmp_path, "cache_ttl_seconds": 0}, environ={},
-                             config_file=tmp_path / "none.toml")
-    core = Firstline(settings, local=FakeChatModel(echo_first_passage, name="slm"), store=store,
-                     embeddings=embedder, ledger=MemoryLedger(), router=RuleRouter(
-                         replace(RuleRouter().config, min_dense=-1.0)))
+    core = restricted_core(tmp_path)
     standin.usergroups[HR_GROUP] = [ASKER]
     web_app = web.Application()
     app = mount_slack(web_app, core, replace(slack_settings(standin),

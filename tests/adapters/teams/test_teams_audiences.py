@@ -7,61 +7,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp import web
+from restricted_core import QUESTION, SECRET_FIGURE, restricted_core
 from teams_helpers import USER_AAD, RunningBot, message
 from teams_standins import BotFrameworkStandIns
 
 from adapters.teams import mount_teams
 from adapters.teams.settings import TeamsSettings
-from bot.answering.responder import Firstline
-from bot.ledger.memory import MemoryLedger
-from bot.models.base import Message
-from bot.models.fake import FakeChatModel
-from bot.routing.router import RuleRouter
-from bot.settings import Settings
-from knowledge.fakes import HashingEmbedder
-from knowledge.indexer import Indexer
-from knowledge.store import KnowledgeStore, open_client
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-QUESTION = "What is the L4 Japan salary band?"
-SECRET_FIGURE = "13,200,000"
 HOST = "127.0.0.1"  # the bind address the adapter is told about (loopback)
 THREAD = "19:audiences0@thread.tacv2;messageid=1714550499999"  # its own, not shared
-
-
-def echo_first_passage(messages: list[Message]) -> str:
-    user = messages[-1].content
-    first = user.split("[1]", 1)[1].split("\n")[0] if "[1]" in user else ""
-    return f"From the documents:{first} [1]"
 
 
 @pytest.fixture
 async def teams_core_bot(settings: TeamsSettings, cloud: BotFrameworkStandIns,
                          tmp_path: Path) -> AsyncIterator[RunningBot]:
-    root = tmp_path / "kb"
-    (root / "hr").mkdir(parents=True)
-    (root / "hr/salary-bands.md").write_text(
-        "---\naudience: [hr]\n---\n# Salary bands\n\nThe L4 Japan salary band is 11,000,000 to "
-        f"{SECRET_FIGURE} yen.\n")
-    (root / "hr/paid-time-off.md").write_text(
-        "# Paid time off\n\nThe salary is paid as usual during paid time off.\n")
-    store, embedder = KnowledgeStore(open_client(tmp_path / "chroma"), "teamsaud"), \
-        HashingEmbedder()
-    Indexer(store, embedder, 700).index([root])
     (tmp_path / "directory.csv").write_text(f"user,groups\n{USER_AAD},hr\n")
-    core_settings = Settings.load({"data_dir": tmp_path, "cache_ttl_seconds": 0,
-                                   "directory": str(tmp_path / "directory.csv")},
-                                  environ={}, config_file=tmp_path / "none.toml")
-    core = Firstline(core_settings, local=FakeChatModel(echo_first_passage, name="slm"),
-                     store=store, embeddings=embedder, ledger=MemoryLedger(),
-                     router=RuleRouter(replace(RuleRouter().config, min_dense=-1.0)))
+    core = restricted_core(tmp_path, directory=str(tmp_path / "directory.csv"))
     cloud.require_token = True
     app = web.Application()
     mount_teams(app, core, settings, host=HOST)
