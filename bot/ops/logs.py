@@ -37,5 +37,7 @@ def setup_logging(level: str = "INFO", json_lines: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "chromadb", "sentence_transformers", "urllib3", "posthog"):
+    # bm25s sets its own logger to DEBUG ("Building index from IDs objects" on every start)
+    for noisy in ("httpx", "chromadb", "sentence_transformers", "urllib3", "posthog", "bm25s",
+                  "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
