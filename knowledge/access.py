@@ -77,9 +77,5 @@ class Reader:
             return True
         return not self.shared and bool(self.groups & set(audience))
 
-    def could_read_privately(self, audience: Sequence[str]) -> bool:
-        """Whether the asker may read it in a direct message (what to tell them in a channel)."""
-        return bool(self.groups & set(audience))
-
 
 PUBLIC = Reader()

@@ -253,21 +253,21 @@ class Indexer:
         access rules changed; older records without their declared labels are read once."""
         if old.flags:
             summary.flagged[source.relative] = list(old.flags)
-        if old.declared_audience is None or old.declared_confidential is None:
+        known = old.declared_audience is not None and old.declared_confidential is not None
+        if known:
+            declared = Labels(old.declared_audience or (), bool(old.declared_confidential))
+        else:
             document = load_document(source.path, source.relative)
             declared = Labels(document.audience, document.confidential)
-        else:
-            declared = Labels(old.declared_audience, old.declared_confidential)
         labels = self._label(source, declared)
-        known = old.declared_audience is not None and old.declared_confidential is not None
-        if labels == Labels(old.audience, old.confidential) and known:
+        changed = labels != Labels(old.audience, old.confidential)
+        if known and not changed:
             summary.skipped.append(source.relative)
             return
         self.store.relabel_chunks(old.chunk_ids, labels.audience, labels.confidential)
         self.store.commit_file(replace(
             old, audience=labels.audience, confidential=labels.confidential,
             declared_audience=declared.audience, declared_confidential=declared.confidential))
-        changed = labels != Labels(old.audience, old.confidential)
         (summary.relabelled if changed else summary.skipped).append(source.relative)
 
     def _flush(

@@ -71,8 +71,11 @@ class LexicalIndex:
     def __init__(self, ids: Sequence[str], texts: Sequence[str],
                  paths: Sequence[str] | None = None) -> None:
         self.ids = list(ids)
-        self.paths = np.asarray(list(paths) if paths is not None else [""] * len(self.ids),
-                                dtype=object)
+        self.paths = list(paths) if paths is not None else [""] * len(self.ids)
+        rows: dict[str, list[int]] = {}
+        for row, path in enumerate(self.paths):
+            rows.setdefault(path, []).append(row)
+        self._rows_of = {path: np.asarray(r) for path, r in rows.items()}
         self._vocab: dict[str, int] = {}
         corpus = [self._ids_of(tokenize(t), grow=True) for t in texts]
         self._bm25 = bm25s.BM25()
@@ -108,23 +111,25 @@ class LexicalIndex:
             return None
         return np.asarray(self._bm25.get_scores(query), dtype=np.float64)
 
-    def search(self, text: str, k: int,
-               exclude_paths: frozenset[str] = frozenset()) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) pairs, best first; only documents sharing a term. Chunks of
-        ``exclude_paths`` are masked out before ranking."""
+    def search(self, text: str, k: int) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) pairs, best first; only documents sharing a term."""
         scores = self.scores(text)
-        if scores is None:
-            return []
-        return self.top(self.masked(scores, exclude_paths), k)
+        return [] if scores is None else self.top(scores, k)
 
     def masked(self, scores: np.ndarray, exclude_paths: frozenset[str]) -> np.ndarray:
-        if not exclude_paths:
+        """``scores`` with the chunks of ``exclude_paths`` at 0 (so they never rank)."""
+        hidden = [self._rows_of[p] for p in exclude_paths if p in self._rows_of]
+        if not hidden:
             return scores
-        hidden = np.fromiter((p in exclude_paths for p in self.paths), bool, len(self.paths))
-        return np.where(hidden, 0.0, scores)
+        masked = scores.copy()
+        masked[np.concatenate(hidden)] = 0.0
+        return masked
 
-    def top(self, scores: np.ndarray, k: int) -> list[tuple[str, float]]:
+    def top_rows(self, scores: np.ndarray, k: int) -> list[int]:
+        """The rows of the ``k`` best positive scores, best first."""
         k = min(k, len(self.ids))
         top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top])]
-        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        return [int(i) for i in top[np.argsort(-scores[top])] if scores[i] > 0]
+
+    def top(self, scores: np.ndarray, k: int) -> list[tuple[str, float]]:
+        return [(self.ids[i], float(scores[i])) for i in self.top_rows(scores, k)]

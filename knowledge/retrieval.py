@@ -166,11 +166,10 @@ class HybridRetriever(Searcher):
             return []
         paths: set[str] = set()
         if scores is not None:
-            top = {cid for cid, _ in lexical.top(scores, k)}
-            paths |= {p for cid, p in zip(lexical.ids, lexical.paths, strict=True)
-                      if cid in top and p in denied}
+            paths |= {lexical.paths[row] for row in lexical.top_rows(scores, k)} & denied
         floor = dense_hits[k - 1][1] if len(dense_hits) >= k else -1.0
-        for cid, similarity in self.store.dense_search(vector, k, only_paths=sorted(denied)):
-            if similarity >= floor:
-                paths.add(self.store.get_chunks([cid])[cid].path)
+        ranked = [cid for cid, similarity in
+                  self.store.dense_search(vector, k, only_paths=sorted(denied))
+                  if similarity >= floor]
+        paths |= {chunk.path for chunk in self.store.get_chunks(ranked).values()}
         return [records[p].audience for p in sorted(paths) if p in records]
