@@ -37,7 +37,7 @@ from bot.answering.record import AnswerRecord, Outcome
 from bot.ledger.roles import AnswerLog
 from bot.types import Language, Reply, Route, Source
 from knowledge.embeddings import Embedder
-from knowledge.store import KnowledgeStore
+from knowledge.store import FileRecord, KnowledgeStore
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ class CacheLookup:
         try:
             hit = await asyncio.to_thread(
                 self.cache.lookup, answer.vector, language, topic_marks(text, language),
-                lambda: file_hashes(self.catalog), self._voted_down, self._usable_by(answer))
+                lambda: hashes_of(self.catalog.files()), self._voted_down, self._usable_by(answer))
         except Exception:  # an optimisation only: answer the normal way
             log.exception("answer cache lookup failed")
             return
@@ -216,15 +216,15 @@ class CacheLookup:
         if vector is None or reply.route not in CACHEABLE_ROUTES or not reply.covered:
             return
         try:
-            hashes = file_hashes(self.catalog)
+            records = self.catalog.files()
         except Exception:  # the user has the answer; it just won't be reused
             log.exception("answer cache: cannot read file records")
             return
+        hashes = hashes_of(records)
         cited = {path: hashes.get(path, "") for path in reply.cited}
         if not cited or not all(cited.values()):
             return
-        records = self.catalog.files()
-        private = any(records[p].confidential for p in cited if p in records)
+        private = any(records[p].confidential for p in cited)
         self.cache.put(CachedAnswer(
             reply.answer_id, reply.language, vector, topic_marks(answer.question.text,
                                                                  reply.language),
@@ -235,9 +235,12 @@ class CacheLookup:
         """Whether an entry may be served to this asker: every document it shows (cited or
         listed) is in their audience here, and a confidential answer only to its own asker."""
         reader, asker = answer.reader, _asker(answer.question.user)
+        read: list[dict[str, FileRecord]] = []  # the records, read once, when first needed
 
         def usable(entry: CachedAnswer) -> bool:
-            records = self.catalog.files()
+            if not read:
+                read.append(self.catalog.files())
+            records = read[0]
             paths = {s.path for s in entry.sources} | set(entry.cited)
             if any(p not in records or not reader.may_read(records[p].audience) for p in paths):
                 return False
@@ -254,7 +257,7 @@ def _asker(user: str) -> str:
     return hashlib.sha256(user.encode()).hexdigest()[:16]
 
 
-def file_hashes(catalog: KnowledgeStore) -> dict[str, str]:
-    """Cited files' hashes; a flagged file (instruction-like text) has none, so answers citing
-    it are dropped from the cache and never stored."""
-    return {path: record.sha256 for path, record in catalog.files().items() if not record.flags}
+def hashes_of(records: Mapping[str, FileRecord]) -> dict[str, str]:
+    """Files' hashes; a flagged file (instruction-like text) has none, so answers citing it
+    are dropped from the cache and never stored."""
+    return {path: record.sha256 for path, record in records.items() if not record.flags}

@@ -1,7 +1,8 @@
 """Finishing step: an answer citing a document flagged for instruction-like text says so.
 
 The document is still answered from (a real policy may quote an attack), but the asker is told
-to check before acting on it, and the cache never keeps such an answer (``file_hashes``).
+to check before acting on it, and the cache never keeps such an answer
+(``bot.answering.cache.hashes_of``).
 """
 
 from __future__ import annotations
