@@ -17,7 +17,7 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -30,14 +30,52 @@ DEFAULT_CONFIG_FILE = "firstline.toml"
 ADAPTER_SECTIONS = ("slack", "teams")
 
 
-def setting(default: Any, env: str, doc: str, *, secret: bool = False) -> Any:
+def setting(default: Any, env: str, doc: str, *, secret: bool = False,
+            parse: Callable[[str, Any], Any] | None = None) -> Any:
     """A settings field: its default, its environment variable, its line in the reference table,
-    and whether ``firstline config`` masks it."""
-    meta = {"env": env, "doc": doc, "secret": secret}
+    whether ``firstline config`` masks it, and ``parse(env name, raw value)`` for values that the
+    type of the default alone cannot read (it raises :class:`UserFacingError`)."""
+    meta = {"env": env, "doc": doc, "secret": secret, "parse": parse}
     if isinstance(default, (list, dict, tuple)):
         return field(default_factory=lambda: default, metadata=meta)
     return field(default=default, metadata=meta)
 
+
+def access_tables(where: str, raw: Any) -> tuple[dict[str, Any], ...]:
+    """``[[access]]`` tables (a JSON list in the environment), checked here so that a wrong rule
+    stops the start-up with its position rather than indexing with it."""
+    try:
+        tables = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError as exc:
+        raise UserFacingError(f"Setting {where} is not a JSON list of rules: {exc}") from exc
+    if isinstance(tables, dict):
+        tables = [tables]
+    out = []
+    for n, table in enumerate(tables or [], 1):
+        ok = isinstance(table, dict) and set(table) <= {"paths", "audience", "confidential"}
+        paths = table.get("paths") if isinstance(table, dict) else None
+        if not ok or not paths or not isinstance(table.get("confidential", False), bool):
+            raise UserFacingError(
+                f"Setting {where}: rule {n} needs paths (a list of globs) and may have audience "
+                f"(a list of groups) and confidential (true/false); got {table!r}")
+        out.append({"paths": [paths] if isinstance(paths, str) else list(paths),
+                    "audience": list(table.get("audience") or []),
+                    "confidential": bool(table.get("confidential", False))})
+    return tuple(out)
+
+
+def regex_list(where: str, raw: Any) -> tuple[str, ...]:
+    """Regular expressions (``;;``-separated in the environment), each compiled once here."""
+    items = raw.split(";;") if isinstance(raw, str) else list(raw)
+    patterns = tuple(str(i).strip() for i in items if str(i).strip())
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise UserFacingError(
+                f"Setting {where}: {pattern!r} is not a regular expression ({exc})"
+            ) from exc
+    return patterns
 
 
 def config_path(config_file: str | Path | None, environ: Mapping[str, str]) -> Path:
@@ -235,6 +273,7 @@ class Settings(SettingsBase):
         "Who may read which documents: `[[access]]` tables in firstline.toml, each with `paths` "
         "(globs relative to the knowledge root), `audience` (groups) and `confidential`; in the "
         "environment the same as a JSON list. Applied at the next `firstline index`.",
+        parse=access_tables,
     )
     directory: str = setting(
         "",
@@ -259,6 +298,7 @@ class Settings(SettingsBase):
         "FIRSTLINE_REDACT_PATTERNS",
         "The company's own identifiers to mask before a cloud request (regular expressions; "
         "in the environment separated by `;;`).",
+        parse=regex_list,
     )
     # --- answer cache ----------------------------------------------------------------------
     cache_similarity: float = setting(
@@ -347,48 +387,9 @@ def mask_url_credentials(text: str) -> str:
     return _URL_CREDENTIALS.sub(mask, text)
 
 
-def _access_tables(f: dataclasses.Field[Any], raw: Any) -> tuple[dict[str, Any], ...]:
-    """``[[access]]`` tables (a JSON list in the environment), checked here so that a wrong rule
-    stops the start-up with its position rather than indexing with it."""
-    where = f.metadata["env"]
-    try:
-        tables = json.loads(raw) if isinstance(raw, str) else raw
-    except json.JSONDecodeError as exc:
-        raise UserFacingError(f"Setting {where} is not a JSON list of rules: {exc}") from exc
-    if isinstance(tables, dict):
-        tables = [tables]
-    out = []
-    for n, table in enumerate(tables or [], 1):
-        ok = isinstance(table, dict) and set(table) <= {"paths", "audience", "confidential"}
-        paths = table.get("paths") if isinstance(table, dict) else None
-        if not ok or not paths or not isinstance(table.get("confidential", False), bool):
-            raise UserFacingError(
-                f"Setting {where}: rule {n} needs paths (a list of globs) and may have audience "
-                f"(a list of groups) and confidential (true/false); got {table!r}")
-        out.append({"paths": [paths] if isinstance(paths, str) else list(paths),
-                    "audience": list(table.get("audience") or []),
-                    "confidential": bool(table.get("confidential", False))})
-    return tuple(out)
-
-
-def _patterns(f: dataclasses.Field[Any], raw: Any) -> tuple[str, ...]:
-    items = raw.split(";;") if isinstance(raw, str) else list(raw)
-    patterns = tuple(str(i).strip() for i in items if str(i).strip())
-    for pattern in patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise UserFacingError(
-                f"Setting {f.metadata['env']}: {pattern!r} is not a regular expression ({exc})"
-            ) from exc
-    return patterns
-
-
 def _coerce(f: dataclasses.Field[Any], raw: Any) -> Any:
-    if f.name == "access":
-        return _access_tables(f, raw)
-    if f.name == "redact_patterns":
-        return _patterns(f, raw)
+    if f.metadata.get("parse") is not None:
+        return f.metadata["parse"](f.metadata["env"], raw)
     kind = type(f.default) if f.default is not dataclasses.MISSING else tuple
     try:
         if kind is bool and isinstance(raw, str):
