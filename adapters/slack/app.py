@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.admins import AdminCheck
 from adapters.slack.feedback import FeedbackHandlers
-from adapters.slack.groups import Identity
+from adapters.slack.groups import GroupMembers, Identity
 from adapters.slack.handlers import SlackHandlers
 from adapters.slack.hook import on_error
 from adapters.slack.memory import Dedupe, SeenRecently
@@ -37,9 +37,11 @@ def build_slack_app(responder: Responder, settings: SlackSettings, *,
                             session=session, timeout=API_TIMEOUT)
     app = AsyncApp(name="firstline", client=client, process_before_response=False,
                    signing_secret=settings.signing_secret)
-    admins = AdminCheck(settings.admin_users, settings.admin_groups)
+    members = GroupMembers()  # one cache of user-group members for admins and audiences
+    admins = AdminCheck(settings.admin_users, settings.admin_groups, members=members)
     try:
-        identity = Identity(settings.audience_groups, look_up_email=settings.look_up_email)
+        identity = Identity(settings.audience_groups, look_up_email=settings.look_up_email,
+                            members=members)
     except ValueError as exc:
         raise UserFacingError(str(exc)) from exc
     SlackHandlers(responder, admins, dedupe or SeenRecently(), identity=identity).register(app)

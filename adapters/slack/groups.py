@@ -30,21 +30,46 @@ def parse_pairs(pairs: Iterable[str]) -> dict[str, str]:
     return out
 
 
+class GroupMembers:
+    """Members of Slack user groups (usergroups.users.list), cached for ``ttl`` seconds."""
+
+    def __init__(self, ttl: float = 300.0) -> None:
+        self.ttl = ttl
+        self._members: dict[str, tuple[float, frozenset[str]]] = {}
+
+    async def of(self, client: AsyncWebClient, group: str, *,
+                 stale_on_failure: bool) -> frozenset[str]:
+        """The group's members; when Slack does not answer, the last known members if
+        ``stale_on_failure``, else nobody."""
+        cached = self._members.get(group)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        try:
+            resp = await client.usergroups_users_list(usergroup=group)
+        except API_FAILURES as exc:
+            log.warning("could not list members of user group %s: %s", group, why(exc))
+            return cached[1] if cached and stale_on_failure else frozenset()
+        members = frozenset(resp.get("users") or ())
+        self._members[group] = (time.monotonic() + self.ttl, members)
+        return members
+
+
 class Identity:
     """Looks up (and caches) what the core needs to know about an asker."""
 
     def __init__(self, audience_groups: Iterable[str] = (), *, look_up_email: bool = False,
-                 ttl: float = 300.0) -> None:
+                 ttl: float = 300.0, members: GroupMembers | None = None) -> None:
         self.groups = parse_pairs(audience_groups)
         self.look_up_email = look_up_email
         self.ttl = ttl
-        self._members: dict[str, tuple[float, frozenset[str]]] = {}
+        self.members = members or GroupMembers(ttl)
         self._emails: dict[str, tuple[float, str]] = {}
 
     async def groups_of(self, client: AsyncWebClient, user: str) -> frozenset[str]:
         found = set()
         for slack_id, name in self.groups.items():
-            if user in await self._members_of(client, slack_id):
+            # fail closed: without an answer from Slack this message sees public documents only
+            if user in await self.members.of(client, slack_id, stale_on_failure=False):
                 found.add(name)
         return frozenset(found)
 
@@ -62,16 +87,3 @@ class Identity:
             return ""
         self._emails[user] = (time.monotonic() + self.ttl, email)
         return email
-
-    async def _members_of(self, client: AsyncWebClient, group: str) -> frozenset[str]:
-        cached = self._members.get(group)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
-        try:
-            resp = await client.usergroups_users_list(usergroup=group)
-        except API_FAILURES as exc:
-            log.warning("could not list members of user group %s: %s", group, why(exc))
-            return frozenset()  # fail closed: this message sees public documents only
-        members = frozenset(resp.get("users") or ())
-        self._members[group] = (time.monotonic() + self.ttl, members)
-        return members

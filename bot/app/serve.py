@@ -52,7 +52,7 @@ def build_web_app(
     app.add_routes(health_routes(core))
     mode = None
     if slack.bot_token:
-        from adapters.slack import mount_slack, slack_mode
+        from adapters.slack.server import mount_slack, slack_mode
 
         mode = slack_mode(slack)
         if mode == "http":
@@ -61,7 +61,8 @@ def build_web_app(
         elif mode is None:
             log.warning("Slack: SLACK_BOT_TOKEN set but neither SLACK_APP_TOKEN (Socket Mode) "
                         "nor SLACK_SIGNING_SECRET (HTTP) is; Slack stays off")
-    from adapters.teams import mount_teams, teams_configured
+    from adapters.teams.app import mount_teams
+    from adapters.teams.auth import teams_configured
 
     if teams_configured(teams, settings.host):
         mount_teams(app, core, teams, host=settings.host)
@@ -98,7 +99,7 @@ async def run_service(
     log.info("firstline serving on %s:%d", settings.host, settings.port)
     socket_run = None
     if mode == "socket":
-        from adapters.slack import start_socket_mode
+        from adapters.slack.server import start_socket_mode
 
         socket_run = await start_socket_mode(core, slack, dedupe=_dedupe(core))
         log.info("Slack: Socket Mode connected")

@@ -50,7 +50,7 @@ from slack_standin import (  # noqa: E402
     serve,
 )
 
-from adapters.slack import mount_slack  # noqa: E402
+from adapters.slack.server import mount_slack  # noqa: E402
 from adapters.slack.settings import SlackSettings  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.types import Notify, Question, Reply, Responder, Route, Source  # noqa: E402

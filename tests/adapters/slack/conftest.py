@@ -12,7 +12,7 @@ from fake_responder import FakeResponder
 from slack_standin import ADMIN_GROUP, GROUP_ADMIN, Running, SignedSender, SlackStandIn, serve
 from slack_standin import slack_settings as _settings
 
-from adapters.slack import mount_slack
+from adapters.slack.server import mount_slack
 from adapters.slack.settings import SlackSettings
 
 

@@ -30,7 +30,7 @@ from slack_standin import (
     slack_settings,
 )
 
-from adapters.slack import mount_slack
+from adapters.slack.server import mount_slack
 
 CHANNEL, DM, HR_GROUP = "C0HELP", "D0ASKER", "S0HRTEAM"
 

@@ -24,7 +24,7 @@ from slack_standin import (
     serve,
 )
 
-from adapters.slack import mount_slack
+from adapters.slack.server import mount_slack
 from adapters.slack.settings import SlackSettings
 
 CHANNEL, DM = "C0HELP", "D0ASKER"

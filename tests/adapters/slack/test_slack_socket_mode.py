@@ -21,7 +21,7 @@ from slack_standin import (
     slash_command,
 )
 
-from adapters.slack import SocketModeRun, mount_slack, slack_mode, start_socket_mode
+from adapters.slack.server import SocketModeRun, mount_slack, slack_mode, start_socket_mode
 from bot.errors import UserFacingError
 
 CHANNEL = "C0HELP"

@@ -24,7 +24,7 @@ from slack_standin import (
     slack_settings,
 )
 
-from adapters.slack import mount_slack
+from adapters.slack.server import mount_slack
 
 pytestmark = pytest.mark.slm
 

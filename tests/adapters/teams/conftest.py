@@ -12,7 +12,7 @@ from aiohttp import web
 from teams_helpers import ADMIN_AAD, APP_ID, APP_PASSWORD, FakeResponder, RunningBot
 from teams_standins import BotFrameworkStandIns, make_tls
 
-from adapters.teams import mount_teams
+from adapters.teams.app import mount_teams
 from adapters.teams.settings import TeamsSettings
 
 HOST = "127.0.0.1"  # the bind address the adapter is told about (loopback, like the site)

@@ -16,7 +16,7 @@ from restricted_core import QUESTION, SECRET_FIGURE, restricted_core
 from teams_helpers import USER_AAD, RunningBot, message
 from teams_standins import BotFrameworkStandIns
 
-from adapters.teams import mount_teams
+from adapters.teams.app import mount_teams
 from adapters.teams.settings import TeamsSettings
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

@@ -17,7 +17,7 @@ from aiohttp import web
 from teams_helpers import ADMIN_AAD, APP_ID, APP_PASSWORD, USER_AAD, message
 from teams_standins import BotFrameworkStandIns, Posted
 
-from adapters.teams import mount_teams
+from adapters.teams.app import mount_teams
 from adapters.teams.settings import TeamsSettings
 from bot.settings import Settings
 

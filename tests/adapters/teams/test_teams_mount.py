@@ -10,9 +10,8 @@ from aiohttp import web
 from teams_helpers import APP_ID, FakeResponder, message
 from teams_standins import BotFrameworkStandIns
 
-from adapters.teams import mount_teams, teams_configured
-from adapters.teams.app import TEAMS_ENDPOINT
-from adapters.teams.auth import bot_config
+from adapters.teams.app import TEAMS_ENDPOINT, mount_teams
+from adapters.teams.auth import bot_config, teams_configured
 from adapters.teams.settings import TeamsSettings
 from bot.errors import UserFacingError
 
