@@ -5,17 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import aiohttp
 import certifi
 import pytest
-from aiohttp import web
-from teams_helpers import ADMIN_AAD, APP_ID, APP_PASSWORD, FakeResponder, RunningBot
+from teams_helpers import ADMIN_AAD, APP_ID, APP_PASSWORD, FakeResponder, RunningBot, served
 from teams_standins import BotFrameworkStandIns, make_tls
 
-from adapters.teams.app import mount_teams
 from adapters.teams.settings import TeamsSettings
-
-HOST = "127.0.0.1"  # the bind address the adapter is told about (loopback, like the site)
 
 
 # --- the Bot Framework side ------------------------------------------------------------------
@@ -46,16 +41,7 @@ def settings(cloud: BotFrameworkStandIns) -> TeamsSettings:
 async def teams_bot(settings: TeamsSettings,
                     cloud: BotFrameworkStandIns) -> AsyncIterator[RunningBot]:
     """The real adapter on an ephemeral loopback port, answering through :class:`FakeResponder`."""
-    cloud.require_token = True
     responder = FakeResponder()
-    app = web.Application()
-    mount_teams(app, responder, settings, host=HOST)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, HOST, 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-        yield RunningBot(f"http://127.0.0.1:{port}", app, responder, cloud, http)
+    async with served(responder, settings, cloud) as bot:
+        yield bot
     responder.reindex_may_finish.set()
-    await runner.cleanup()

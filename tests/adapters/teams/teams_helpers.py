@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -11,9 +13,10 @@ import aiohttp
 from aiohttp import web
 from teams_standins import BotFrameworkStandIns
 
-from adapters.teams.app import TEAMS_ENDPOINT
+from adapters.teams.app import TEAMS_ENDPOINT, mount_teams
+from adapters.teams.settings import TeamsSettings
 from bot.errors import UserFacingError
-from bot.types import Notify, Question, Reply, Route, Source
+from bot.types import Notify, Question, Reply, Responder, Route, Source
 
 APP_ID = "00000000-0000-0000-0000-00000000b07"
 APP_PASSWORD = "test-client-secret"
@@ -76,7 +79,7 @@ class FakeResponder:
 class RunningBot:
     url: str
     app: web.Application
-    responder: FakeResponder
+    responder: Any  # FakeResponder, or a real Firstline
     cloud: BotFrameworkStandIns
     http: aiohttp.ClientSession
 
@@ -93,6 +96,27 @@ class RunningBot:
 
     async def idle(self) -> None:
         assert await self.app[TEAMS_ENDPOINT].idle(timeout=20)
+
+
+HOST = "127.0.0.1"  # the bind address the adapter is told about (loopback, like the site)
+
+
+@asynccontextmanager
+async def served(responder: Responder, settings: TeamsSettings,
+                 cloud: BotFrameworkStandIns) -> AsyncIterator[RunningBot]:
+    """The real adapter for ``responder`` on an ephemeral loopback port (token checks on)."""
+    cloud.require_token = True
+    app = web.Application()
+    mount_teams(app, responder, settings, host=HOST)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, HOST, 0).start()
+    port = runner.addresses[0][1]
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+            yield RunningBot(f"http://127.0.0.1:{port}", app, responder, cloud, http)
+    finally:
+        await runner.cleanup()
 
 
 # --- activities as Teams sends them ----------------------------------------------------------

@@ -9,19 +9,15 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiohttp
 import pytest
-from aiohttp import web
 from restricted_core import QUESTION, SECRET_FIGURE, restricted_core
-from teams_helpers import USER_AAD, RunningBot, message
+from teams_helpers import USER_AAD, RunningBot, message, served
 from teams_standins import BotFrameworkStandIns
 
-from adapters.teams.app import mount_teams
 from adapters.teams.settings import TeamsSettings
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-HOST = "127.0.0.1"  # the bind address the adapter is told about (loopback)
 THREAD = "19:audiences0@thread.tacv2;messageid=1714550499999"  # its own, not shared
 
 
@@ -30,17 +26,8 @@ async def teams_core_bot(settings: TeamsSettings, cloud: BotFrameworkStandIns,
                          tmp_path: Path) -> AsyncIterator[RunningBot]:
     (tmp_path / "directory.csv").write_text(f"user,groups\n{USER_AAD},hr\n")
     core = restricted_core(tmp_path, directory=str(tmp_path / "directory.csv"))
-    cloud.require_token = True
-    app = web.Application()
-    mount_teams(app, core, settings, host=HOST)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, HOST, 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-        yield RunningBot(f"http://127.0.0.1:{port}", app, core, cloud, http)  # type: ignore[arg-type]
-    await runner.cleanup()
+    async with served(core, settings, cloud) as bot:
+        yield bot
 
 
 async def answer(bot: RunningBot, activity: dict[str, object]) -> str:
