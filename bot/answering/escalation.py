@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -26,6 +25,7 @@ from bot.errors import CloudError
 from bot.ledger.roles import AnswerLog
 from bot.models.base import ChatModel
 from bot.models.redacting import Redacting
+from bot.models.redaction import company_patterns as company_patterns_of
 from bot.types import Route, Turn
 from knowledge.retrieval import Hit, SearchResult
 from knowledge.store import KnowledgeStore
@@ -68,8 +68,8 @@ class Budget:
 class Escalate:
     def __init__(self, cloud: ChatModel | None, budget: Budget, decomposer: Decomposer,
                  helpdesk: Helpdesk, *, redact: bool, top_k: int, max_tokens: int,
-                 company_patterns: Sequence[str] = (), answers: AnswerLog | None = None,
-                 catalog: KnowledgeStore | None = None) -> None:
+                 company_patterns: Sequence[str], answers: AnswerLog,
+                 catalog: KnowledgeStore) -> None:
         self.cloud = cloud
         self.answers = answers
         self.catalog = catalog
@@ -77,7 +77,7 @@ class Escalate:
         self.decomposer = decomposer
         self.helpdesk = helpdesk
         self.redact = redact
-        self.company = tuple(re.compile(p) for p in company_patterns)
+        self.company = company_patterns_of(company_patterns)
         self.top_k = top_k
         self.max_tokens = max_tokens
 
@@ -116,7 +116,7 @@ class Escalate:
         """The thread's history, unless an earlier answer in this conversation used a
         confidential or restricted document (its text may be in that history)."""
         q = answer.question
-        if not q.history or self.answers is None or self.catalog is None:
+        if not q.history:
             return q.history
         records = self.catalog.files()
         used = self.answers.conversation_sources(q.conversation) if q.conversation else set()

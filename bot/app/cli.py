@@ -8,7 +8,6 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -142,8 +141,7 @@ def reply_json(reply: Reply, question_id: str | None, question: str) -> dict[str
 async def _ask(core: Firstline, args: argparse.Namespace) -> int:
     try:
         if args.batch:
-            return await _ask_batch(core, Path(args.batch),
-                                    Identity(args.user, args.groups, args.where))
+            return await _ask_batch(core, Path(args.batch), args)
         if args.question is None:
             raise UserFacingError("give a question, or --batch FILE.jsonl")
         reply = await core.handle(
@@ -159,15 +157,6 @@ async def _ask(core: Firstline, args: argparse.Namespace) -> int:
         await core.aclose()
 
 
-@dataclass(frozen=True)
-class Identity:
-    """Who is asking on the command line (``--user``, ``--groups``, ``--where``)."""
-
-    user: str = "cli"
-    groups: str | list[str] = ""
-    where: str = "dm"
-
-
 def identity(user: Any, groups: Any, where: Any) -> dict[str, Any]:
     """Question fields for an asker given on the command line or in a batch line."""
     if where not in ("dm", "channel"):
@@ -177,7 +166,9 @@ def identity(user: Any, groups: Any, where: Any) -> dict[str, Any]:
             "groups": frozenset(str(g).strip().lower() for g in names if str(g).strip())}
 
 
-async def _ask_batch(core: Firstline, path: Path, default: Identity) -> int:
+async def _ask_batch(core: Firstline, path: Path, default: argparse.Namespace) -> int:
+    """Each line may name its own asker (``user``, ``groups``, ``where``); the command line's
+    ``--user``/``--groups``/``--where`` are the default."""
     if not path.is_file():
         raise UserFacingError(f"no such batch file: {path}")
     failures = 0
