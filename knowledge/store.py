@@ -74,7 +74,9 @@ def open_client(data_dir: Path, chroma_url: str = "") -> Any:
             ssl=url.scheme == "https",
             settings=chroma_settings,
         )
-    path = data_dir / "chroma"
+    # absolute: Chroma shares one client per path string in a process, so a relative "data"
+    # opened from two working directories would get the first one's store
+    path = (data_dir / "chroma").resolve()
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
