@@ -65,6 +65,8 @@ def _eval(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     p.add_argument("set_dir", type=Path)
     p.add_argument("--limit", type=int, default=0, help="only the first N questions")
     p.add_argument("--retrieval-only", action="store_true", help="skip answering")
+    p.add_argument("--fold", type=int, choices=(0, 1),
+                   help="only this fold's questions (1: those a calibration was not fitted on)")
     p.add_argument("--corpus", type=Path, help="documents folder (default SET_DIR/corpus)")
     p.add_argument("--out", type=Path, help="write per-question results as JSONL")
     p.add_argument("--json", action="store_true")

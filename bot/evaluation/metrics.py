@@ -1,9 +1,11 @@
 """Evaluation sets and their scores.
 
-Set format (../shared/eval/): ``corpus/`` plus ``questions.jsonl`` lines of
-``{"id", "question", "answerable", "gold", "answers"?}``. Metrics: recall@1/@5 and MRR@10 of the
-gold file, the share of answers citing it, abstention on unanswerable questions, exact match and
-character F1 against ``answers``, latency p50/p95, and the route mix.
+Set format (../shared/eval/, and the hard sets of ``tests/eval/build_hard_sets.py``): ``corpus/``
+plus ``questions.jsonl`` lines of ``{"id", "question", "answerable", "gold", "answers"?, "kind"?,
+"fold"?, "language"?, "history"?}``. Metrics: recall@1/@5 and MRR@10 of the gold file, the share
+of answers citing it, unanswerable questions handled (declined) and answerable ones wrongly
+declined, the precision of answers shown as confident, exact match and character F1 against
+``answers``, latency p50/p95, the route mix, and recall per kind of question.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ class EvalQuestion:
     answerable: bool
     gold: str | None
     answers: tuple[str, ...] = ()
+    kind: str = ""  # answerable, removed, out-of-domain, cross-language, follow-up
+    fold: int | None = None  # 0: fit on it; 1: report on it
+    language: str | None = None
+    history: tuple[tuple[str, str], ...] = ()  # (role, text) turns before the question
 
 
 @dataclass
@@ -40,23 +46,30 @@ class EvalResult:
     retrieval_ms: float = 0.0
     signals: dict[str, Any] = field(default_factory=dict)
     cost_usd: float = 0.0
+    confident: bool = False  # shown as a confident answer (not declined, not hedged)
 
 
-def load_questions(path: Path, limit: int = 0) -> list[EvalQuestion]:
+def load_questions(path: Path, limit: int = 0, fold: int | None = None) -> list[EvalQuestion]:
+    """The set's questions (only ``fold``'s when given), ``limit`` of them spread evenly."""
     items = []
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             if line.strip():
                 d = json.loads(line)
-                items.append(
-                    EvalQuestion(
-                        str(d["id"]),
-                        d["question"],
-                        bool(d.get("answerable", True)),
-                        d.get("gold"),
-                        tuple(d.get("answers") or ()),
-                    )
+                q = EvalQuestion(
+                    str(d["id"]),
+                    d["question"],
+                    bool(d.get("answerable", True)),
+                    d.get("gold"),
+                    tuple(d.get("answers") or ()),
+                    str(d.get("kind") or ("answerable" if d.get("answerable", True)
+                                          else "out-of-domain")),
+                    d.get("fold"),
+                    d.get("language"),
+                    tuple((t["role"], t["text"]) for t in d.get("history") or ()),
                 )
+                if fold is None or q.fold == fold:
+                    items.append(q)
     if limit and limit < len(items):  # an even spread, so every document area is sampled
         step = len(items) / limit
         items = [items[int(i * step)] for i in range(limit)]
@@ -129,18 +142,27 @@ def score(results: list[EvalResult], answered: bool) -> dict[str, Any]:
         "mrr@10": sum(1 / k for k in ranks if k and k <= 10) / n,
         "retrieval_p50_ms": percentile([r.retrieval_ms for r in results], 0.5),
     }
+    for kind in sorted({r.question.kind for r in answerable} - {"answerable"}):
+        of_kind = [rank(r) for r in answerable if r.question.kind == kind]
+        metrics[f"recall@5[{kind}]"] = sum(1 for k in of_kind if k and k <= 5) / len(of_kind)
     if not answered:
         return metrics
+    shown = [r for r in results if r.confident]
+    right = [r for r in shown if r.question.answerable and r.question.gold in r.cited]
     with_answers = [r for r in answerable if r.question.answers]
     metrics.update(
         {
             "cited_gold": sum(r.question.gold in r.cited for r in answerable) / n,
             "answered_share": sum(r.covered for r in answerable) / n,
-            "abstention_unanswerable": (
+            "unanswerable_handled": (
                 sum(not r.covered for r in unanswerable) / len(unanswerable)
                 if unanswerable
                 else None
             ),
+            "wrongly_declined": sum(not r.covered for r in answerable) / n,
+            "confident_share": len(shown) / max(1, len(results)),
+            # of the answers shown as confident: answerable, and citing the gold document
+            "confident_precision": len(right) / len(shown) if shown else None,
             "latency_p50_ms": percentile([r.latency_ms for r in results], 0.5),
             "latency_p95_ms": percentile([r.latency_ms for r in results], 0.95),
             "routes": dict(Counter(r.route for r in results)),
