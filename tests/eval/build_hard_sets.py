@@ -89,10 +89,18 @@ def stable_fold(key: str) -> int:
 
 
 def choose_removed(candidates: Iterable[str], seed: str) -> list[str]:
-    """A seeded, stable 20% sample of ``candidates`` (sorted)."""
-    pool = sorted(set(candidates))
-    count = round(len(pool) * REMOVE_SHARE)
-    return sorted(random.Random(seed).sample(pool, count))
+    """A seeded, stable 20% sample of ``candidates``, drawn within each fold.
+
+    Drawing per fold keeps removed questions in both the fit and the report fold.
+    """
+    by_fold: dict[int, list[str]] = defaultdict(list)
+    for path in sorted(set(candidates)):
+        by_fold[stable_fold(path)].append(path)
+    removed: list[str] = []
+    for fold in sorted(by_fold):
+        pool = by_fold[fold]
+        removed += random.Random(f"{seed}/{fold}").sample(pool, round(len(pool) * REMOVE_SHARE))
+    return sorted(removed)
 
 
 def corpus_files(root: Path, skip_dirs: tuple[str, ...] = ()) -> dict[str, Path]:
@@ -250,7 +258,7 @@ def document_language(path: str) -> str:
 
 
 def helpdesk_kind(gold: str | None, language: str, history: object) -> str:
-    """The kind of a helpdesk question before removal."""
+    """The kind of a helpdesk question whose gold document is in the corpus."""
     if gold is None:
         return "out-of-domain"
     if history:
@@ -259,40 +267,67 @@ def helpdesk_kind(gold: str | None, language: str, history: object) -> str:
 
 
 def helpdesk_lines(language: str) -> list[Question]:
-    """Sample questions, hand-authored questions and out-of-domain questions of ``language``."""
-    samples = read_jsonl(require(SAMPLES / "_build" / "questions.jsonl", "sample questions"))
+    """Sample, hand-authored and out-of-domain questions of ``language``, with alternates.
+
+    ``also`` lists other documents that answer the question too (from the authored file, or
+    ``helpdesk-alternates.json`` for the sample questions).
+    """
+    samples = read_jsonl(SAMPLES / "_build" / "questions.jsonl")
+    with require(EVAL / "helpdesk-alternates.json", "helpdesk-alternates.json").open() as handle:
+        alternates = json.load(handle)
+    for line in samples:
+        line.setdefault("also", alternates.get(line["id"], []))
     authored = read_jsonl(EVAL / "helpdesk-questions.jsonl")
     outside = read_jsonl(EVAL / f"unanswerable-{language}.jsonl")
     lines = [line for line in samples + authored if detect_language(line["question"]) == language]
     return lines + outside
 
 
+def helpdesk_question(line: Question, language: str, gone: set[str]) -> Question:
+    """One helpdesk question; its gold falls back to an alternate when the gold was removed."""
+    golds = [g for g in [line.get("gold"), *line.get("also", [])] if g is not None]
+    present = [g for g in golds if g not in gone]
+    gold = present[0] if present else None
+    extra: dict[str, Any] = {"answers": line.get("answers")}
+    if line.get("history"):
+        extra["history"] = line["history"]
+    if len(present) > 1:
+        extra["also"] = present[1:]
+    if golds and not present:
+        extra["removed_gold"] = golds[0]
+        return make_question(line["id"], line["question"], None, language, "removed", **extra)
+    kind = helpdesk_kind(gold, language, line.get("history"))
+    return make_question(line["id"], line["question"], gold, language, kind, **extra)
+
+
 def build_helpdesk(language: str) -> HardSet:
-    """The sample knowledge base with questions in ``language``; 20% of documents removed."""
+    """The sample knowledge base with questions in ``language``; 20% of documents removed.
+
+    The removed documents are drawn (seeded) among the gold documents of the set's questions.
+    A question is "removed" only when its gold and every alternate are gone.
+    """
     hard = HardSet(
         f"helpdesk-{language}",
-        f"Sample helpdesk knowledge base (English and Japanese), questions in {language}",
+        f"Sample helpdesk knowledge base (20 English and 17 Japanese documents), questions in"
+        f" {'English' if language == 'en' else 'Japanese'}",
     )
     hard.files = corpus_files(require(SAMPLES, "sample knowledge base"), skip_dirs=("_build",))
-    for line in helpdesk_lines(language):
-        gold = line.get("gold")
-        if gold is not None and gold not in hard.files:
-            raise InputMissingError(f"question {line['id']}: gold {gold} not in the sample KB")
-        extra = {"history": line["history"]} if line.get("history") else {}
-        kind = helpdesk_kind(gold, language, line.get("history"))
-        hard.questions.append(
-            make_question(
-                line["id"],
-                line["question"],
-                gold,
-                language,
-                kind,
-                answers=line.get("answers"),
-                **extra,
-            )
-        )
-    golds = {q["gold"] for q in hard.questions if q["gold"] is not None}
-    apply_removal(hard, choose_removed(golds, hard.name))
+    lines = helpdesk_lines(language)
+    for line in lines:
+        for gold in [line.get("gold"), *line.get("also", [])]:
+            if gold is not None and gold not in hard.files:
+                raise InputMissingError(f"question {line['id']}: {gold} not in the sample KB")
+    hard.removed = choose_removed((ln["gold"] for ln in lines if ln.get("gold")), hard.name)
+    for path in hard.removed:
+        del hard.files[path]
+    hard.questions = [helpdesk_question(line, language, set(hard.removed)) for line in lines]
+    hard.notes.append(
+        "Questions: the sample questions of this language (`knowledge/samples/_build`), the"
+        " hand-authored `tests/eval/helpdesk-questions.jsonl` and the out-of-domain"
+        f" `tests/eval/unanswerable-{language}.jsonl`. cross-language = the gold document is in"
+        " the other language (Japanese documents are named `*-ja.*`). A question whose gold"
+        " was removed but another document (`also`) answers it stays answerable with that one."
+    )
     return hard
 
 
