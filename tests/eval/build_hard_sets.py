@@ -1,7 +1,7 @@
 """Build the hard development sets of issue 11 from the allowed sources only.
 
     python tests/eval/build_hard_sets.py OUT_DIR [--shared ../shared/eval]
-        [--docs /usr/share/doc/python3.11/html/_sources]
+        [--docs /usr/share/doc/python3.11/html/_sources] [--sets NAME ...]
 
 Sources: ``--shared`` (python-faq, jsquad), the sample knowledge base ``knowledge/samples`` with
 ``_build/questions.jsonl``, ``tests/eval/unanswerable-{en,ja}.jsonl``, the hand-authored
@@ -288,7 +288,9 @@ def helpdesk_question(line: Question, language: str, gone: set[str]) -> Question
     golds = [g for g in [line.get("gold"), *line.get("also", [])] if g is not None]
     present = [g for g in golds if g not in gone]
     gold = present[0] if present else None
-    extra: dict[str, Any] = {"answers": line.get("answers")}
+    # answers are quoted from the first gold: dropped when an alternate stands in for it
+    answers = line.get("answers") if gold == line.get("gold") else []
+    extra: dict[str, Any] = {"answers": answers}
     if line.get("history"):
         extra["history"] = line["history"]
     if len(present) > 1:
@@ -375,10 +377,23 @@ def write_set(hard: HardSet, out_dir: Path) -> None:
     log.info("wrote %s: %d files, %d questions", target, len(hard.files), len(hard.questions))
 
 
-def build_all(out_dir: Path, shared: Path, docs: Path) -> list[HardSet]:
-    """Build and write every set; returns them for reporting."""
-    sets = [build_pyfaq(shared, docs), build_jsquad(shared)]
-    sets += [build_helpdesk("en"), build_helpdesk("ja")]
+SET_NAMES = ("pyfaq-ref", "jsquad-ref", "helpdesk-en", "helpdesk-ja")
+
+
+def build_set(name: str, shared: Path, docs: Path) -> HardSet:
+    """Build one set by name (in memory)."""
+    if name == "pyfaq-ref":
+        return build_pyfaq(shared, docs)
+    if name == "jsquad-ref":
+        return build_jsquad(shared)
+    return build_helpdesk(name.removeprefix("helpdesk-"))
+
+
+def build_all(
+    out_dir: Path, shared: Path, docs: Path, names: Iterable[str] = SET_NAMES
+) -> list[HardSet]:
+    """Build and write the named sets (all by default); returns them for reporting."""
+    sets = [build_set(name, shared, docs) for name in names]
     out_dir.mkdir(parents=True, exist_ok=True)
     for hard in sets:
         assign_folds(hard)
@@ -392,10 +407,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--docs", type=Path, default=DEFAULT_DOCS)
+    parser.add_argument("--sets", nargs="+", choices=SET_NAMES, default=list(SET_NAMES))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     try:
-        sets = build_all(args.out_dir, args.shared, args.docs)
+        sets = build_all(args.out_dir, args.shared, args.docs, args.sets)
     except InputMissingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
