@@ -5,7 +5,8 @@
 
 Sources: ``--shared`` (python-faq, jsquad), the sample knowledge base ``knowledge/samples`` with
 ``_build/questions.jsonl``, ``tests/eval/unanswerable-{en,ja}.jsonl``, the hand-authored
-``tests/eval/helpdesk-questions.jsonl`` and ``tests/eval/pyfaq-followups.jsonl``, and the Python
+``tests/eval/helpdesk-questions.jsonl`` (+ ``helpdesk-alternates.json``),
+``tests/eval/pyfaq-followups.jsonl`` and ``tests/eval/pyfaq-covered.txt``, and the Python
 documentation sources of Debian's ``python3.11-doc`` (``--docs``). Nothing else is read.
 
 Each set goes to ``OUT_DIR/<set>/`` as ``corpus/`` (real files), ``questions.jsonl`` and
@@ -88,19 +89,29 @@ def stable_fold(key: str) -> int:
     return int(hashlib.sha256(key.encode("utf-8")).hexdigest(), 16) % 2
 
 
-def choose_removed(candidates: Iterable[str], seed: str) -> list[str]:
-    """A seeded, stable 20% sample of ``candidates``, drawn within each fold.
+def choose_removed(
+    candidates: Iterable[str], seed: str, keep: frozenset[str] = frozenset()
+) -> list[str]:
+    """A seeded, stable 20% of ``candidates``, drawn within each fold, never one in ``keep``.
 
-    Drawing per fold keeps removed questions in both the fit and the report fold.
+    Drawing per fold keeps removed questions in both the fit and the report fold. The share
+    is of all candidates; the draw is among those not in ``keep``.
     """
     by_fold: dict[int, list[str]] = defaultdict(list)
     for path in sorted(set(candidates)):
         by_fold[stable_fold(path)].append(path)
     removed: list[str] = []
     for fold in sorted(by_fold):
-        pool = by_fold[fold]
-        removed += random.Random(f"{seed}/{fold}").sample(pool, round(len(pool) * REMOVE_SHARE))
+        pool = [path for path in by_fold[fold] if path not in keep]
+        count = round(len(by_fold[fold]) * REMOVE_SHARE)
+        removed += random.Random(f"{seed}/{fold}").sample(pool, count)
     return sorted(removed)
+
+
+def read_path_list(path: Path) -> frozenset[str]:
+    """The first word of each non-comment line of a hand-kept list of corpus paths."""
+    lines = require(path, path.name).read_text(encoding="utf-8").splitlines()
+    return frozenset(line.split()[0] for line in lines if line.strip() and line[0] != "#")
 
 
 def corpus_files(root: Path, skip_dirs: tuple[str, ...] = ()) -> dict[str, Path]:
@@ -180,14 +191,17 @@ def build_pyfaq(shared: Path, docs: Path) -> HardSet:
         )
     hard.questions.extend(follow_ups(read_jsonl(EVAL / "pyfaq-followups.jsonl"), hard.files))
     golds = {q["gold"] for q in hard.questions if q["kind"] == "answerable"}
-    apply_removal(hard, choose_removed(golds, hard.name))
+    covered = read_path_list(EVAL / "pyfaq-covered.txt")
+    apply_removal(hard, choose_removed(golds, hard.name, keep=covered))
     added = Counter(path.split("/")[0] for path in hard.files if not path.startswith("faq/"))
     hard.notes.append(
         "Corpus by folder (after removal): "
         + ", ".join(f"{part} {count}" for part, count in sorted(added.items()))
         + f", faq {sum(p.startswith('faq/') for p in hard.files)}. The tutorial, library and"
         " HOWTO sources come from python3.11-doc; `_sources/faq` is left out (it would duplicate"
-        " the gold pages) and HOWTOs already in python-faq's corpus are not added twice."
+        " the gold pages) and HOWTOs already in python-faq's corpus are not added twice. FAQ pages"
+        " that the reference manuals answer directly (`tests/eval/pyfaq-covered.txt`) are never"
+        " removed, so a removed question stays unanswerable."
     )
     return hard
 
