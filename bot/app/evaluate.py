@@ -25,25 +25,35 @@ from bot.evaluation.metrics import EvalQuestion, EvalResult, load_questions, sco
 from bot.language import detect_language
 from bot.settings import Settings
 from bot.types import Question, Route, Turn
+from knowledge.access import Reader
 
 log = logging.getLogger(__name__)
+
+
+def every_audience(core: Firstline) -> frozenset[str]:
+    """The groups of every restricted document in the store: an evaluation asks as a member of
+    all of them in a direct message (it scores answers, not access rules, which have their own
+    tests)."""
+    return frozenset(g for record in core.store.files().values() for g in record.audience)
 
 
 async def evaluate(core: Firstline, questions: list[EvalQuestion],
                    answer: bool) -> list[EvalResult]:
     """Retrieval for every question (the gold file's rank), and the answer when ``answer``."""
     results = []
+    groups = every_audience(core)
+    reader = Reader(groups)
     for q in questions:
         started = time.perf_counter()
         found = await asyncio.to_thread(
-            core.searcher.search, q.question, 10, detect_language(q.question))
+            core.searcher.search, q.question, 10, detect_language(q.question), reader)
         result = EvalResult(q, unique_paths([h.path for h in found.hits]),
                             retrieval_ms=(time.perf_counter() - started) * 1000)
         if answer:
             history = tuple(Turn("assistant" if role == "assistant" else "user", text)
                             for role, text in q.history)
             reply = await core.handle(Question(q.question, user="eval", channel="eval", id=q.id,
-                                               history=history))
+                                               history=history, groups=groups))
             result.answer, result.covered = reply.text, reply.covered
             result.confident = confident(reply.route, reply.reason, reply.covered)
             result.cited = list(reply.cited)

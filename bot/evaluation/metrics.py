@@ -31,6 +31,11 @@ class EvalQuestion:
     fold: int | None = None  # 0: fit on it; 1: report on it
     language: str | None = None
     history: tuple[tuple[str, str], ...] = ()  # (role, text) turns before the question
+    also: tuple[str, ...] = ()  # other documents that answer it as well
+
+    @property
+    def golds(self) -> tuple[str, ...]:
+        return ((self.gold,) if self.gold else ()) + self.also
 
 
 @dataclass
@@ -67,6 +72,7 @@ def load_questions(path: Path, limit: int = 0, fold: int | None = None) -> list[
                     d.get("fold"),
                     d.get("language"),
                     tuple((t["role"], t["text"]) for t in d.get("history") or ()),
+                    tuple(d.get("also") or ()),
                 )
                 if fold is None or q.fold == fold:
                     items.append(q)
@@ -129,8 +135,11 @@ def score(results: list[EvalResult], answered: bool) -> dict[str, Any]:
     n = max(1, len(answerable))
 
     def rank(r: EvalResult) -> int | None:
-        paths = r.ranked_paths
-        return paths.index(r.question.gold) + 1 if r.question.gold in paths else None
+        found = [r.ranked_paths.index(g) + 1 for g in r.question.golds if g in r.ranked_paths]
+        return min(found) if found else None
+
+    def cites_gold(r: EvalResult) -> bool:
+        return any(g in r.cited for g in r.question.golds)
 
     ranks = [rank(r) for r in answerable]
     metrics: dict[str, Any] = {
@@ -148,11 +157,11 @@ def score(results: list[EvalResult], answered: bool) -> dict[str, Any]:
     if not answered:
         return metrics
     shown = [r for r in results if r.confident]
-    right = [r for r in shown if r.question.answerable and r.question.gold in r.cited]
+    right = [r for r in shown if r.question.answerable and cites_gold(r)]
     with_answers = [r for r in answerable if r.question.answers]
     metrics.update(
         {
-            "cited_gold": sum(r.question.gold in r.cited for r in answerable) / n,
+            "cited_gold": sum(cites_gold(r) for r in answerable) / n,
             "answered_share": sum(r.covered for r in answerable) / n,
             "unanswerable_handled": (
                 sum(not r.covered for r in unanswerable) / len(unanswerable)
