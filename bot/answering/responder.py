@@ -47,19 +47,23 @@ class Firstline(Responder):
     """The :class:`bot.types.Responder` every adapter uses.
 
     ``ledger`` plays all three ledger roles (answers, event claims, locks); ``searcher``
-    defaults to hybrid retrieval over ``store`` with ``embeddings``.
+    defaults to hybrid retrieval over ``store`` with ``embeddings`` (and ``multilingual``, the
+    second dense side, when given; the indexer then embeds with both).
     """
 
     def __init__(self, settings: Settings, *, local: ChatModel, store: KnowledgeStore,
                  embeddings: Embedder, ledger: Ledger, router: Router,
-                 cloud: ChatModel | None = None, searcher: Searcher | None = None) -> None:
+                 cloud: ChatModel | None = None, searcher: Searcher | None = None,
+                 multilingual: Embedder | None = None) -> None:
         self.settings = settings
         self.local, self.cloud, self.router = local, cloud, router
         self.store, self.embeddings, self.ledger = store, embeddings, ledger
-        self.searcher = searcher or HybridRetriever(store, embeddings, settings.search_k)
+        self.searcher = searcher or HybridRetriever(
+            store, embeddings, settings.search_k, multilingual=multilingual,
+            passage_units=settings.section_units)
         self.pricing = Pricing.from_settings(settings)
         self.cache = AnswerCache(settings.cache_similarity, settings.cache_ttl_seconds)
-        self.indexing = Indexing.from_settings(settings, store, embeddings)
+        self.indexing = Indexing.from_settings(settings, store, embeddings, multilingual)
         self.commands = Commands(self.indexing, ledger, ledger, local=local, cloud=cloud,
                                  user_hash_salt=settings.user_hash_salt)
         self.cache_step = CacheLookup(self.cache, embeddings, store, ledger)

@@ -16,7 +16,7 @@ from bot.models.factory import cloud_model_from_settings, local_model_from_setti
 from bot.models.packaged import resolve_slm_path
 from bot.routing.router import Router, router_from_settings
 from bot.settings import Settings
-from knowledge.embeddings import LocalEmbeddings
+from knowledge.embeddings import LocalEmbeddings, embedder_from_setting
 from knowledge.store import KnowledgeStore, open_client
 
 
@@ -40,6 +40,8 @@ def build_firstline(settings: Settings, *, local: ChatModel | None = None,
         local=local or local_model_from_settings(settings),
         store=store,
         embeddings=LocalEmbeddings(settings.embedding_model or None, settings.embedding_device),
+        multilingual=embedder_from_setting(settings.multilingual_embeddings,
+                                           settings.embedding_device, settings.embedding_threads),
         ledger=Ledger.from_settings(settings),
         router=router or router_from_settings(settings),
         cloud=cloud_model_from_settings(settings) if cloud is FROM_SETTINGS else cloud,
