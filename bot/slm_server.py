@@ -36,7 +36,8 @@ def server_command(settings: Settings, model: Path, host: str, port: int,
             "--n_threads", str(settings.slm_threads or os.cpu_count() or 1),
             # logprobs need logits for every token, prompt included: the confidence signals
             # cost prompt-processing time here (in-process they do not)
-            "--logits_all", "true" if logprobs else "false"]
+            "--logits_all", "true" if logprobs else "false",
+            *(["--chat_format", settings.slm_chat_format] if settings.slm_chat_format else [])]
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -27,6 +27,7 @@ def local_model_from_settings(settings: Settings) -> ChatModel:
         name=name,
         n_ctx=settings.slm_context,
         n_threads=settings.slm_threads,
+        chat_format=settings.slm_chat_format,
     )
 
 

@@ -4,7 +4,9 @@ Loaded once per process; every call runs in a worker thread behind a lock (one l
 is not re-entrant), so the event loop stays free for acks and other chats. Decoding is greedy, and
 a logits processor records each step's top-token log-probability and entropy — the model's own
 confidence, for the router — without ``logits_all=True`` (which would keep a vocabulary-sized row
-per token: gigabytes with Qwen's 151k vocabulary).
+per token: gigabytes with Qwen's 151k vocabulary). Prompts go through the GGUF's own chat
+template unless a named format overrides it (:mod:`bot.models.chat_template`); the choice is logged
+at load and kept in :attr:`LocalSLM.chat_template`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 
 from bot.errors import ModelUnavailableError
 from bot.models.base import ChatModel, Completion, Message
+from bot.models.chat_template import ChatTemplate, choose
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,7 @@ class LocalSLM(ChatModel):
         n_ctx: int = 4096,
         n_threads: int = 0,
         seed: int = 0,
+        chat_format: str = "",
     ) -> None:
         # A callable path is resolved on first load, so commands that never answer (`index`)
         # do not assemble or map the model.
@@ -67,6 +71,8 @@ class LocalSLM(ChatModel):
         self.n_ctx = n_ctx
         self.n_threads = n_threads or max(1, os.cpu_count() or 1)
         self.seed = seed
+        self.chat_format = chat_format
+        self.chat_template: ChatTemplate | None = None  # set when the model is loaded
         self._llm: Any = None
         self._lock = threading.Lock()
 
@@ -111,12 +117,32 @@ class LocalSLM(ChatModel):
                 n_threads=self.n_threads,
                 n_batch=512,
                 seed=self.seed,
+                chat_format=self.chat_format or None,
                 verbose=False,
             )
         except (ValueError, RuntimeError) as exc:
             raise ModelUnavailableError(f"cannot load GGUF {self.model_path}: {exc}") from exc
-        log.info("loaded %s in %.1fs", self.model_path.name, time.perf_counter() - started)
+        try:
+            self.chat_template = choose(llm.metadata, self.chat_format, self.model_path)
+        except ModelUnavailableError:
+            llm.close()
+            raise
+        llm.chat_format = self.chat_template.format
+        log.info("loaded %s in %.1fs; chat template: %s", self.model_path.name,
+                 time.perf_counter() - started, self.chat_template.describe())
         return llm
+
+    def formatted_prompt(self, messages: list[Message]) -> str:
+        """The prompt text llama.cpp evaluates for ``messages`` (the chat template applied),
+        read back from the evaluated tokens: what the model really sees."""
+        llm = self._model()
+        with self._lock:
+            result = llm.create_chat_completion(
+                messages=[{"role": m.role, "content": m.content} for m in messages],
+                max_tokens=1, temperature=0.0, top_k=1,
+            )
+            tokens = llm.input_ids[: result["usage"]["prompt_tokens"]].tolist()
+            return str(llm.detokenize(tokens, special=True).decode("utf-8", "replace"))
 
     def count_tokens(self, text: str) -> int:
         return len(self._model().tokenize(text.encode(), add_bos=False, special=True))
