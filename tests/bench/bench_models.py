@@ -126,7 +126,9 @@ def summarise(rows: list[Row]) -> dict[str, Any]:
 def shown(value: Any) -> str:
     if value is None:
         return "-"
-    return f"{value:.3f}" if isinstance(value, float) and value < 10 else f"{value:.0f}"
+    if isinstance(value, float):
+        return f"{value:.3f}" if value < 10 else f"{value:.1f}" if value < 1000 else f"{value:.0f}"
+    return str(value)
 
 
 def table(results: dict[str, dict[str, Any]]) -> str:

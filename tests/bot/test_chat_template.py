@@ -162,6 +162,9 @@ def test_a_base_model_loads_with_a_named_format(gemma_path: Path) -> None:
         "<bos><start_of_turn>user\nHow do I reset my VPN password?<end_of_turn>\n"
         "<start_of_turn>model\nOpen the self-service portal.<end_of_turn>\n"
         "<start_of_turn>user\nAnd how long does it take?<end_of_turn>\n<start_of_turn>model\n")
+    # llama-cpp-python's built-in gemma format drops the system message (README: prefer the
+    # GGUF's own template)
+    assert CONVERSATION[0].content not in slm.formatted_prompt(CONVERSATION)
 
 
 @pytest.mark.slm
