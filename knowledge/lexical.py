@@ -4,6 +4,14 @@ all-MiniLM-L6-v2 barely understands Japanese, so Japanese retrieval leans on thi
 Japanese has no spaces: runs of CJK characters become overlapping character bigrams (plus the
 kanji/katakana unigrams, so one-character terms still match), the classic CJK indexing scheme of
 Lucene's CJKAnalyzer. Latin text becomes lower-cased words minus common stop words.
+
+SudachiPy words (sudachidict_core, content words, normalised forms) were measured against these
+bigrams, BM25 alone, by ``tests/bench/bench_lexical.py`` (recall@1 / recall@5 of the gold file,
+hard sets' report fold): helpdesk-ja bigrams 0.508 / 0.557, Sudachi split C 0.492 / 0.705,
+split A 0.525 / 0.656; jsquad-ref bigrams 0.956 / 0.967, C 0.933 / 0.967, A 0.933 / 0.978.
+Sudachi finds more helpdesk pages in the top 5 but does not put more first, and fused retrieval
+takes Japanese top-5 recall from the multilingual encoder anyway, so bigrams stay: no dictionary
+to ship (sudachidict_core is 193 MB installed) and 3× faster tokenising.
 """
 
 from __future__ import annotations

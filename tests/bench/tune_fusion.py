@@ -1,0 +1,140 @@
+"""Fit the fusion weights of hybrid retrieval (MiniLM, BM25, multilingual USE) per question
+language on fold 0 of the hard sets, and report them on fold 1 beside the shipped weights and
+the plain dense baseline, all computed in the same run.
+
+    python tests/bench/tune_fusion.py /work/hard-sets [--sets helpdesk-en,...] [--json]
+
+Each retriever's ranked chunk list is computed once per question; fusion is re-run offline for
+every weight triple of the grid (weighted RRF by file, as :func:`knowledge.retrieval.fuse_by_file`
+does). The objective is recall@1 + 0.5 · recall@5 over the fold-0 questions of that language
+(follow-ups excluded: they are retrieved after the rewrite step). Not a test module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.app.composition import isolated_firstline
+from bot.app.evaluate import baseline_results
+from bot.evaluation.metrics import EvalQuestion, load_questions
+from bot.language import detect_language
+from bot.settings import Settings
+from knowledge.retrieval import WEIGHTS, Weights, fuse_by_file
+from knowledge.store import MAIN, MULTILINGUAL
+
+log = logging.getLogger("tune_fusion")
+
+SETS = ("helpdesk-en", "helpdesk-ja", "jsquad-ref", "pyfaq-ref")
+GRID = (0.0, 0.3, 0.6, 1.0, 1.5, 2.0, 3.0)
+
+
+@dataclass
+class Item:
+    question: EvalQuestion
+    language: str
+    ranked: dict[str, list[tuple[str, float]]]
+    path_of: dict[str, str]
+    baseline: list[str]
+
+
+def collect(set_dir: Path, settings: Settings, search_k: int) -> list[Item]:
+    questions = [q for q in load_questions(set_dir / "questions.jsonl")
+                 if q.answerable and q.golds and q.kind != "follow-up"]
+    core = isolated_firstline(settings, f"tune-{set_dir.name}", fresh=True)
+    core.indexing.index([set_dir / "corpus"])
+    searcher: Any = core.searcher
+    lexical = searcher.lexical_index()
+    plain = baseline_results(core, set_dir / "corpus", questions)
+    items = []
+    for q, base in zip(questions, plain, strict=True):
+        ranked: dict[str, list[tuple[str, float]]] = {}
+        scores = lexical.scores(q.question)
+        ranked["lexical"] = [] if scores is None else lexical.top(scores, search_k)
+        for side, embedder in searcher._embedders().items():
+            ranked[side] = core.store.dense_search(embedder.encode([q.question])[0], search_k,
+                                                   side=side)
+        ids = sorted({c for hits in ranked.values() for c, _ in hits})
+        path_of = {c: ch.path for c, ch in core.store.get_chunks(ids).items()}
+        items.append(Item(q, detect_language(q.question), ranked, path_of, base.ranked_paths))
+    import asyncio
+    asyncio.run(core.aclose())
+    return items
+
+
+def ranking(item: Item, w: Weights) -> list[str]:
+    weight_of = {"lexical": w.lexical, MAIN: w.dense, MULTILINGUAL: w.multilingual}
+    used = {k: v for k, v in item.ranked.items() if weight_of[k] > 0}
+    files, _best = fuse_by_file(used, weight_of, item.path_of)
+    return sorted(files, key=lambda p: -files[p])
+
+
+def recall(items: list[Item], ranked: list[list[str]]) -> tuple[float, float]:
+    if not items:
+        return 0.0, 0.0
+    at1 = sum(bool(r) and r[0] in i.question.golds for i, r in zip(items, ranked, strict=True))
+    at5 = sum(bool(set(r[:5]) & set(i.question.golds)) for i, r in zip(items, ranked,
+                                                                         strict=True))
+    return at1 / len(items), at5 / len(items)
+
+
+def fit(items: list[Item]) -> Weights:
+    best, best_value = Weights(1.0, 1.0, 1.0), -1.0
+    for d, lex, m in itertools.product(GRID, GRID, GRID):
+        if d == lex == m == 0:
+            continue
+        w = Weights(d, lex, m)
+        at1, at5 = recall(items, [ranking(i, w) for i in items])
+        value = at1 + 0.5 * at5
+        if value > best_value + 1e-9:
+            best, best_value = w, value
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("hard_sets", type=Path)
+    parser.add_argument("--sets", default=",".join(SETS))
+    parser.add_argument("--search-k", type=int, default=30)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.load({"data_dir": tmp}, environ={},
+                                 config_file=Path(tmp) / "none.toml")
+        by_set = {name: collect(args.hard_sets / name, settings, args.search_k)
+                  for name in args.sets.split(",")}
+    everything = [i for items in by_set.values() for i in items]
+    fitted = {lang: fit([i for i in everything if i.language == lang and i.question.fold == 0])
+              for lang in ("en", "ja")}
+    report: dict[str, Any] = {"fitted": {k: vars(v) for k, v in fitted.items()},
+                              "shipped": {k: vars(v) for k, v in WEIGHTS.items()}, "sets": {}}
+    for name, items in by_set.items():
+        for lang in ("en", "ja"):
+            held = [i for i in items if i.question.fold == 1 and i.language == lang]
+            if not held:
+                continue
+            row = {"questions": len(held),
+                   "plain_dense": recall(held, [i.baseline for i in held]),
+                   "shipped": recall(held, [ranking(i, WEIGHTS[lang]) for i in held]),
+                   "fitted": recall(held, [ranking(i, fitted[lang]) for i in held])}
+            report["sets"][f"{name}[{lang}]"] = row
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"fitted on fold 0: {report['fitted']}\nshipped: {report['shipped']}")
+    print(f"\n{'fold 1 (recall@1 / @5)':<26} {'n':>4} {'plain dense':>13} {'shipped':>13} "
+          f"{'fitted':>13}")
+    for key, row in report["sets"].items():
+        cells = [f"{row[c][0]:.3f}/{row[c][1]:.3f}" for c in ("plain_dense", "shipped", "fitted")]
+        print(f"{key:<26} {row['questions']:>4} " + " ".join(f"{c:>13}" for c in cells))
+
+
+if __name__ == "__main__":
+    main()
