@@ -61,6 +61,29 @@ def cost(raw: list[dict[str, Any]]) -> str:
             f"({len(verified)} verified answers)")
 
 
+def auc(scores: list[float], labels: list[bool]) -> float | None:
+    """P(a right answer scores above a wrong one); 0.5 is no better than chance."""
+    pos = [s for s, y in zip(scores, labels, strict=True) if y]
+    neg = [s for s, y in zip(scores, labels, strict=True) if not y]
+    if not pos or not neg:
+        return None
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return wins / (len(pos) * len(neg))
+
+
+def separation(rows: list[Row], model: Abstention) -> str:
+    scored = [r for r in rows if r.scored]
+    labels = [r.right for r in scored]
+    parts = []
+    for label, values in (
+            ("verify_yes", [float(r.signals["verify_yes"]) for r in scored]),
+            ("p_right", [model.p_right(r.signals, r.language) for r in scored])):
+        a = auc(values, labels)
+        parts.append(f"{label} AUC {'-' if a is None else f'{a:.3f}'}")
+    return (f"  right vs wrong among {len(scored)} verified answers "
+            f"({sum(labels)} right): " + ", ".join(parts))
+
+
 def show(name: str, raw: list[dict[str, Any]], rows: list[Row], model: Abstention) -> None:
     answerable = sum(r.keep for r in rows)
     print(f"\n== {name}: {len(rows)} questions ({answerable} answerable, "
@@ -69,6 +92,7 @@ def show(name: str, raw: list[dict[str, Any]], rows: list[Row], model: Abstentio
     print(line("plain dense", plain(raw)))
     print(line("rules-only", rules(rows)))
     print(line("calibrated", calibrated(rows, model)))
+    print(separation(rows, model))
     print(cost(raw))
 
 

@@ -134,11 +134,13 @@ async def test_the_gguf_says_yes_more_for_a_passage_that_answers(
     record = AnswerRecord.start(Question(question, user="t"))
     p_yes = {}
     for label, hit in hits.items():
-        draft = await grounded_answer(sample_core.local, question, [hit], language)
+        draft = await grounded_answer(sample_core.local, question, [hit], language,
+                                      passage_units=350)
         p_yes[label] = (await sample_core.local.choose(verify.messages(record, draft, [hit])))[
             "yes"]
         cost = sample_core.local.last_choice
-        assert cost.prompt_tokens - cost.reused_tokens < 60, cost  # the prefix was reused
+        # the answer's prompt and (nearly all of) its answer were in the KV cache already
+        assert cost.prompt_tokens - cost.reused_tokens <= draft.completion.completion_tokens + 40
     assert p_yes["good"] > p_yes["bad"], p_yes
 
 
