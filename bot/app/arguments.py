@@ -105,7 +105,8 @@ def _router(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     source.add_argument("--ledger", action="store_true",
                         help="refit from the ledger: local answers rated 👍 (right) or 👎 (wrong)")
     a.add_argument("--max-wrongly-declined", type=float, default=0.10,
-                   help="largest share of answerable (👍) answers the threshold may decline")
+                   help="largest share of answerable (👍) answers the abstention may decline "
+                   "beyond those the earlier steps decline")
     a.add_argument("--out", type=Path,
                    help="abstention JSON (default DATA_DIR/abstention.json)")
 

@@ -269,14 +269,15 @@ def test_threshold_declines_the_most_unanswerable_within_the_wrongly_declined_li
     keep = [rng.uniform(0.3, 1.0) for _ in range(50)]
     drop = [rng.uniform(0.0, 0.6) for _ in range(30)]
     rows, p = rows_with(keep, drop, declined_keep=2)
+    before = effect(rows, p, 0.0).wrongly_declined
+    assert before == pytest.approx(2 / 52)  # declined by the earlier steps
     best = choose_threshold(rows, p, 0.10)
-    assert best.wrongly_declined <= 0.10
+    assert best.wrongly_declined - before <= 0.10 and best.handled > 0.5
     for t in sorted(set(p)) + [0.0, 1.1]:  # no threshold does better within the limit
         e = effect(rows, p, t)
-        assert e.wrongly_declined > 0.10 or e.handled <= best.handled
+        assert e.wrongly_declined - before > 0.10 or e.handled <= best.handled
     loose = choose_threshold(rows, p, 0.5)
-    assert loose.handled >= best.handled and loose.wrongly_declined <= 0.5
-    assert effect(rows, p, 0.0).wrongly_declined == pytest.approx(2 / 52)  # declined before
+    assert loose.handled >= best.handled and loose.wrongly_declined - before <= 0.5
 
 
 def test_fit_needs_right_and_wrong_answers() -> None:
@@ -312,9 +313,9 @@ def test_router_abstention_fits_from_samples(tmp_path: Path,
     model = Abstention.load(out)
     assert model.fitted["rows"] == 120
     assert model.weights[model.features.index("verify_logit")] > 0
-    assert model.fitted["out_of_fold"]["after"]["wrongly_declined"] <= 0.10
-    assert model.fitted["out_of_fold"]["after"]["handled"] > \
-        model.fitted["out_of_fold"]["before"]["handled"]
+    oof = model.fitted["out_of_fold"]
+    assert oof["after"]["wrongly_declined"] - oof["before"]["wrongly_declined"] <= 0.10
+    assert oof["after"]["handled"] > oof["before"]["handled"]
 
 
 def test_router_abstention_reports_a_bad_samples_line(
