@@ -12,8 +12,8 @@ The threshold is chosen on the fitting data (out-of-fold probabilities) for the 
 questions declined while the abstention declines at most ``max_wrongly_declined`` of the
 answerable ones (beyond those the earlier steps — weak evidence, "not covered" — decline).
 ``firstline router abstention`` fits it from evaluation samples or from a ledger's rated answers
-and writes the JSON that ``FIRSTLINE_ABSTENTION_CONFIG`` loads (default: the shipped ``abstention.json`` beside this
-module; ``off``: no abstention).
+and writes the JSON that ``FIRSTLINE_ABSTENTION_CONFIG`` loads (default: the shipped
+``abstention.json`` beside this module; ``off``: no abstention).
 """
 
 from __future__ import annotations
