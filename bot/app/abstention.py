@@ -44,6 +44,19 @@ def sample_rows(path: Path) -> list[Row]:
     return rows
 
 
+def describe_samples(path: Path) -> str:
+    """"fold 0 of helpdesk-en (30), …" from a samples file's ``set`` and ``fold`` fields."""
+    counts: dict[tuple[Any, Any], int] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            d = json.loads(line)
+            key = (d.get("fold"), d.get("set"))
+            counts[key] = counts.get(key, 0) + 1
+    parts = [f"{name} ({n})" if fold is None else f"fold {fold} of {name} ({n})"
+             for (fold, name), n in sorted(counts.items(), key=str)]
+    return f"{path.name}: " + ", ".join(parts)
+
+
 def ledger_rows(rows: Iterable[LedgerRow]) -> list[Row]:
     """The rated local answers the verification pass judged (see the module docstring)."""
     out = []
@@ -62,7 +75,7 @@ def run_abstention_command(args: argparse.Namespace, settings: Settings) -> int:
     if bool(args.samples) == bool(args.ledger):
         raise UserFacingError("give either --samples FILE or --ledger")
     if args.samples:
-        rows, source = sample_rows(args.samples), str(args.samples)
+        rows, source = sample_rows(args.samples), describe_samples(args.samples)
     else:
         with Ledger.from_settings(settings) as ledger:
             rows, source = ledger_rows(ledger.rows()), "the ledger's rated local answers"

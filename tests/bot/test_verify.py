@@ -231,7 +231,7 @@ def test_a_corrupt_config_is_one_line_naming_the_file(tmp_path: Path, text: str)
 def test_the_shipped_model_loads() -> None:
     model = Abstention.load(SHIPPED)
     assert set(model.features) <= set(FEATURES) and 0.0 < model.threshold < 1.0
-    assert model.fitted["rows"] >= 100
+    assert model.fitted["rows"] >= 90
 
 
 # -- fitting --------------------------------------------------------------------------------
