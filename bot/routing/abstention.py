@@ -80,6 +80,11 @@ FEATURES: dict[str, Feature] = {
     "japanese": lambda _s, lang: 1.0 if lang == "ja" else 0.0,
 }
 
+# What a fit uses by default: on fold 0 of the hard sets these eight gave a better out-of-fold
+# AUC (0.98) than all of FEATURES (0.97); the others stay loadable for a company's own fit.
+DEFAULT_FEATURES = ("verify_logit", "term_coverage", "fused_gap", "multilingual_top",
+                    "multilingual_gap", "answer_support", "mean_logprob", "japanese")
+
 
 @dataclass(frozen=True)
 class Abstention:
@@ -206,7 +211,8 @@ def choose_threshold(rows: Sequence[Row], p: Sequence[float],
 
 
 def fit_abstention(rows: Sequence[Row], *, max_wrongly_declined: float = MAX_WRONGLY_DECLINED,
-                   l2: float = 2.0, source: str = "") -> Abstention:
+                   l2: float = 5.0, source: str = "",
+                   names: Sequence[str] = DEFAULT_FEATURES) -> Abstention:
     """Weights from every scored row (label: right); the threshold from out-of-fold p_right."""
     scored = [r for r in rows if r.scored]
     labels = np.array([1.0 if r.right else 0.0 for r in scored])
@@ -214,7 +220,7 @@ def fit_abstention(rows: Sequence[Row], *, max_wrongly_declined: float = MAX_WRO
         raise UserFacingError(
             f"need at least {MIN_ROWS} verified local answers, both right and wrong ones, to fit "
             f"the abstention model; found {len(scored)} ({int(labels.sum())} right)")
-    names = tuple(FEATURES)
+    names = tuple(names)
     x = matrix(scored, names)
     model = logistic.fit(x, labels, l2=l2)
     oof = iter(logistic.out_of_fold(x, labels, l2=l2).tolist())
