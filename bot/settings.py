@@ -280,6 +280,13 @@ class Settings(SettingsBase):
         "FIRSTLINE_ROUTER_CONFIG",
         "JSON file of calibrated router thresholds (`firstline router calibrate`).",
     )
+    abstention_config: str = setting(
+        "",
+        "FIRSTLINE_ABSTENTION_CONFIG",
+        "JSON file of the calibrated abstention model (`firstline router abstention`): a local "
+        "answer whose p_right is below its threshold goes to the cloud, or is declined without "
+        "one. Empty: the shipped bot/routing/abstention.json; `off`: no abstention.",
+    )
     confidential_paths: tuple[str, ...] = setting(
         (),
         "FIRSTLINE_CONFIDENTIAL_PATHS",

@@ -28,11 +28,13 @@ from bot.answering.record import AnswerRecord
 from bot.answering.recording import AnswerRecorder, build_reply
 from bot.answering.retrieval import Retrieve
 from bot.answering.validation import Validate
+from bot.answering.verify import DeclineUnsure, Verify
 from bot.errors import UserFacingError
 from bot.ledger.pricing import Pricing
 from bot.ledger.store import Ledger
 from bot.models.base import ChatModel
 from bot.ops.metrics import FEEDBACK
+from bot.routing.abstention import abstention_from_setting
 from bot.routing.router import Router
 from bot.settings import Settings
 from bot.types import Notify, Question, Reply, Responder
@@ -138,9 +140,12 @@ def build_steps(core: Firstline) -> list[Step]:
         Decide(core.router, helpdesk),                    # decline, or want the cloud
         LocalDraft(drafter),                              # the SLM drafts from the passages
         check,                                            # the router judges the draft
+        Verify(core.local, abstention_from_setting(s.abstention_config), top_k=s.top_k,
+               passage_units=s.passage_units),            # yes/no pass; p_right vs threshold
         Escalate(core.cloud, Budget(core.ledger, s.budget_daily_usd, s.budget_monthly_usd),
                  Decomposer(core.local, core.searcher, depth, s.top_k), helpdesk,
                  redact=s.redact, top_k=s.top_k, max_tokens=s.slm_max_tokens,
                  company_patterns=s.redact_patterns, answers=core.ledger, catalog=core.store),
+        DeclineUnsure(helpdesk),                          # unsure and nobody else answered
         SettleLocal(drafter, check),                      # otherwise: the local answer
     ]

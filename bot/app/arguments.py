@@ -96,6 +96,19 @@ def _router(sub: Subcommands, common: argparse.ArgumentParser) -> None:
                    help="JSONL of {id, right} from a cloud run: the score learns where "
                    "the cloud helps, and the real-cloud curve is shown")
     c.add_argument("--out", type=Path, help="thresholds JSON (default DATA_DIR/router.json)")
+    a = rsub.add_parser("abstention", parents=[common],
+                        help="fit the calibrated abstention model (p_right and its threshold)")
+    source = a.add_mutually_exclusive_group(required=True)
+    source.add_argument("--samples", type=Path,
+                        help="JSONL of answers with signals and labels "
+                        "(tests/bench/collect_abstention.py)")
+    source.add_argument("--ledger", action="store_true",
+                        help="refit from the ledger: local answers rated 👍 (right) or 👎 (wrong)")
+    a.add_argument("--max-wrongly-declined", type=float, default=0.10,
+                   help="largest share of answerable (👍) answers the abstention may decline "
+                   "beyond those the earlier steps decline")
+    a.add_argument("--out", type=Path,
+                   help="abstention JSON (default DATA_DIR/abstention.json)")
 
 
 def _serve(sub: Subcommands, common: argparse.ArgumentParser) -> None:

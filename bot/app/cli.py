@@ -14,6 +14,7 @@ from typing import Any
 from adapters.slack.settings import SlackSettings
 from adapters.teams.settings import TeamsSettings
 from bot.answering.responder import Firstline
+from bot.app.abstention import run_abstention_command
 from bot.app.arguments import parser
 from bot.app.calibrate import run_calibrate_command
 from bot.app.composition import build_firstline
@@ -78,6 +79,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return serve(settings, config_file=_config_file(args))
     if args.command == "eval":
         return run_eval_command(args, settings)
+    if args.command == "router" and args.router_command == "abstention":
+        return run_abstention_command(args, settings)
     if args.command == "router":
         return run_calibrate_command(args, settings)
     core = build_firstline(settings)

@@ -9,6 +9,7 @@ nothing looks for methods with ``getattr``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -48,6 +49,9 @@ class Draft:
     raw: str
     attributed: bool = False  # citations inferred from overlap, not written by the model
     grounding: dict[str, float] = field(default_factory=dict)  # bot.answering.grounding
+    # the messages the model answered (the verification pass repeats them, so that llama.cpp
+    # reuses their KV cache); empty: rebuilt from the evidence
+    prompt: tuple[Message, ...] = ()
 
 
 class ChatModel(Protocol):
@@ -63,6 +67,14 @@ class ChatModel(Protocol):
         """Answer ``messages``; raises :class:`bot.errors.CloudError` (remote) or
         :class:`bot.errors.ModelUnavailableError` (local) when it cannot."""
         ...
+
+    async def choose(self, messages: list[Message],
+                     options: Sequence[str] = ("yes", "no")) -> dict[str, float]:
+        """The model's probability of each of ``options`` as its next word after ``messages``,
+        normalised over the options, read from one decoding step's token log-probabilities
+        (spelling variants such as " Yes" or "はい" count for their option,
+        :mod:`bot.models.choice`). Empty when the model cannot say (no log-probabilities)."""
+        return {}
 
     def load(self) -> None:
         """Get ready to answer now rather than on the first question (may block)."""

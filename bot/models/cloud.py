@@ -19,7 +19,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -30,6 +30,7 @@ from yarl import URL
 
 from bot.errors import CloudError, UserFacingError
 from bot.models.base import ChatModel, Completion, Message
+from bot.models.choice import from_logprobs
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+CHOICE_TOP_LOGPROBS = 20  # the most OpenAI's API returns
 _T = TypeVar("_T")
 _SECRETISH = re.compile(r"(?i)(bearer\s+)\S+|sk-[A-Za-z0-9_\-]{6,}")
 
@@ -122,6 +124,15 @@ class CloudChatModel(ChatModel):
             usage=data.get("usage"), finish_reason=choice.get("finish_reason"),
             logprobs=_logprob_values(choice.get("logprobs")), messages=messages,
             started=started)
+
+    async def choose(self, messages: list[Message],
+                     options: Sequence[str] = ("yes", "no")) -> dict[str, float]:
+        """One token with its ``top_logprobs``; the options' shares of them (empty when none of
+        the listed tokens is an option). Raises :class:`CloudError` as :meth:`complete`."""
+        body = self._body(messages, 1, stream=False) | {
+            "logprobs": True, "top_logprobs": CHOICE_TOP_LOGPROBS}
+        data = await self._retrying(lambda: self._post_json(body))
+        return from_logprobs(_top_logprobs(_first_choice(data, self._scrub)), options)
 
     def stream_completion(self, messages: list[Message], *, max_tokens: int = 256) -> CloudStream:
         """A stream of text pieces; its ``completion`` is set once it is exhausted."""
@@ -399,6 +410,25 @@ def _logprob_values(logprobs: Any) -> list[float]:
     else:
         values = logprobs.get("token_logprobs") or []
     return [float(v) for v in values if isinstance(v, int | float)]
+
+
+def _top_logprobs(choice: dict[str, Any]) -> list[tuple[str, float]]:
+    """The first token's alternatives (chat ``content[0].top_logprobs``, or the legacy
+    ``top_logprobs[0]`` mapping), with the sampled token itself."""
+    logprobs = choice.get("logprobs")
+    if not isinstance(logprobs, dict):
+        return []
+    content = logprobs.get("content")
+    pairs: list[tuple[str, float]] = []
+    if isinstance(content, list) and content and isinstance(content[0], dict):
+        first = content[0]
+        listed = [first, *(first.get("top_logprobs") or [])]
+        pairs = [(t["token"], float(t["logprob"])) for t in listed if isinstance(t, dict)
+                 and isinstance(t.get("token"), str) and isinstance(t.get("logprob"), int | float)]
+    legacy = logprobs.get("top_logprobs")
+    if not pairs and isinstance(legacy, list) and legacy and isinstance(legacy[0], dict):
+        pairs = [(str(k), float(v)) for k, v in legacy[0].items() if isinstance(v, int | float)]
+    return list(dict(pairs).items())  # the sampled token is listed twice: once is enough
 
 
 def _retry_after(headers: Any) -> float | None:

@@ -4,16 +4,20 @@
 ``FakeChatModel(["It is [1]."])`` answers each call with the next scripted text (the last one
 repeats); a callable decides per request; an exception in the script is raised for that call.
 Token counts are the words of the messages and of the answer, so costs and ledger rows are real
-numbers. Integration tests use the real GGUF and real servers instead.
+numbers. :meth:`FakeChatModel.choose` answers from ``verdicts`` the same way: each a P(yes), a
+``{option: probability}`` mapping or a callable of the messages (None: the model cannot say).
+Integration tests use the real GGUF and real servers instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from bot.models.base import ChatModel, Completion, Message
+from bot.models.choice import normalise
 
 Script = str | BaseException | Callable[[list[Message]], str]
+Verdict = float | Mapping[str, float] | None | Callable[[list[Message]], "Verdict"]
 
 
 class FakeChatModel(ChatModel):
@@ -21,8 +25,12 @@ class FakeChatModel(ChatModel):
 
     def __init__(self, script: Sequence[Script] | Script = "I don't know.", *,
                  name: str = "fake-model", mean_logprob: float | None = -0.1,
-                 min_logprob: float | None = -1.0, seconds: float = 0.01) -> None:
+                 min_logprob: float | None = -1.0, seconds: float = 0.01,
+                 verdicts: Sequence[Verdict] | Verdict = None) -> None:
         self.name = name
+        self.verdicts: list[Verdict] = (
+            list(verdicts) if isinstance(verdicts, list | tuple) else [verdicts])  # type: ignore[list-item]
+        self.choose_requests: list[list[Message]] = []
         self.script: list[Script] = (
             list(script) if isinstance(script, list | tuple) else [script])  # type: ignore[list-item]
         self.mean_logprob = mean_logprob
@@ -41,6 +49,20 @@ class FakeChatModel(ChatModel):
         prompt = sum(len(m.content.split()) for m in messages)
         return Completion(text, self.name, prompt, len(text.split()), self.seconds,
                           mean_logprob=self.mean_logprob, min_logprob=self.min_logprob)
+
+    async def choose(self, messages: list[Message],
+                     options: Sequence[str] = ("yes", "no")) -> dict[str, float]:
+        self.choose_requests.append(list(messages))
+        verdict = self.verdicts[min(len(self.choose_requests), len(self.verdicts)) - 1]
+        while callable(verdict):
+            verdict = verdict(messages)
+        if verdict is None:
+            return {}
+        if isinstance(verdict, int | float):  # P(first option), the rest share what is left
+            rest = (1.0 - float(verdict)) / max(1, len(options) - 1)
+            return normalise({o: float(verdict) if i == 0 else rest
+                              for i, o in enumerate(options)})
+        return normalise({o: float(verdict.get(o, 0.0)) for o in options})
 
     def load(self) -> None:
         self.loaded = True

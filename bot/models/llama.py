@@ -16,7 +16,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ import numpy as np
 from bot.errors import ModelUnavailableError
 from bot.models.base import ChatModel, Completion, Message
 from bot.models.chat_template import ChatTemplate, choose
+from bot.models.choice import normalise, variants
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,30 @@ class _Confidence:
         probs = exp / total
         self.entropies.append(float(-(probs * logprobs).sum()))
         return scores
+
+
+@dataclass
+class _FirstStep:
+    """Keeps the log-softmax of the first decoding step's logits (the whole vocabulary)."""
+
+    logprobs: np.ndarray | None = None
+
+    def __call__(self, input_ids: Any, scores: np.ndarray) -> np.ndarray:
+        if self.logprobs is None:
+            logits = scores.astype(np.float64)
+            shifted = logits - logits.max()
+            self.logprobs = shifted - np.log(np.exp(shifted).sum())
+        return scores
+
+
+@dataclass(frozen=True)
+class ChoiceCost:
+    """What the last :meth:`LocalSLM.choose` evaluated: prompt tokens, how many of them were
+    already in the KV cache, and its wall time."""
+
+    prompt_tokens: int
+    reused_tokens: int
+    seconds: float
 
 
 class LocalSLM(ChatModel):
@@ -75,6 +100,8 @@ class LocalSLM(ChatModel):
         self.chat_template: ChatTemplate | None = None  # set when the model is loaded
         self._llm: Any = None
         self._lock = threading.Lock()
+        self._option_ids: dict[tuple[str, ...], dict[str, list[int]]] = {}
+        self.last_choice: ChoiceCost | None = None
 
     @property
     def model_path(self) -> Path:
@@ -198,3 +225,57 @@ class LocalSLM(ChatModel):
 
     async def complete(self, messages: list[Message], *, max_tokens: int = 256) -> Completion:
         return await asyncio.to_thread(self.complete_sync, messages, max_tokens=max_tokens)
+
+    # -- choosing a word -------------------------------------------------------------------
+    def choose_sync(self, messages: list[Message],
+                    options: Sequence[str] = ("yes", "no")) -> dict[str, float]:
+        """One decoding step over ``messages``; the options' shares of its distribution. The
+        prompt's longest prefix already in the KV cache (llama.cpp keeps the last prompt and
+        answer) is not evaluated again."""
+        llm = self._model()
+        first = _FirstStep()
+        with self._lock:
+            started = time.perf_counter()
+            before = llm.input_ids[: llm.n_tokens].tolist()
+            result = llm.create_chat_completion(
+                messages=[{"role": m.role, "content": m.content} for m in messages],
+                max_tokens=1, temperature=0.0, top_k=1, logits_processor=[first])
+            prompt_tokens = int(result["usage"]["prompt_tokens"])
+            reused = _common_prefix(before, llm.input_ids[:prompt_tokens].tolist())
+            ids = self._ids_of(llm, tuple(options))
+            self.last_choice = ChoiceCost(prompt_tokens, reused, time.perf_counter() - started)
+        if first.logprobs is None:
+            return {}
+        logprobs = first.logprobs
+        return normalise({o: float(sum(np.exp(logprobs[i]) for i in ids[o])) for o in options})
+
+    async def choose(self, messages: list[Message],
+                     options: Sequence[str] = ("yes", "no")) -> dict[str, float]:
+        return await asyncio.to_thread(self.choose_sync, messages, options)
+
+    def _ids_of(self, llm: Any, options: tuple[str, ...]) -> dict[str, list[int]]:
+        """The first token of each spelling of each option; a token two options share (or a
+        one-character piece of a longer word, like は of はい) tells nothing and is left out."""
+        if options not in self._option_ids:
+            found: dict[str, set[int]] = {o: set() for o in options}
+            for option in options:
+                for spelling in variants(option):
+                    tokens = llm.tokenize(spelling.encode(), add_bos=False, special=False)
+                    if not tokens:
+                        continue
+                    piece = llm.detokenize(tokens[:1]).decode("utf-8", "ignore").strip()
+                    if len(tokens) == 1 or len(piece) >= 2:
+                        found[option].add(int(tokens[0]))
+            shared = {t for o in options for t in found[o]
+                      if sum(t in found[other] for other in options) > 1}
+            self._option_ids[options] = {o: sorted(found[o] - shared) for o in options}
+        return self._option_ids[options]
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n

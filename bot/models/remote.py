@@ -6,6 +6,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 from bot.errors import CloudError
@@ -54,6 +55,14 @@ class RemoteSLM(CloudChatModel):
         log.warning("SLM server %s refuses logprobs: answering without confidence signals",
                     self.models_url)
         return completion
+
+    async def choose(self, messages: list[Message],
+                     options: Sequence[str] = ("yes", "no")) -> dict[str, float]:
+        """As :class:`CloudChatModel`; nothing (the model cannot say) from a server known to
+        refuse logprobs."""
+        if not self.want_logprobs:
+            return {}
+        return await super().choose(messages, options)
 
     def load(self) -> None:
         """Learn the served model's name (warm-up); a server still starting is only logged."""
