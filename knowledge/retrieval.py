@@ -9,6 +9,7 @@ more, since the default embedding model is English-only.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from knowledge.store import MAIN, MULTILINGUAL, FileRecord, KnowledgeStore, Stor
 log = logging.getLogger(__name__)
 
 RRF_K = 60
+CROSS = "cross"  # the multilingual side over other-language documents
 
 
 @dataclass(frozen=True)
@@ -65,13 +67,32 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class Weights:
+    """RRF weights of each retriever for questions in one language."""
+
     dense: float  # the main embedder (all-MiniLM by default)
     lexical: float  # BM25
     multilingual: float = 0.0  # the multilingual embedder, when there is one
+    # the multilingual embedder over documents written in another language than the question
+    # only, and only above a cosine floor: how an English question finds a Japanese-only page
+    # without the multilingual side's weaker English ranking diluting the main one
+    cross: float = 0.0
+    cross_floor: float = 0.35
 
 
-# WEIGHTS_PLACEHOLDER
-WEIGHTS = {"en": Weights(1.0, 1.0, 0.3), "ja": Weights(0.01, 1.0, 1.0)}
+# Fitted per question language on fold 0 of the hard sets by tests/bench/tune_fusion.py
+# (recall@1 + 0.5 recall@5; figures on fold 1 in the README's Trust section). English: all-MiniLM
+# alone beat every mix with BM25 and with the multilingual encoder over English text, so the
+# multilingual side only adds Japanese documents; Japanese: the multilingual encoder alone beat
+# every mix (BM25 over bigrams included) on the helpdesk set and lost a little on JSQuAD.
+WEIGHTS = {"en": Weights(1.0, 0.0, 0.0, cross=1.0), "ja": Weights(0.0, 0.0, 1.0)}
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+
+
+def script_language(text: str) -> str:
+    """"ja" when at least a fifth of the text's letters are kana or kanji, else "en"."""
+    letters = sum(ch.isalpha() for ch in text)
+    return "ja" if letters and len(_CJK.findall(text)) / letters >= 0.2 else "en"
 
 
 class Searcher(Protocol):
@@ -161,7 +182,8 @@ class HybridRetriever(Searcher):
     def search(self, query: str, k: int = 3, language: str = "en",
                reader: Reader = PUBLIC) -> SearchResult:
         started = time.perf_counter()
-        weights = self.weights.get(language, self.weights["en"])
+        live = self._live_sides()
+        weights = self._weights_for(language, live)
         lexical = self.lexical_index()
         records = self.store.files()
         denied = frozenset(p for p, r in records.items() if not reader.may_read(r.audience))
@@ -170,17 +192,30 @@ class HybridRetriever(Searcher):
             "lexical": [] if scores is None else lexical.top(lexical.masked(scores, denied),
                                                              self.search_k)}
         vectors: dict[str, np.ndarray] = {}
-        for side, embedder in self._live_sides().items():
-            if getattr(weights, "dense" if side == MAIN else side) <= 0:
+        raw: dict[str, list[tuple[str, float]]] = {}  # each dense side's own list, unfiltered
+        for side, embedder in live.items():
+            wanted = (weights.dense if side == MAIN
+                      else max(weights.multilingual, weights.cross))
+            if wanted <= 0:
                 continue
             vectors[side] = embedder.encode([query])[0]
-            ranked[side] = self.store.dense_search(vectors[side], self.search_k, sorted(denied),
-                                                   side=side)
-        weight_of = {"lexical": weights.lexical, MAIN: weights.dense,
-                     MULTILINGUAL: weights.multilingual}
+            nearest = self.store.dense_search(vectors[side], self.search_k, sorted(denied),
+                                              side=side)
+            raw[side] = nearest
+            if side == MAIN or weights.multilingual > 0:
+                ranked[side] = nearest
+            if side == MULTILINGUAL and weights.cross > 0:
+                ranked[CROSS] = nearest  # filtered to other-language documents below
         candidates = self.store.get_chunks(sorted({c for hits in ranked.values() for c, _ in hits}))
+        if CROSS in ranked:
+            ranked[CROSS] = [(c, sim) for c, sim in ranked[CROSS]
+                             if sim >= weights.cross_floor and c in candidates
+                             and script_language(candidates[c].text) != language]
+        weight_of = {"lexical": weights.lexical, MAIN: weights.dense,
+                     MULTILINGUAL: weights.multilingual, CROSS: weights.cross}
         files, best = fuse_by_file(ranked, weight_of, {c: ch.path for c, ch in candidates.items()})
-        norm = sum(weight_of[name] for name in ranked) / (RRF_K + 1)
+        norm = sum(weight_of[name] for name, found in ranked.items()
+                   if found or name != CROSS) / (RRF_K + 1)
         top = [p for p in sorted(files, key=lambda p: -files[p]) if best[p] in candidates][:k]
         passages = self._passages([candidates[best[p]] for p in top], records)
         signal = {name: dict(hits) for name, hits in ranked.items()}
@@ -192,8 +227,17 @@ class HybridRetriever(Searcher):
             found |= content_terms(f"{hit.title} {hit.heading} {hit.text}")
         coverage = len(found & set(terms)) / len(terms) if terms else 1.0
         unknown = [t for t in terms if not lexical.knows(t)]
-        held = self._held_back(denied, records, lexical, scores, vectors, k, ranked)
+        held = self._held_back(denied, records, lexical, scores, vectors, k, raw)
         return SearchResult(hits, time.perf_counter() - started, terms, coverage, unknown, held)
+
+    def _weights_for(self, language: str, live: dict[str, Embedder]) -> Weights:
+        """The language's weights, or — when none of its weighted retrievers is available (no
+        multilingual encoder configured, a side being re-embedded) — every available one at 1."""
+        w = self.weights.get(language, self.weights["en"])
+        if w.dense > 0 and MAIN in live or (
+                max(w.multilingual, w.cross) > 0 and MULTILINGUAL in live) or w.lexical > 0:
+            return w
+        return Weights(1.0 if MAIN in live else 0.0, 1.0, 1.0 if MULTILINGUAL in live else 0.0)
 
     @staticmethod
     def _hit(chunk: StoredChunk, score: float, signal: dict[str, dict[str, float]],
@@ -202,7 +246,7 @@ class HybridRetriever(Searcher):
                    signal.get(MAIN, {}).get(chunk.id), signal["lexical"].get(chunk.id),
                    record.confidential if record else False,
                    record.audience if record else (), passage,
-                   signal.get(MULTILINGUAL, {}).get(chunk.id))
+                   signal.get(MULTILINGUAL, {}).get(chunk.id, signal.get(CROSS, {}).get(chunk.id)))
 
     def _passages(self, chunks: list[StoredChunk],
                   records: dict[str, FileRecord]) -> dict[str, str]:
