@@ -62,10 +62,12 @@ def figures_in(text: str) -> set[str]:
 
 
 # English function words the retrieval stopwords keep (they carry no claim a passage could back)
-_FUNCTION = frozenset(
-    "about after again all also any before both each every here just may might more most "
-    "must need no not now once only other over same some such up very yes until within "
-    "without while yet".split())
+_FUNCTION = frozenset([
+    "about", "after", "again", "all", "also", "any", "before", "both", "each", "every", "here",
+    "just", "may", "might", "more", "most", "must", "need", "no", "not", "now", "once", "only",
+    "other", "over", "same", "some", "such", "up", "very", "yes", "until", "within", "without",
+    "while", "yet",
+])
 
 
 def terms_of(text: str) -> set[str]:
@@ -129,13 +131,17 @@ def quoted(lines: Sequence[str], title: str, *, plain_links: bool = False) -> st
 
 
 def lead_sentence(text: str, truncated: bool) -> str:
-    """The model's answer as a lead: cut back to its last full sentence when the token cap
-    cut it off."""
-    text = text.strip()
+    """The model's answer as one lead line: cut back to its last full sentence when the token
+    cap cut it off (a dangling "3." of a list goes too), its lines joined."""
+    text = " ".join(line.strip() for line in text.strip().splitlines() if line.strip())
     if not truncated:
         return text
+    text = _DANGLING.sub("", text)
     ends = [m.end() for m in re.finditer(r"[.!?。！？](?=\s|$)|[。！？]", text)]
     return text[: ends[-1]].strip() if ends else f"{text}…"
+
+
+_DANGLING = re.compile(r"(?:\s+\d+[.)]?)+\s*$")
 
 
 def declined_text(not_covered: str, language: Language, lines: Sequence[str],

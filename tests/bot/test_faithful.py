@@ -121,6 +121,8 @@ def test_a_lead_cut_by_the_token_cap_ends_at_its_last_full_sentence() -> None:
         "Wait 15 minutes [1].")
     assert lead_sentence("Wait for the", True) == "Wait for the…"
     assert lead_sentence("Wait for the", False) == "Wait for the"
+    assert lead_sentence("1. Open the portal [1].\n2. Click Reset password.\n3.", True) == (
+        "1. Open the portal [1]. 2. Click Reset password.")
 
 
 def test_links_in_a_declined_quote_are_not_clickable() -> None:
