@@ -131,12 +131,11 @@ def quoted(lines: Sequence[str], title: str, *, plain_links: bool = False) -> st
 
 
 def lead_sentence(text: str, truncated: bool) -> str:
-    """The model's answer as one lead line: cut back to its last full sentence when the token
-    cap cut it off (a dangling "3." of a list goes too), its lines joined."""
-    text = " ".join(line.strip() for line in text.strip().splitlines() if line.strip())
+    """The model's answer as one lead line: its lines joined, without a dangling "3." of a
+    list, cut back to its last full sentence when the token cap cut it off."""
+    text = _DANGLING.sub("", " ".join(ln.strip() for ln in text.splitlines() if ln.strip()))
     if not truncated:
         return text
-    text = _DANGLING.sub("", text)
     ends = [m.end() for m in re.finditer(r"[.!?。！？](?=\s|$)|[。！？]", text)]
     return text[: ends[-1]].strip() if ends else f"{text}…"
 

@@ -19,6 +19,7 @@ from chat_spies import SpyModel, with_parts
 from bot.answering.faithful import mostly_japanese, terms_of
 from bot.answering.prompt import EXAMPLE_TERMS
 from bot.types import Question, Reply, Route
+from knowledge.fakes import StaticSearcher
 
 log = logging.getLogger(__name__)
 _CODE_URL = re.compile(r"`(https?://[^`\s]+)`")  # a link outside FIRSTLINE_LINK_DOMAINS
@@ -91,13 +92,17 @@ async def test_nothing_from_the_worked_examples_comes_back_as_an_answer(
 
 @pytest.mark.slm
 @pytest.mark.xfail(strict=True, reason=(
-    "Qwen2.5-Coder-0.5B answers a Japanese question over an English passage in English (or "
-    "not at all); the reply then has no Japanese lead"))
+    "Qwen2.5-Coder-0.5B copies the English steps after a few katakana words "
+    "(「1. ローカル ポータル で 1. Open the self-service portal at …」): no Japanese lead"))
 async def test_a_japanese_question_over_an_english_document_gets_a_japanese_lead(
         sample_core: Any) -> None:
-    question = "VPNのパスワードをリセットするにはどうすればいいですか?"
-    reply = await ask(sample_core, question)
-    assert reply.covered and reply.cited[0] == "it/vpn-password-reset.md"
+    # The English guide's real passage, handed over as the evidence: cross-language retrieval
+    # is measured in the benchmark; this is about the answer text over it.
+    english = cited_passage(sample_core, "How do I reset my VPN password?",
+                            "it/vpn-password-reset.md")
+    core = with_parts(sample_core, searcher=StaticSearcher([english]))
+    reply = await ask(core, "VPNのパスワードをリセットするにはどうすればいいですか?")
+    assert reply.covered and reply.cited == ("it/vpn-password-reset.md",), reply.text
     lead, lines, title = split(reply)
     assert mostly_japanese(lead), lead
     assert lines and not any(mostly_japanese(line) for line in lines)

@@ -121,6 +121,7 @@ def test_a_lead_cut_by_the_token_cap_ends_at_its_last_full_sentence() -> None:
         "Wait 15 minutes [1].")
     assert lead_sentence("Wait for the", True) == "Wait for the…"
     assert lead_sentence("Wait for the", False) == "Wait for the"
+    assert lead_sentence("1. Open it.\n2. Click Next. 3.", False) == "1. Open it. 2. Click Next."
     assert lead_sentence("1. Open the portal [1].\n2. Click Reset password.\n3.", True) == (
         "1. Open the portal [1]. 2. Click Reset password.")
 
