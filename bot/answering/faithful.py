@@ -91,11 +91,12 @@ def judge(lead: str, question: str, cited: str, shown: Sequence[str]) -> Verdict
     source = terms_of(cited)
     checkable = new
     if mostly_japanese(lead) != mostly_japanese(cited):  # only figures and names carry over
-        checkable = {t for t in new if t.isascii()}
+        names = mostly_japanese(lead)  # Latin words in a Japanese lead are names ("VPN")
+        checkable = {t for t in new if _FIGURE.fullmatch(t) or (names and t.isascii())}
     supported = checkable & source
     unsupported = bool(checkable) and (
         len(supported) < MIN_SUPPORT * len(checkable)
-        or any(t.isdigit() and t not in source for t in checkable))
+        or any(_FIGURE.fullmatch(t) and t not in source for t in checkable))
     return Verdict("unsupported" if unsupported else None, tuple(sorted(new)),
                    tuple(sorted(supported)), len(checkable))
 

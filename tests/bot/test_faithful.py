@@ -102,6 +102,10 @@ def test_a_japanese_lead_over_an_english_passage_is_checked_on_its_figures() -> 
                   cited, [VPN.passage])
     assert right.reason is None and right.supported == ("15",)
     assert wrong.reason == "unsupported"
+    ja = "申請はポータルで行い、5営業日以内に承認されます。"
+    english = judge("Apply in the portal; approval takes 5 business days [1].",
+                    "How long does approval take?", ja, [ja])
+    assert english.reason is None and english.checked == 1  # only the figure can be matched
 
 
 def test_a_yes_or_no_answer_is_not_an_echo() -> None:
