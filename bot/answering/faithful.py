@@ -73,7 +73,8 @@ _FUNCTION = frozenset([
 def terms_of(text: str) -> set[str]:
     """Content terms plus figures ("4", "15"): a made-up number is the worst wrong answer."""
     plain = strip_citations(text)
-    return (content_terms(plain) - _FUNCTION) | figures_in(plain)
+    words = {t for t in content_terms(plain) - _FUNCTION if "'" not in t}  # you're, don't
+    return words | figures_in(plain)
 
 
 def judge(lead: str, question: str, cited: str, shown: Sequence[str]) -> Verdict:

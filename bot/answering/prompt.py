@@ -35,7 +35,9 @@ PASSAGES_CLOSE = "\n>>>\n\n"
 # keeps them in its KV cache and they cost nothing per question after the first. They are
 # fiction (a moon base) on purpose: no company's documents say any of it, so an answer that
 # carries their terms (EXAMPLE_TERMS) is a leak of the prompt, not a fact, and is caught
-# (bot.answering.grounding). The third shows a Japanese question over an English passage.
+# (bot.answering.faithful). A third example (a Japanese answer over an English passage) was
+# tried and dropped: the 0.5B then answered English questions in Japanese with its structure
+# (「3 時間以内に返します」 for a phishing question).
 EXAMPLES: tuple[tuple[str, str], ...] = (
     (
         f"{PASSAGES_OPEN}[1] Oxygen: On Tycho Base, oxygen canisters are refilled every nine "
@@ -51,20 +53,14 @@ EXAMPLES: tuple[tuple[str, str], ...] = (
         "質問: 温室ドームは何日前まで予約できますか?",
         "ルナポータル で 3 日前まで予約できます [1]。",
     ),
-    (
-        f"{PASSAGES_OPEN}[1] Rover keys: Rover keys are collected at the Airlock 7 desk and "
-        f"returned within 12 hours.{PASSAGES_CLOSE}"
-        "質問: 探査車の鍵はどこで受け取りますか?",
-        "エアロック 7 の窓口で受け取り、12 時間以内に返します [1]。",
-    ),
 )
 
 # Terms only the worked examples use (each is a content term of EXAMPLES; tests check that
 # and that no sample document has one): an answer with one the passages and the question do
 # not have came from the examples.
 EXAMPLE_TERMS = frozenset({
-    "tycho", "crater", "oxygen", "canisters", "refilled", "lunar", "rover", "rovers", "airlock",
-    "月面", "基地", "温室", "ルナ", "探査", "査車", "エア", "アロ",
+    "tycho", "crater", "oxygen", "canisters", "refilled", "lunar", "rovers",
+    "月面", "基地", "温室", "ルナ", "探査", "査車",
 })
 
 @dataclass(frozen=True)

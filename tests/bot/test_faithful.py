@@ -12,7 +12,6 @@ from unit_parts import ask, make_core
 from bot.answering.faithful import excerpt_lines, judge, lead_sentence, quoted
 from bot.answering.grounding import grounded_answer
 from bot.answering.prompt import EXAMPLE_TERMS, EXAMPLES, split_pieces
-from bot.language import detect_language
 from bot.models.fake import FakeChatModel
 from bot.types import Route
 from knowledge import SAMPLES
@@ -111,6 +110,8 @@ def test_a_japanese_lead_over_an_english_passage_is_checked_on_its_figures() -> 
 def test_a_yes_or_no_answer_is_not_an_echo() -> None:
     cited = "Childcare leave\nChildcare leave is unpaid by the company."
     assert judge("Yes [1].", "Is childcare leave unpaid?", cited, [cited]).reason is None
+    assert judge("Yes, you're paid nothing by the company [1].",
+                 "Am I paid nothing by the company?", cited, [cited]).reason is None  # no claim
     assert judge("Childcare leave [1].", "Is childcare leave unpaid?", cited,
                  [cited]).reason == "slm-echo"
 
@@ -142,4 +143,3 @@ def test_the_worked_examples_are_fiction_no_sample_document_contains() -> None:
         if path.is_file() and path.suffix in {".md", ".txt", ".rst", ".html"}:
             found = EXAMPLE_TERMS & content_terms(path.read_text(encoding="utf-8"))
             assert not found, (path, found)
-    assert detect_language(EXAMPLES[2][1]) == "ja"  # a Japanese answer over an English passage
