@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from bot.answering.decompose import Decomposer, passage_limit
 from bot.answering.grounding import grounded_answer
-from bot.answering.prompt import Helpdesk
+from bot.answering.prompt import Helpdesk, shown_passages
 from bot.answering.record import AnswerRecord, Outcome, Usage
 from bot.errors import CloudError
 from bot.ledger.roles import AnswerLog
@@ -108,7 +108,7 @@ class Escalate:
         if isinstance(model, Redacting) and model.masked:
             answer.signals["redacted"] = sum(model.masked.values())
         answer.usage.append(Usage.of(draft.completion, cloud=True))
-        answer.passages += [h.text for h in hits]
+        answer.passages += shown_passages(q.text, hits, CLOUD_PASSAGE_UNITS)  # what it saw
         route = Route.CLOUD if draft.covered else Route.DECLINED
         answer.finish(Outcome(draft.text, route, reason, draft.covered, draft.cited_paths))
 

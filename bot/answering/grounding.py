@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from bot.answering.faithful import (
+    declined_text,
+    excerpt_lines,
+    judge,
+    lead_sentence,
+    quoted,
+)
 from bot.answering.prompt import (
+    PromptParts,
     build_messages,
     cited_numbers,
     not_covered_text,
@@ -29,13 +37,49 @@ async def grounded_answer(
     helpdesk: str = "",
     max_tokens: int = 200,
     passage_units: int = 300,
+    quote: bool = False,
 ) -> Draft:
+    """The model's answer from ``hits``; with ``quote``, its text is the model's lead sentence
+    and the cited passage's supporting lines quoted verbatim (:func:`faithful`)."""
     parts = build_messages(question, hits, language, history, passage_units)
     completion = await model.complete(parts.messages, max_tokens=max_tokens)
-    draft = interpret(completion, hits, language, helpdesk)
+    # the prompt goes with the draft: the verification pass extends it, reusing the KV cache
+    draft = replace(interpret(completion, hits, language, helpdesk),
+                    prompt=tuple(parts.messages))
+    if quote and hits:
+        return faithful(draft, question, hits, parts, language, helpdesk)
     if not draft.covered:
         return draft
-    return replace(draft, grounding=grounding(draft.raw, question, [h.text for h in hits]))
+    return replace(draft, grounding=grounding(draft.raw, question, parts.shown))
+
+
+def faithful(draft: Draft, question: str, hits: Sequence[Hit], parts: PromptParts,
+             language: Language, helpdesk: str) -> Draft:
+    """``draft`` as a lead sentence and the cited passage's supporting lines quoted verbatim;
+    not covered (reason in ``grounding``: ``slm_echo``, ``example_leak``, ``unsupported``), with
+    the closest passage quoted, when the lead echoes the question, leaks a worked example or
+    says what the cited passage does not."""
+    if not draft.covered:
+        return draft
+    at = cited_hit(draft.raw, hits)
+    hit, shown = hits[at], parts.shown
+    lead = lead_sentence(draft.text, draft.completion.finish_reason == "length")
+    cited = f"{hit.title}\n{hit.heading}\n{hit.passage}"
+    verdict = judge(lead, question, cited, shown)
+    figures = {**grounding(draft.raw, question, shown), **verdict.figures()}
+    lines = excerpt_lines(parts.verbatim[at], lead, question, hit.text)
+    if verdict.reason is not None:
+        declined = declined_text(not_covered_text(language, helpdesk), language, lines, hit.title)
+        return Draft(declined, False, (), draft.completion, draft.raw, grounding=figures)
+    body = f"{lead}\n{quoted(lines, hit.title)}" if lines else lead
+    return replace(draft, text=body, grounding=figures)
+
+
+def cited_hit(answer: str, hits: Sequence[Hit]) -> int:
+    """The index of the passage the answer rests on: its first citation, else the passage it
+    reuses most, else the top one."""
+    numbers = cited_numbers(answer, len(hits)) or attribute(answer, hits)
+    return numbers[0] - 1 if numbers else 0
 
 
 def interpret(

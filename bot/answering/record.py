@@ -62,6 +62,7 @@ class AnswerRecord:
     started: float = field(default_factory=time.perf_counter)
     signals: dict[str, Any] = field(default_factory=dict)
     vector: np.ndarray | None = None  # the question's embedding (the cache's key)
+    search_text: str | None = None  # a follow-up's standalone search text; None: the question
     evidence: SearchResult | None = None
     decision: Decision | None = None  # the router's, before any model ran
     draft: Draft | None = None  # the local model's answer

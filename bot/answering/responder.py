@@ -27,6 +27,7 @@ from bot.answering.prompt import Helpdesk
 from bot.answering.record import AnswerRecord
 from bot.answering.recording import AnswerRecorder, build_reply
 from bot.answering.retrieval import Retrieve
+from bot.answering.rewrite import Rewrite
 from bot.answering.validation import Validate
 from bot.answering.verify import DeclineUnsure, Verify
 from bot.errors import UserFacingError
@@ -136,6 +137,7 @@ def build_steps(core: Firstline) -> list[Step]:
         core.commands,                                    # admin commands typed in chat
         Validate(s.max_question_chars),                   # empty / over-long questions
         core.cache_step,                                  # a recent answer that still holds
+        Rewrite(),                                        # a follow-up's standalone search text
         Retrieve(core.searcher, depth),                   # hybrid search
         Decide(core.router, helpdesk),                    # decline, or want the cloud
         LocalDraft(drafter),                              # the SLM drafts from the passages

@@ -25,8 +25,9 @@ class Retrieve:
 
     async def __call__(self, answer: AnswerRecord) -> None:
         reader = answer.reader
+        query = answer.search_text or answer.question.text  # a follow-up's standalone text
         evidence = await asyncio.to_thread(
-            self.searcher.search, answer.question.text, self.depth, answer.language, reader)
+            self.searcher.search, query, self.depth, answer.language, reader)
         answer.evidence = evidence
         answer.signals["held_back"] = len(evidence.held_back)
         theirs = sorted({g for audience in evidence.held_back for g in audience

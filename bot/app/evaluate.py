@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.answering.responder import Firstline
+from bot.answering.rewrite import standalone
 from bot.app.composition import isolated_firstline
 from bot.errors import UserFacingError
 from bot.evaluation.baseline import PlainDense
@@ -39,19 +40,22 @@ def every_audience(core: Firstline) -> frozenset[str]:
 
 async def evaluate(core: Firstline, questions: list[EvalQuestion],
                    answer: bool) -> list[EvalResult]:
-    """Retrieval for every question (the gold file's rank), and the answer when ``answer``."""
+    """Retrieval for every question (the gold file's rank; a follow-up searched with the
+    standalone text :class:`~bot.answering.rewrite.Rewrite` gives it), and the answer when
+    ``answer``."""
     results = []
     groups = every_audience(core)
     reader = Reader(groups)
     for q in questions:
         started = time.perf_counter()
-        found = await asyncio.to_thread(
-            core.searcher.search, q.question, 10, detect_language(q.question), reader)
+        history = tuple(Turn("assistant" if role == "assistant" else "user", text)
+                        for role, text in q.history)
+        language = detect_language(q.question)
+        query = standalone(q.question, history, language) or q.question  # as Rewrite does
+        found = await asyncio.to_thread(core.searcher.search, query, 10, language, reader)
         result = EvalResult(q, unique_paths([h.path for h in found.hits]),
                             retrieval_ms=(time.perf_counter() - started) * 1000)
         if answer:
-            history = tuple(Turn("assistant" if role == "assistant" else "user", text)
-                            for role, text in q.history)
             reply = await core.handle(Question(q.question, user="eval", channel="eval", id=q.id,
                                                history=history, groups=groups))
             result.answer, result.covered = reply.text, reply.covered

@@ -86,7 +86,9 @@ async def test_a_failing_cloud_falls_back_to_the_local_draft(tmp_path: Path) -> 
                      local=FakeChatModel(ANSWER, name="local-slm", mean_logprob=-2.0))
     reply = await ask(core, "How do I reset my VPN password?")
     assert (reply.route, reply.reason) == (Route.LOCAL_FALLBACK, "low-confidence")
-    assert reply.text == ANSWER and reply.notice == NOTICE_DOWN["en"]
+    assert reply.text == (f"{ANSWER}\n> Open the VPN portal and choose Reset password.\n"
+                          f"> — {VPN_HIT.title}")  # the lead, then the passage's own line
+    assert reply.notice == NOTICE_DOWN["en"]
     assert "503" in reply.signals["cloud_error"] and reply.models == ("local-slm",)
     assert len(ledger.rows()) == 1
 
@@ -118,7 +120,8 @@ async def test_a_spent_budget_keeps_the_answer_local_and_sends_nothing(tmp_path:
 
 async def test_confidential_evidence_never_reaches_the_cloud(tmp_path: Path) -> None:
     cloud = cloud_model()
-    core = make_core(tmp_path, cloud=cloud, hits=[SALARY_HIT, VPN_HIT])
+    local = FakeChatModel("L4 Japan: 13,200,000 yen [1].", name="local-slm")  # backed by [1]
+    core = make_core(tmp_path, cloud=cloud, local=local, hits=[SALARY_HIT, VPN_HIT])
     reply = await ask(core, "Write a summary of the L4 Japan salary band")
     assert reply.route is Route.LOCAL and reply.notice == NOTICE_CONFIDENTIAL["en"]
     assert cloud.requests == [] and reply.signals["cloud_skipped"] == "confidential"
@@ -176,9 +179,9 @@ async def test_empty_and_long_questions_are_declined_politely(tmp_path: Path) ->
 
 async def test_the_steps_run_in_the_documented_order(tmp_path: Path) -> None:
     assert make_core(tmp_path).pipeline.names() == [
-        "Identify", "Commands", "Validate", "CacheLookup", "Retrieve", "Decide", "LocalDraft",
-        "CheckDraft", "Verify", "Escalate", "DeclineUnsure", "SettleLocal", "SafeLinks",
-        "WarnFlagged"]
+        "Identify", "Commands", "Validate", "CacheLookup", "Rewrite", "Retrieve", "Decide",
+        "LocalDraft", "CheckDraft", "Verify", "Escalate", "DeclineUnsure", "SettleLocal",
+        "SafeLinks", "WarnFlagged"]
 
 
 async def test_the_lifecycle_reaches_every_part(tmp_path: Path) -> None:
