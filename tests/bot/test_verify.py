@@ -116,17 +116,17 @@ async def test_remote_slm_choose_reads_japanese_options_and_skips_a_server_witho
 PAIRS = [
     ("How do I reset my VPN password?", "it/vpn-password-reset.md",
      "Which Wi-Fi network should guests use?", "it/wifi-networks.txt"),
-    ("経費精算の締め切りはいつですか?", "expenses/expense-deadline-ja.md",
-     "育児休業はいつまで取れますか?", "hr/childcare-leave-ja.md"),
+    pytest.param(
+        "経費精算の締め切りはいつですか?", "expenses/expense-deadline-ja.md",
+        "育児休業はいつまで取れますか?", "hr/childcare-leave-ja.md",
+        marks=pytest.mark.xfail(strict=True, reason=(
+            "measured: the 0.5B default gives P(yes) 0.34 vs 0.35 (deadline vs childcare "
+            "passage); the pass does not separate Japanese pairs (verify_yes AUC 0.35 on fold 1 "
+            "of the Japanese hard sets)"))),
 ]
 
 
 @pytest.mark.slm
-@pytest.mark.xfail(strict=True, reason=(
-    "measured: the 0.5B default gives P(yes) 0.35 vs 0.41 (VPN question, VPN vs Wi-Fi passage) and "
-    "0.34 vs 0.35 (経費精算, deadline vs childcare passage): the verification pass does not "
-    "separate them yet (AUC 0.51 on fold 0 of the hard sets); strict, so a prompt or model that "
-    "does makes this fail until the mark is removed"))
 @pytest.mark.parametrize(("question", "good", "other", "bad"), PAIRS)
 async def test_the_gguf_says_yes_more_for_a_passage_that_answers(
         sample_core: Any, question: str, good: str, other: str, bad: str) -> None:
@@ -149,18 +149,11 @@ async def test_the_gguf_says_yes_more_for_a_passage_that_answers(
     assert p_yes["good"] > p_yes["bad"], p_yes
 
 
-def _missed(question: str, measured: str) -> Any:
-    return pytest.param(question, marks=pytest.mark.xfail(strict=True, reason=(
-        f"measured with the shipped abstention model: answered as confident, {measured}")))
-
-
 NEAR_MISSES = [  # in-domain, and no page of the sample KB answers them (knowledge/samples/_build)
     "How long does it take for stock options to vest?",  # the 401(k) match "vests immediately"
-    _missed("How much is the employee referral bonus?",
-            "p_right 0.36 >= threshold 0.20 (from the bonus passage)"),
+    "How much is the employee referral bonus?",
     "健康診断はいつ受けられますか?",
-    _missed("社用車を予約するにはどうすればいいですか?",  # seat and room booking are in the KB
-            "p_right 0.30 >= threshold 0.20 (from the seat-reservation passage)"),
+    "社用車を予約するにはどうすればいいですか?",  # seat and room booking are in the KB
 ]
 
 
