@@ -37,6 +37,8 @@ import numpy as np
 
 from bot.evaluation.metrics import EvalQuestion, char_f1, contains_match, load_questions
 from bot.language import detect_language
+from bot.routing.logistic import Logistic, fit
+from bot.routing.logistic import out_of_fold as logistic_out_of_fold
 from bot.routing.router import SCORE_FEATURES, RouterConfig, feature_value
 
 log = logging.getLogger(__name__)
@@ -155,42 +157,14 @@ def features(samples: Sequence[Sample], names: Sequence[str]) -> np.ndarray:
                     dtype=np.float64).reshape(len(samples), len(names))
 
 
-@dataclass(frozen=True)
-class Logistic:
-    weights: np.ndarray
-    bias: float
-
-    def scores(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(x @ self.weights + self.bias, -50, 50))))
-
-
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 3000) -> Logistic:
-    """L2-regularised logistic regression by gradient descent on standardised features; the
-    returned weights apply to the raw features."""
-    mean, std = x.mean(axis=0), x.std(axis=0)
-    std[std < 1e-9] = 1.0
-    z = (x - mean) / std
-    w, b = np.zeros(x.shape[1]), 0.0
-    rate, n = 0.5, max(1, len(y))
-    for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-np.clip(z @ w + b, -50, 50)))
-        w -= rate * (z.T @ (p - y) / n + l2 * w / n)
-        b -= rate * float(np.mean(p - y))
-    raw = w / std
-    return Logistic(raw, b - float(raw @ mean))
+    """The needs-cloud score's regression (:func:`bot.routing.logistic.fit`)."""
+    return fit(x, y, l2=l2, steps=steps)
 
 
 def out_of_fold(x: np.ndarray, y: np.ndarray, folds: int = 5, seed: int = 7) -> np.ndarray:
     """Scores where each question's comes from a model fitted without it."""
-    order = np.random.default_rng(seed).permutation(len(y))
-    out = np.zeros(len(y))
-    for k in range(folds):
-        test = order[k::folds]
-        train = np.setdiff1d(order, test)
-        if len(test) == 0:
-            continue
-        out[test] = fit_logistic(x[train], y[train]).scores(x[test])
-    return out
+    return logistic_out_of_fold(x, y, folds=folds, seed=seed, steps=3000)
 
 
 def threshold_for(scores: Sequence[float], forced: int, target: float) -> float:
@@ -287,7 +261,7 @@ def calibrate(samples: Sequence[Sample], target: float,
     free = [s for s in routable if not s.forced_cloud]
     x, y = features(free, names), escalation_labels(free, cloud_right)
     model = fit_logistic(x, y) if len(free) else Logistic(np.zeros(len(names)), 0.0)
-    fitted_scores = model.scores(x).tolist() if len(free) else []
+    fitted_scores = model.probability(x).tolist() if len(free) else []
     forced = len(routable) - len(free)
     threshold = threshold_for(fitted_scores, forced, target)
     cfg = replace(cfg, score_features=names,

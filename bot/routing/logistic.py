@@ -39,7 +39,7 @@ def fit(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, steps: int = 4000,
 
 
 def out_of_fold(x: np.ndarray, y: np.ndarray, *, folds: int = 5, seed: int = 7,
-                l2: float = 1.0) -> np.ndarray:
+                l2: float = 1.0, steps: int = 4000) -> np.ndarray:
     """Each row's probability from a model fitted without it (``folds``-fold cross-validation);
     what a threshold is chosen on, so that it is not flattered by the fit."""
     order = np.random.default_rng(seed).permutation(len(y))
@@ -48,5 +48,5 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, *, folds: int = 5, seed: int = 7,
         test = order[k::folds]
         train = np.setdiff1d(order, test)
         if len(test) and len(train):
-            out[test] = fit(x[train], y[train], l2=l2).probability(x[test])
+            out[test] = fit(x[train], y[train], l2=l2, steps=steps).probability(x[test])
     return out

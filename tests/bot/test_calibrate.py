@@ -88,7 +88,7 @@ def test_logistic_regression_ranks_wrong_answers_first() -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(200, 2))
     y = (x[:, 0] - 0.5 * x[:, 1] + rng.normal(scale=0.3, size=200) > 0).astype(float)
-    scores = fit_logistic(x, y).scores(x)
+    scores = fit_logistic(x, y).probability(x)
     assert ((scores > 0.5) == (y == 1)).mean() > 0.9
 
 
