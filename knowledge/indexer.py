@@ -1,5 +1,6 @@
-"""Incremental indexing: new and changed files are (re)embedded, unchanged ones skipped, deleted
-ones removed; a corrupt file is reported and skipped while the rest goes on.
+"""Incremental indexing: new and changed files are (re)embedded, unchanged ones left alone,
+deleted ones removed; a corrupt file is reported as failed, an empty one as empty and a file no
+loader reads as skipped, while the rest goes on (:mod:`knowledge.summary`).
 
 Chunks whose content did not change keep their ids and vectors, so editing one paragraph of a long
 guide re-embeds only that paragraph. Files are embedded in batches across file boundaries to keep
@@ -19,15 +20,18 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from knowledge.access import AccessRule, Labels, label
 from knowledge.chunking import Chunk, chunk_document
 from knowledge.embeddings import Embedder
 from knowledge.flags import instruction_flags
-from knowledge.loaders import LoadError, load_document, supported
+from knowledge.loaders import EmptyDocument, LoadError, load_document, supported
 from knowledge.store import MAIN, MULTILINGUAL, REEMBEDDING, FileRecord, KnowledgeStore
+from knowledge.summary import IndexSummary
+
+__all__ = ["Indexer", "IndexSummary", "ProgressCallback", "SourceFile", "discover"]
 
 log = logging.getLogger(__name__)
 
@@ -37,54 +41,6 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_CHUNKS_PER_FILE = 5000
 
 
-@dataclass
-class IndexSummary:
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)  # path -> reason
-    relabelled: list[str] = field(default_factory=list)  # unchanged text, new audience/labels
-    refused: dict[str, str] = field(default_factory=dict)  # path -> why (limits, symlinks)
-    flagged: dict[str, list[str]] = field(default_factory=dict)  # path -> instruction-like text
-    chunks_embedded: int = 0
-    chunks_reused: int = 0
-    chunks_total: int = 0
-    orphans_swept: int = 0
-    seconds: float = 0.0
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "added": len(self.added),
-            "updated": len(self.updated),
-            "removed": len(self.removed),
-            "skipped": len(self.skipped),
-            "failed": len(self.failed),
-            "failures": self.failed,
-            "relabelled": len(self.relabelled),
-            "refused": len(self.refused),
-            "refusals": self.refused,
-            "flagged": len(self.flagged),
-            "flags": self.flagged,
-            "chunks_embedded": self.chunks_embedded,
-            "chunks_reused": self.chunks_reused,
-            "chunks_total": self.chunks_total,
-            "seconds": round(self.seconds, 3),
-        }
-
-    def line(self) -> str:
-        return (
-            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} "
-            f"removed, {len(self.skipped)} unchanged, {len(self.failed)} failed"
-            + (f", {len(self.relabelled)} relabelled" if self.relabelled else "")
-            + (f", {len(self.refused)} refused" if self.refused else "")
-            + (f", {len(self.flagged)} flagged" if self.flagged else "")
-            + "; "
-            f"{self.chunks_total} chunks ({self.chunks_embedded} embedded) in "
-            f"{self.seconds:.1f}s"
-        )
-
-
 @dataclass(frozen=True)
 class SourceFile:
     path: Path
@@ -92,10 +48,11 @@ class SourceFile:
     root: str
 
 
-def discover(roots: Iterable[Path],
-             refused: dict[str, str] | None = None) -> list[SourceFile]:
-    """Supported files under ``roots``; folders starting with '.' or '_' are skipped, and so are
-    symbolic links (files or folders) that lead outside their root (``refused`` gets them)."""
+def discover(roots: Iterable[Path], refused: dict[str, str] | None = None,
+             skipped: dict[str, str] | None = None) -> list[SourceFile]:
+    """Supported files under ``roots``; folders starting with '.' or '_' are left out, and so
+    are symbolic links (files or folders) that lead outside their root (``refused`` gets them)
+    and files of a type no loader reads (``skipped`` gets them)."""
     roots = [Path(r).resolve() for r in roots]
     found: list[SourceFile] = []
     for root in roots:
@@ -111,13 +68,22 @@ def discover(roots: Iterable[Path],
                              and not (Path(folder) / d).is_symlink())
             for name in sorted(files):
                 path = Path(folder) / name
-                if not supported(path) or name.startswith((".", "~$")):
+                if name.startswith((".", "~$")):
+                    continue
+                if not supported(path):
+                    _skip(path, root, skipped)
                     continue
                 if path.is_symlink() and not path.resolve().is_relative_to(root):
                     _refuse_link(path, root, refused)
                     continue
                 found.append(SourceFile(path, path.relative_to(root).as_posix(), str(root)))
     return found
+
+
+def _skip(path: Path, root: Path, skipped: dict[str, str] | None) -> None:
+    if skipped is not None:
+        kind = path.suffix.lower() or "(no extension)"
+        skipped[path.relative_to(root).as_posix()] = f"unsupported type {kind}"
 
 
 def _refuse_link(path: Path, root: Path, refused: dict[str, str] | None) -> None:
@@ -191,13 +157,16 @@ class Indexer:
         self.access_rules = tuple(access_rules)
 
     def index(
-        self, roots: Iterable[Path], *, full: bool = False, progress: ProgressCallback | None = None
+        self, roots: Iterable[Path], *, full: bool = False,
+        progress: ProgressCallback | None = None, replace: bool = False,
     ) -> IndexSummary:
+        """Index ``roots``; files indexed before from these roots and gone now are removed, and
+        with ``replace`` every indexed file that is not under ``roots`` too."""
         started = time.perf_counter()
         summary = IndexSummary()
         records = self.store.files()
         full = self._models_changed(bool(records)) or full
-        sources = disambiguate(discover(roots, summary.refused), records)
+        sources = disambiguate(discover(roots, summary.refused, summary.skipped), records)
         root_names = {s.root for s in sources} | {str(Path(r).resolve()) for r in roots}
         batch: list[_Pending] = []
         for n, source in enumerate(sources, 1):
@@ -211,7 +180,7 @@ class Indexer:
         self._flush(batch, records, full, summary)
         seen = {s.relative for s in sources} - set(summary.refused)
         for path, record in records.items():
-            if record.root in root_names and path not in seen:
+            if (replace or record.root in root_names) and path not in seen:
                 self.store.remove_file(path)
                 summary.removed.append(path)
         summary.orphans_swept = self.store.sweep_orphans()
@@ -256,11 +225,17 @@ class Indexer:
                 self._refuse(source, f"larger than {self.max_file_bytes // 2**20} MB "
                              f"({size / 2**20:.0f} MB)", summary)
                 return None
+            if size == 0:
+                summary.empty[source.relative] = ""
+                return None
             sha = sha256_file(source.path)
             if old is not None and old.sha256 == sha and not full:
                 self._keep(source, old, summary)
                 return None
             document = load_document(source.path, source.relative)
+        except EmptyDocument as exc:
+            summary.empty[source.relative] = str(exc)
+            return None
         except (LoadError, OSError) as exc:
             summary.failed[source.relative] = str(exc)
             log.warning("skipped %s: %s", source.relative, exc)
@@ -268,8 +243,11 @@ class Indexer:
         declared = Labels(document.audience, document.confidential)
         chunks = chunk_document(document, self.chunk_budget)
         if not chunks:
-            summary.failed[source.relative] = "no text found"
+            summary.empty[source.relative] = ""
             return None
+        if document.metadata.get("attachments"):
+            summary.notes[source.relative] = (
+                f"attachments not indexed: {document.metadata['attachments']}")
         if len(chunks) > self.max_chunks:
             self._refuse(source, f"more than {self.max_chunks} chunks ({len(chunks)})", summary)
             return None
@@ -298,13 +276,13 @@ class Indexer:
         labels = self._label(source, declared)
         changed = labels != Labels(old.audience, old.confidential)
         if known and not changed:
-            summary.skipped.append(source.relative)
+            summary.unchanged.append(source.relative)
             return
         self.store.relabel_chunks(old.chunk_ids, labels.audience, labels.confidential)
         self.store.commit_file(replace(
             old, audience=labels.audience, confidential=labels.confidential,
             declared_audience=declared.audience, declared_confidential=declared.confidential))
-        (summary.relabelled if changed else summary.skipped).append(source.relative)
+        (summary.relabelled if changed else summary.unchanged).append(source.relative)
 
     def _flush(
         self,

@@ -73,7 +73,7 @@ def test_a_changed_rule_relabels_at_the_next_index_without_re_embedding(tmp_path
     record = store.files()["hr/pto.md"]
     assert (record.audience, record.confidential) == (("staff",), True)
     again = ruled.index([tmp_path / "kb"])
-    assert again.relabelled == [] and sorted(again.skipped) == ["hr/pto.md", "hr/salary-bands.md"]
+    assert again.relabelled == [] and sorted(again.unchanged) == ["hr/pto.md", "hr/salary-bands.md"]
 
 
 def test_both_retrievers_filter_before_ranking_and_count_what_they_held_back(

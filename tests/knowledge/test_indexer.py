@@ -68,7 +68,7 @@ def kb(tmp_path: Path, embeddings: Any) -> KB:
 def test_first_index_adds_every_file_in_every_format(kb: KB) -> None:
     summary = kb.index()
     assert sorted(summary.added) == ALL
-    assert summary.updated == summary.removed == summary.skipped == []
+    assert summary.updated == summary.removed == summary.unchanged == []
     assert summary.failed == {}
     assert summary.chunks_embedded == summary.chunks_total == len(kb.embeddings.texts) > len(ALL)
     assert summary.chunks_reused == 0
@@ -77,10 +77,10 @@ def test_first_index_adds_every_file_in_every_format(kb: KB) -> None:
     assert kb.paths("I lost my corporate card")[0] == "expenses/corporate-card.docx"
 
 
-def test_unchanged_files_are_skipped_without_embedding(kb: KB) -> None:
+def test_unchanged_files_are_left_alone_without_embedding(kb: KB) -> None:
     first = kb.index()
     second = kb.index()
-    assert sorted(second.skipped) == ALL
+    assert sorted(second.unchanged) == ALL
     assert second.added == second.updated == second.removed == []
     assert second.chunks_embedded == 0 and kb.embeddings.texts == []
     assert second.chunks_total == first.chunks_total
@@ -94,7 +94,7 @@ def test_editing_one_paragraph_reembeds_only_that_chunk(kb: KB) -> None:
 
     summary = kb.index()
     assert summary.updated == ["it/vpn-password-reset.md"]
-    assert sorted(summary.skipped) == sorted(set(ALL) - {"it/vpn-password-reset.md"})
+    assert sorted(summary.unchanged) == sorted(set(ALL) - {"it/vpn-password-reset.md"})
     assert summary.chunks_embedded == 1
     assert kb.embeddings.texts == [
         "VPN password reset > Gateway\nThe Quokka gateway synchronises new passwords within "
@@ -126,7 +126,7 @@ def test_deleting_a_file_removes_it_and_its_chunks(kb: KB) -> None:
 def test_full_reindex_reembeds_everything(kb: KB) -> None:
     first = kb.index()
     summary = kb.index(full=True)
-    assert sorted(summary.updated) == ALL and summary.added == summary.skipped == []
+    assert sorted(summary.updated) == ALL and summary.added == summary.unchanged == []
     assert summary.chunks_embedded == first.chunks_total == len(kb.embeddings.texts)
     assert summary.chunks_total == first.chunks_total and summary.chunks_reused == 0
 
@@ -142,16 +142,16 @@ def test_corrupt_files_are_reported_and_the_rest_indexed(kb: KB) -> None:
     summary = kb.index()
     assert set(summary.failed) == {
         "broken/truncated.pdf", "broken/encrypted.pdf", "broken/garbage.docx",
-        "broken/photo.txt", "broken/empty.md",
+        "broken/photo.txt",
     }
     assert "unreadable PDF" in summary.failed["broken/truncated.pdf"]
     assert summary.failed["broken/encrypted.pdf"] == "encrypted PDF"
     assert "unreadable DOCX" in summary.failed["broken/garbage.docx"]
     assert "binary" in summary.failed["broken/photo.txt"]
-    assert summary.failed["broken/empty.md"] == "no text found"
+    assert summary.empty == {"broken/empty.md": ""}  # read fine, nothing in it: not "failed"
     assert sorted(summary.added) == ALL
-    assert summary.as_dict()["failed"] == 5 and summary.as_dict()["failures"] == summary.failed
-    assert "5 failed" in summary.line()
+    assert summary.as_dict()["failed"] == 4 and summary.as_dict()["failures"] == summary.failed
+    assert "1 empty, 4 failed" in summary.line()
     assert not any(p.startswith("broken/") for p in kb.store.files())
     assert kb.paths("How do I reset my VPN password?")[0] == "it/vpn-password-reset.md"
 
@@ -176,9 +176,11 @@ def test_progress_reports_every_file(kb: KB) -> None:
 
 def test_discover_skips_hidden_build_and_office_lock_files(tmp_path: Path) -> None:
     for name in ("a.md", "_build/b.md", ".git/c.md", "d/~$lock.docx", "d/.hidden.md",
-                 "d/sheet.xlsx", "d/e.TXT"):
+                 "d/old.tar.gz", "d/e.TXT"):
         write(tmp_path / name, "text")
-    assert [s.relative for s in discover([tmp_path])] == ["a.md", "d/e.TXT"]
+    skipped: dict[str, str] = {}
+    assert [s.relative for s in discover([tmp_path], skipped=skipped)] == ["a.md", "d/e.TXT"]
+    assert skipped == {"d/old.tar.gz": "unsupported type .gz"}  # hidden and lock files: silent
     with pytest.raises(FileNotFoundError):
         discover([tmp_path / "nope"])
 

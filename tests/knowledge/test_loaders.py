@@ -264,11 +264,11 @@ def test_truncated_docx_is_refused(tmp_path: Path) -> None:
 
 # -- dispatch ---------------------------------------------------------------------------------
 def test_unsupported_types_are_not_loaded(tmp_path: Path) -> None:
-    (tmp_path / "sheet.xlsx").write_bytes(b"PK")
-    assert not supported(tmp_path / "sheet.xlsx")
+    (tmp_path / "policies.tar.gz").write_bytes(b"\x1f\x8b\x08\x00")
+    assert not supported(tmp_path / "policies.tar.gz")
     assert supported(Path("A.MD")) and supported(Path("x.htm"))
     with pytest.raises(LoadError, match="unsupported"):
-        load(tmp_path / "sheet.xlsx")
+        load(tmp_path / "policies.tar.gz")
 
 
 def test_missing_file_is_a_load_error(tmp_path: Path) -> None:

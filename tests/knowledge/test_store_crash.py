@@ -78,7 +78,7 @@ def test_next_index_sweeps_chunks_of_a_version_that_never_landed(kb: KB) -> None
     (kb.root / "it/gateway.md").write_text(GATEWAY_V1)  # the edit is reverted before the rerun
 
     summary = kb.index()
-    assert sorted(summary.skipped) == ["facilities/badges.md", "hr/pto.md", "it/gateway.md"]
+    assert sorted(summary.unchanged) == ["facilities/badges.md", "hr/pto.md", "it/gateway.md"]
     assert summary.orphans_swept == len(orphans)
     assert not orphans & kb.store.all_chunk_ids()
     assert kb.store.all_chunk_ids() == kb.store.live_ids()
