@@ -149,8 +149,8 @@ class Commands:
                 if ja
                 else f"Reindex finished: {summary.line()}"
             )
-            if summary.failed:
-                text += "\n" + "\n".join(f"• {p}: {why}" for p, why in summary.failed.items())
+            if summary.detail_lines():  # failed, refused, empty, skipped: the same words
+                text += "\n" + "\n".join(f"• {line}" for line in summary.detail_lines())
         except Exception:
             log.exception("reindex failed")
             text = (

@@ -30,13 +30,20 @@ def knowledge_roots(settings: Settings) -> list[Path]:
 
 
 class Indexing:
-    """Incremental indexing of ``roots`` (or given paths) into ``store``."""
+    """Incremental indexing of ``roots`` (or given paths) into ``store``.
+
+    ``configured`` roots (``FIRSTLINE_KNOWLEDGE_PATHS``) are the whole knowledge base: a run
+    without paths indexes them and drops everything else. Without them, a run without paths
+    re-indexes the folders already in the store (the samples only when it is empty), so a
+    ``reindex`` after ``firstline index mydocs`` keeps to ``mydocs``.
+    """
 
     def __init__(self, store: KnowledgeStore, embeddings: Embedder, *, roots: Sequence[Path],
                  chunk_chars: int, confidential_paths: tuple[str, ...],
                  access: Sequence[AccessRule] = (), max_file_bytes: int = MAX_FILE_BYTES,
                  max_chunks: int = MAX_CHUNKS_PER_FILE,
-                 multilingual: Embedder | None = None) -> None:
+                 multilingual: Embedder | None = None, configured: bool = False) -> None:
+        self.configured = configured
         self.multilingual = multilingual
         self.max_file_bytes = max_file_bytes
         self.max_chunks = max_chunks
@@ -55,21 +62,46 @@ class Indexing:
                    confidential_paths=settings.confidential_paths,
                    access=[AccessRule.from_table(t) for t in settings.access],
                    max_file_bytes=int(settings.max_file_mb * 2**20),
-                   max_chunks=settings.max_chunks_per_file, multilingual=multilingual)
+                   max_chunks=settings.max_chunks_per_file, multilingual=multilingual,
+                   configured=bool(settings.knowledge_paths))
 
     def index(self, paths: Sequence[Path] | None = None, *, full: bool = False,
-              progress: ProgressCallback | None = None) -> IndexSummary:
+              progress: ProgressCallback | None = None, replace: bool = False) -> IndexSummary:
+        """Index ``paths`` (default: :meth:`default_roots`); ``replace`` drops every indexed
+        document not under them."""
+        replace = replace or (not paths and self.configured)
         indexer = Indexer(self.store, self.embeddings, self.chunk_chars, self.confidential_paths,
                           self.access, max_file_bytes=self.max_file_bytes,
                           max_chunks=self.max_chunks, multilingual=self.multilingual)
         try:
-            summary = indexer.index(paths or self.roots, full=full, progress=progress)
+            summary = indexer.index(paths or self.default_roots(), full=full,
+                                    progress=progress, replace=replace)
         except Exception:
             REINDEX.labels("error").inc()
             raise
         REINDEX.labels("failed-files" if summary.failed else "ok").inc()
         self.observe()
         return summary
+
+    def default_roots(self) -> list[Path]:
+        """What a run without paths indexes: the configured roots, else the folders in the
+        store that still exist, else the samples."""
+        if self.configured:
+            return self.roots
+        indexed = sorted({Path(r.root) for r in self.store.files().values()})
+        present = [root for root in indexed if root.exists()]
+        for root in set(indexed) - set(present):
+            log.warning("not re-indexed: %s is gone (index it again or use --replace)", root)
+        return present or self.roots
+
+    def others(self, paths: Sequence[Path]) -> dict[str, int]:
+        """Indexed documents not under ``paths``: how many per root folder."""
+        wanted = {str(Path(p).resolve()) for p in paths}
+        counts: dict[str, int] = {}
+        for record in self.store.files().values():
+            if record.root not in wanted:
+                counts[record.root] = counts.get(record.root, 0) + 1
+        return counts
 
     def observe(self) -> None:
         """Publish the index's size as metrics."""

@@ -16,6 +16,7 @@ from bot.answering.cache import AnswerCache, CacheLookup
 from bot.answering.commands import Commands
 from bot.answering.decide import Decide
 from bot.answering.decompose import Decomposer
+from bot.answering.empty import EmptyKnowledge
 from bot.answering.escalation import Budget, Escalate
 from bot.answering.flagged import WarnFlagged
 from bot.answering.identity import FileDirectory, Identify, NoDirectory
@@ -139,6 +140,7 @@ def build_steps(core: Firstline) -> list[Step]:
         core.cache_step,                                  # a recent answer that still holds
         Rewrite(),                                        # a follow-up's standalone search text
         Retrieve(core.searcher, depth),                   # hybrid search
+        EmptyKnowledge(core.store),                       # nothing indexed: say how to
         Decide(core.router, helpdesk),                    # decline, or want the cloud
         LocalDraft(drafter),                              # the SLM drafts from the passages
         check,                                            # the router judges the draft

@@ -35,9 +35,11 @@ def _identity(p: argparse.ArgumentParser) -> None:
 
 def _index(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("index", parents=[common], help="index documents (incremental)")
-    p.add_argument("paths", nargs="*", help="files/folders (default: FIRSTLINE_KNOWLEDGE_PATHS "
-                   "or the sample knowledge base)")
+    p.add_argument("paths", nargs="*", help="files/folders (default: FIRSTLINE_KNOWLEDGE_PATHS, "
+                   "else the folders already indexed, else the sample knowledge base)")
     p.add_argument("--full", action="store_true", help="re-embed everything")
+    p.add_argument("--replace", action="store_true",
+                   help="drop every indexed document not under PATHS (e.g. the samples)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 

@@ -20,6 +20,7 @@ from bot.app.calibrate import run_calibrate_command
 from bot.app.composition import build_firstline
 from bot.app.costs import run_costs
 from bot.app.evaluate import run_eval_command
+from bot.app.indexed import others_hint
 from bot.app.progress import progress_bar
 from bot.app.serve import serve
 from bot.errors import FirstlineError, UserFacingError
@@ -97,17 +98,19 @@ def _index(core: Firstline, args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths] or None
     with progress_bar(enabled=sys.stderr.isatty() and not args.json) as progress:
         try:
-            summary = core.indexing.index(paths, full=args.full, progress=progress)
+            summary = core.indexing.index(paths, full=args.full, progress=progress,
+                                          replace=args.replace)
         except FileNotFoundError as exc:
             raise UserFacingError(str(exc)) from exc
+    others = core.indexing.others(paths) if paths and not args.replace else {}
     if args.json:
-        print(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps({**summary.as_dict(), "others": others}, ensure_ascii=False, indent=2))
     else:
         print(summary.line())
-        for path, why in summary.failed.items():
-            print(f"  failed: {path}: {why}")
-        for path, why in summary.refused.items():
-            print(f"  refused: {path}: {why}")
+        for line in summary.detail_lines():
+            print(f"  {line}")
+        if others:
+            print(others_hint(others, args.paths))
     return 0
 
 
