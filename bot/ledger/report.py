@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from bot.errors import UserFacingError
+from bot.ledger.pricing import Pricing
 
 Format = Literal["table", "json", "csv"]
 FIELDS = ("key", "answers", "escalated", "escalated_share", "cost_usd", "all_cloud_cost_usd",
@@ -116,6 +117,42 @@ def _table(rows: Sequence[Mapping[str, Any]], total: Mapping[str, Any], key_labe
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(header), rule, *map(line, body), rule, line(footer)])
+
+
+def pricing_note(total: Mapping[str, Any], pricing: Pricing) -> str:
+    """How the table's dollars are reckoned, under it: the on-prem rate and what it assumes, the
+    cloud prices, and, for a negative saving, why (where on-prem answers break even)."""
+    rate = pricing.onprem_usd_per_second
+    lines = [
+        f"On-prem time is counted as cost: ${rate:.6f} per second of local-model time "
+        f"(${rate * 3600:.3f} an hour; FIRSTLINE_ONPREM_USD_PER_SECOND; the default 0.00002 "
+        "assumes a 2-core VM at about $0.07 an hour, fully busy while it answers).",
+        f"all-cloud $ is the same tokens at cloud prices (${pricing.input_per_mtok:g} / "
+        f"${pricing.output_per_mtok:g} per million input / output tokens); saved = all-cloud "
+        "minus cost.",
+    ]
+    if total["answers"] and rate > 0:
+        lines.append(_break_even(total, pricing))
+    if float(total["saving_usd"]) < 0:
+        lines.append(
+            "The saving is negative: at this rate the local model's time cost more than the "
+            "same tokens in the cloud (an escalated answer pays for its local draft and the "
+            "cloud). If the VM is paid for anyway (idle otherwise), set "
+            "FIRSTLINE_ONPREM_USD_PER_SECOND=0: cost $ is then the cloud spend alone and saved $ "
+            "the cloud spend avoided.")
+    return "\n".join(lines)
+
+
+def _break_even(total: Mapping[str, Any], pricing: Pricing) -> str:
+    answers = int(total["answers"])
+    prompt, output = total["prompt_tokens"] / answers, total["completion_tokens"] / answers
+    cloud = pricing.cloud_cost(round(prompt), round(output))
+    seconds = cloud / pricing.onprem_usd_per_second
+    p50 = total.get("p50_latency_ms")
+    took = f"; the answers' p50 latency was {float(p50) / 1000:.1f} s" if p50 else ""
+    return (f"An average answer here ({prompt:,.0f} prompt + {output:,.0f} output tokens) costs "
+            f"${cloud:.6f} in the cloud, so an on-prem answer is cheaper only under "
+            f"{seconds:.1f} s of model time{took}.")
 
 
 def parse_when(text: str, now: datetime | None = None) -> datetime:

@@ -41,9 +41,9 @@ DOCS = {
     ),
     "expenses/broken.pdf": "%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R",  # cut short
 }
-SUMMARY_KEYS = {"added", "updated", "removed", "skipped", "failed", "failures",
-                "chunks_embedded", "chunks_reused", "chunks_total", "seconds", "relabelled",
-                "refused", "refusals", "flagged", "flags"}
+SUMMARY_KEYS = {"added", "updated", "removed", "unchanged", "empty", "skipped", "failed",
+                "failures", "details", "others", "chunks_embedded", "chunks_reused",
+                "chunks_total", "seconds", "relabelled", "refused", "refusals", "flagged", "flags"}
 ANSWER_KEYS = {"id", "question", "answer", "covered", "route", "reason", "sources", "cited",
                "latency_ms", "answer_id"}
 ENV_NAMES = [f.metadata["env"] for cls in SETTINGS_CLASSES for f in fields(cls)] + [
@@ -105,8 +105,9 @@ def test_index_json_summary_then_incremental(
     assert code == 0
     summary = json.loads(out)
     assert set(summary) == SUMMARY_KEYS
-    assert (summary["added"], summary["failed"], summary["skipped"]) == (2, 1, 0)
+    assert (summary["added"], summary["failed"], summary["unchanged"]) == (2, 1, 0)
     assert list(summary["failures"]) == ["expenses/broken.pdf"]
+    assert summary["details"][0]["state"] == "failed" and summary["others"] == {}
     assert summary["chunks_embedded"] == summary["chunks_total"] > 2
     assert (tmp_path / "data" / "chroma").is_dir()
     assert not (tmp_path / "data" / "models").exists()  # the configured GGUF was used
@@ -115,6 +116,88 @@ def test_index_json_summary_then_incremental(
     assert code == 0
     assert out.splitlines()[0].startswith("0 added, 0 updated, 0 removed, 2 unchanged, 1 failed;")
     assert out.splitlines()[1].startswith("  failed: expenses/broken.pdf: unreadable PDF")
+
+    code, out, _ = run(capsys, "index", str(docs), "--data-dir", "data", "--json")
+    assert json.loads(out)["unchanged"] == 2  # the JSON says what the text says
+
+
+def test_index_names_what_it_cannot_use_in_the_same_words_as_json(
+    env: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs = write_docs(tmp_path / "docs")
+    (docs / "hr/policies.tar.gz").write_bytes(b"\x1f\x8b\x08\x00")
+    (docs / "hr/empty.md").write_text("")
+    code, out, _ = run(capsys, "index", str(docs), "--data-dir", "data")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith(
+        "2 added, 0 updated, 0 removed, 0 unchanged, 1 empty, 1 skipped, 1 failed;")
+    assert lines[1:] == ["  failed: expenses/broken.pdf: " + lines[1].split(": ", 2)[2],
+                         "  empty: hr/empty.md",
+                         "  skipped: hr/policies.tar.gz: unsupported type .gz"]
+    code, out, _ = run(capsys, "index", str(docs), "--data-dir", "data", "--json")
+    summary = json.loads(out)
+    assert (summary["unchanged"], summary["empty"], summary["skipped"], summary["failed"]) \
+        == (2, 1, 1, 1)
+    assert [(d["state"], d["path"]) for d in summary["details"]] == [
+        ("failed", "expenses/broken.pdf"), ("empty", "hr/empty.md"),
+        ("skipped", "hr/policies.tar.gz")]
+
+
+def test_index_of_a_second_folder_says_how_to_drop_the_first(
+    env: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs = write_docs(tmp_path / "docs")
+    mine = tmp_path / "mine"
+    (mine / "it").mkdir(parents=True)
+    (mine / "it/printers.md").write_text("# Printers\n\nThe queue on floor 4 is print01-f4.\n")
+    assert run(capsys, "index", str(docs), "--data-dir", "data")[0] == 0
+    code, out, _ = run(capsys, "index", str(mine), "--data-dir", "data")
+    assert code == 0
+    assert f"Still indexed and answering questions: {docs} (2 documents)." in out
+    assert f"run: firstline index {mine} --replace" in out
+    code, out, _ = run(capsys, "index", str(mine), "--data-dir", "data", "--replace")
+    assert code == 0 and out.startswith("0 added, 0 updated, 2 removed, 1 unchanged")
+    assert "Still indexed" not in out
+    code, out, _ = run(capsys, "status", "--data-dir", "data")
+    assert out.startswith("Documents: 1,")
+
+
+def test_costs_explains_its_rates_under_the_table_and_json_stays_data(
+    env: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot.ledger.rows import LedgerRow
+    from bot.ledger.store import Ledger
+
+    (tmp_path / "data").mkdir()
+    ledger = Ledger(f"sqlite:///{tmp_path / 'data' / 'ledger.sqlite3'}")
+    for n, seconds in enumerate((14.0, 16.0)):  # slower than the 10.2 s that break even
+        ledger.record(LedgerRow(
+            f"a{n}", datetime.now(UTC), "cli", "u", "c", "local", "answered", {}, ["slm"],
+            {"slm": {"prompt": 1200, "completion": 40}}, seconds * 1000, seconds * 0.00002,
+            (1200 * 0.15 + 40 * 0.60) / 1e6, []))
+    ledger.close()
+    code, out, _ = run(capsys, "costs", "--data-dir", "data", "--by", "route")
+    assert code == 0
+    table, note = out.split("\n\n")
+    assert table.splitlines()[-1].split()[:2] == ["TOTAL", "2"]
+    assert "-47.1%" in table  # $0.0006 of model time against $0.000408 in the cloud
+    assert "$0.000020 per second of local-model time" in note
+    assert "cheaper only under 10.2 s of model time; the answers' p50 latency was 15.0 s" in note
+    assert "The saving is negative" in note
+    code, out, _ = run(capsys, "costs", "--data-dir", "data", "--json")
+    assert code == 0 and json.loads(out)[0]["answers"] == 2
+
+
+def test_the_hint_names_the_samples_as_such() -> None:
+    from bot.app.indexed import others_hint
+    from knowledge import SAMPLES
+
+    hint = others_hint({str(SAMPLES): 37}, ["my docs"])
+    assert hint == ("Still indexed and answering questions: the sample knowledge base "
+                    "(37 documents).\nTo answer from my docs only, run: "
+                    "firstline index 'my docs' --replace")
 
 
 def test_status_lists_flagged_and_refused_documents(

@@ -129,3 +129,37 @@ def test_parse_when_defaults_to_the_current_time() -> None:
 def test_parse_when_rejects_nonsense_in_plain_words(text: str) -> None:
     with pytest.raises(UserFacingError, match="Cannot read"):
         parse_when(text, now=NOW)
+
+
+# --- the note under the table -------------------------------------------------------------------
+def test_the_note_gives_the_on_prem_rate_and_what_it_assumes() -> None:
+    from bot.ledger.pricing import Pricing
+    from bot.ledger.report import pricing_note
+
+    note = pricing_note(TOTAL, Pricing())
+    assert note.splitlines()[0] == (
+        "On-prem time is counted as cost: $0.000020 per second of local-model time ($0.072 an "
+        "hour; FIRSTLINE_ONPREM_USD_PER_SECOND; the default 0.00002 assumes a 2-core VM at "
+        "about $0.07 an hour, fully busy while it answers).")
+    assert "$0.15 / $0.6 per million input / output tokens" in note
+    # 1,500 prompt + 150 output tokens: (1500 * 0.15 + 150 * 0.6) / 1e6 = $0.000315 = 15.8 s
+    assert ("An average answer here (1,500 prompt + 150 output tokens) costs $0.000315 in the "
+            "cloud, so an on-prem answer is cheaper only under 15.8 s of model time; the "
+            "answers' p50 latency was 1.5 s.") in note
+    assert "negative" not in note
+
+
+def test_a_negative_saving_is_explained() -> None:
+    from bot.ledger.pricing import Pricing
+    from bot.ledger.report import pricing_note
+
+    slow = row("total", 4, 0, 0.0008, 0.0004, 4000, 160, 9800.0, 0, 0)  # saved -100%
+    note = pricing_note(slow, Pricing())
+    # (1,000 * 0.15 + 40 * 0.60) / 1e6 = $0.000174 = 8.7 s at $0.00002 a second
+    assert "cheaper only under 8.7 s of model time; the answers' p50 latency was 9.8 s" in note
+    assert note.splitlines()[-1].startswith(
+        "The saving is negative: at this rate the local model's time cost more than the same "
+        "tokens in the cloud")
+    assert "set FIRSTLINE_ONPREM_USD_PER_SECOND=0" in note
+    free = pricing_note(slow, Pricing(onprem_usd_per_second=0.0))
+    assert "$0.000000 per second" in free and "cheaper only under" not in free
