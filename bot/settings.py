@@ -157,8 +157,9 @@ class Settings(SettingsBase):
     knowledge_paths: tuple[str, ...] = setting(
         (),
         "FIRSTLINE_KNOWLEDGE_PATHS",
-        "Folders/files indexed by `firstline index` and the admin `reindex` command "
-        "(comma-separated). Empty: the bundled sample knowledge base.",
+        "Folders/files indexed by `firstline index` without paths and the admin `reindex` "
+        "command (comma-separated); documents from anywhere else are dropped. Empty: the "
+        "folders already indexed, or the bundled sample knowledge base.",
     )
     collection: str = setting(
         "firstline", "FIRSTLINE_COLLECTION", "Chroma collection name (3+ characters)."
