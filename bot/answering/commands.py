@@ -151,6 +151,9 @@ class Commands:
             )
             if summary.detail_lines():  # failed, refused, empty, skipped: the same words
                 text += "\n" + "\n".join(f"• {line}" for line in summary.detail_lines())
+        except FileNotFoundError as exc:  # a configured folder is missing: say which
+            log.warning("reindex failed: %s", exc)
+            text = f"再インデックスに失敗しました: {exc}" if ja else f"Reindex failed: {exc}"
         except Exception:
             log.exception("reindex failed")
             text = (

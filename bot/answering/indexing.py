@@ -76,6 +76,11 @@ class Indexing:
         try:
             summary = indexer.index(paths or self.default_roots(), full=full,
                                     progress=progress, replace=replace)
+        except FileNotFoundError as exc:
+            REINDEX.labels("error").inc()
+            if paths or not self.configured:
+                raise
+            raise FileNotFoundError(f"{exc} (in FIRSTLINE_KNOWLEDGE_PATHS)") from exc
         except Exception:
             REINDEX.labels("error").inc()
             raise

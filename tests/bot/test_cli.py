@@ -190,6 +190,23 @@ def test_costs_explains_its_rates_under_the_table_and_json_stays_data(
     assert code == 0 and json.loads(out)[0]["answers"] == 2
 
 
+def test_index_without_paths_is_the_configured_knowledge_base_and_only_it(
+    env: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs = write_docs(tmp_path / "docs")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "old.md").write_text("# Old\n\nAn old policy.\n")
+    assert run(capsys, "index", str(other), "--data-dir", "data")[0] == 0
+    env.setenv("FIRSTLINE_KNOWLEDGE_PATHS", str(docs))
+    code, out, _ = run(capsys, "index", "--data-dir", "data")
+    assert code == 0 and out.startswith("2 added, 0 updated, 1 removed, 0 unchanged, 1 failed;")
+    env.setenv("FIRSTLINE_KNOWLEDGE_PATHS", f"{docs},{tmp_path / 'gone'}")
+    code, out, err = run(capsys, "index", "--data-dir", "data")
+    assert code == 2 and err.splitlines()[-1] == (
+        f"firstline: no such file or folder: {tmp_path / 'gone'} (in FIRSTLINE_KNOWLEDGE_PATHS)")
+
+
 def test_the_hint_names_the_samples_as_such() -> None:
     from bot.app.indexed import others_hint
     from knowledge import SAMPLES

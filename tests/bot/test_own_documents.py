@@ -115,3 +115,16 @@ def test_an_empty_store_without_the_setting_indexes_the_samples(
         assert core.indexing.default_roots() == [SAMPLES]
     finally:
         asyncio.run(core.aclose())
+
+
+async def test_a_missing_configured_folder_is_named_with_its_setting(
+    tmp_path: Path, embeddings: Any
+) -> None:
+    core = core_for(tmp_path, embeddings, knowledge_paths=str(tmp_path / "gone"))
+    try:
+        text = await reindex(core)
+        assert text == (f"Reindex failed: no such file or folder: {tmp_path / 'gone'} "
+                        "(in FIRSTLINE_KNOWLEDGE_PATHS)")
+        assert not core.commands.reindex_running
+    finally:
+        await core.aclose()
