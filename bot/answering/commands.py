@@ -149,8 +149,7 @@ class Commands:
                 if ja
                 else f"Reindex finished: {summary.line()}"
             )
-            if summary.detail_lines():  # failed, refused, empty, skipped: the same words
-                text += "\n" + "\n".join(f"• {line}" for line in summary.detail_lines())
+            text += _details(summary.detail_lines(), ja)
         except FileNotFoundError as exc:  # a configured folder is missing: say which
             log.warning("reindex failed: %s", exc)
             text = f"再インデックスに失敗しました: {exc}" if ja else f"Reindex failed: {exc}"
@@ -202,6 +201,17 @@ class Commands:
                 by = word
         rows = self.answers.summary(since=since, by=by)
         return f"Since {since:%Y-%m-%d %H:%M} UTC\n```\n{render(rows, 'table')}\n```"
+
+
+def _details(lines: list[str], ja: bool, limit: int = 15) -> str:
+    """The summary's ``failed: path: why`` lines as bullets, the first ``limit`` of them (a
+    share full of archives would otherwise make one huge chat message)."""
+    shown = "".join(f"\n• {line}" for line in lines[:limit])
+    rest = len(lines) - limit
+    if rest > 0:
+        shown += (f"\n…ほか {rest} 件(`firstline index` で全件を表示)" if ja
+                  else f"\n… and {rest} more (`firstline index` lists them all)")
+    return shown
 
 
 def _help(ja: bool) -> str:

@@ -128,3 +128,22 @@ async def test_a_missing_configured_folder_is_named_with_its_setting(
         assert not core.commands.reindex_running
     finally:
         await core.aclose()
+
+
+async def test_the_reindex_summary_names_what_it_could_not_use_and_stops_at_fifteen(
+    tmp_path: Path, embeddings: Any
+) -> None:
+    files = {"it/vpn.md": VPN, "it/empty.md": ""}
+    files |= {f"archive/{n:02}.zip": "PK" for n in range(20)}
+    mine = folder(tmp_path / "mine", files)
+    core = core_for(tmp_path, embeddings, knowledge_paths=str(mine))
+    try:
+        lines = (await reindex(core)).splitlines()
+        assert lines[0].startswith("Reindex finished: 1 added, 0 updated, 0 removed, "
+                                   "0 unchanged, 1 empty, 20 skipped, 0 failed;")
+        assert lines[1:3] == ["• empty: it/empty.md",
+                              "• skipped: archive/00.zip: unsupported type .zip"]
+        assert len(lines) == 1 + 15 + 1
+        assert lines[-1] == "… and 6 more (`firstline index` lists them all)"
+    finally:
+        await core.aclose()
