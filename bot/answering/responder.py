@@ -140,7 +140,7 @@ def build_steps(core: Firstline) -> list[Step]:
         core.cache_step,                                  # a recent answer that still holds
         Rewrite(),                                        # a follow-up's standalone search text
         Retrieve(core.searcher, depth),                   # hybrid search
-        EmptyKnowledge(core.store),                       # nothing indexed: say how to
+        EmptyKnowledge(core.store),                       # nothing indexed yet: a hint
         Decide(core.router, helpdesk),                    # decline, or want the cloud
         LocalDraft(drafter),                              # the SLM drafts from the passages
         check,                                            # the router judges the draft
