@@ -62,6 +62,8 @@ def load_xlsx(path: Path) -> Loaded:
     try:
         sections = []
         for sheet in book.worksheets:
+            if hasattr(sheet, "reset_dimensions"):  # read-only sheets: some writers
+                sheet.reset_dimensions()  # record a wrong used range (A1), so read to the end
             rows = ([cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True))
             blocks = rows_as_blocks(rows)
             if blocks:

@@ -53,6 +53,21 @@ def test_a_japanese_sheet_keeps_its_dates_and_unnamed_columns(tmp_path: Path) ->
     ]
 
 
+def test_a_sheet_with_a_wrong_recorded_used_range_is_read_to_its_end(tmp_path: Path) -> None:
+    """Some writers record the used range as A1; read-only openpyxl would then read one cell."""
+    import re
+    import zipfile
+
+    made = make_xlsx(tmp_path / "made.xlsx", {"S": [["Item", "Limit"], ["Hotel", "180"]]})
+    with zipfile.ZipFile(made) as source, zipfile.ZipFile(tmp_path / "a1.xlsx", "w") as out:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1"/>', data)
+            out.writestr(item, data)
+    assert load(tmp_path / "a1.xlsx").sections[0].text == "Item: Hotel; Limit: 180"
+
+
 @pytest.mark.parametrize("kind", ["zip garbage", "truncated", "text"])
 def test_a_broken_workbook_is_refused_with_one_line(tmp_path: Path, kind: str) -> None:
     path = tmp_path / "broken.xlsx"
