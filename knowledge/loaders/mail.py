@@ -10,7 +10,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import cast
 
-from knowledge.loaders.base import Loaded, LoadError, Section
+from knowledge.loaders.base import EmptyDocument, Loaded, LoadError, Section
 from knowledge.loaders.text import html_document
 
 _HEADERS = ("subject", "from", "to", "date", "message-id")
@@ -28,6 +28,8 @@ def load_eml(path: Path) -> Loaded:
     title = " ".join(str(message.get("subject", "")).split())
     body = message.get_body(preferencelist=("plain", "html"))
     if body is None:
+        if attachments:  # a mail that only carries files: say what was left out
+            raise EmptyDocument(f"no text body; attachments not indexed: {meta['attachments']}")
         return title, [], meta
     try:
         content = cast(EmailMessage, body).get_content()

@@ -170,6 +170,13 @@ def test_japanese_html_only_mail_in_iso_2022_jp(tmp_path: Path) -> None:
     assert "attachments" not in doc.metadata
 
 
+def test_a_mail_that_only_carries_files_is_empty_and_says_which(tmp_path: Path) -> None:
+    path = make_eml(tmp_path / "scan.eml", "Scanned contract",
+                    attachments=[("contract.pdf", b"%PDF-1.4")])
+    with pytest.raises(EmptyDocument, match="no text body; attachments not indexed: contract.pdf"):
+        load(path)
+
+
 def test_a_file_that_is_no_mail_is_refused(tmp_path: Path) -> None:
     (tmp_path / "notes.eml").write_text("just some words\nno headers at all\n")
     with pytest.raises(LoadError, match="not an e-mail message"):
