@@ -13,14 +13,16 @@ drift.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar, Self
+from urllib.parse import urlparse
 
 from bot.errors import UserFacingError
 
@@ -28,17 +30,56 @@ CONFIG_ENV = "FIRSTLINE_CONFIG"
 DEFAULT_CONFIG_FILE = "firstline.toml"
 # Tables of firstline.toml that belong to the adapters' settings, not to the core's.
 ADAPTER_SECTIONS = ("slack", "teams")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class SettingsError(UserFacingError):
+    """Every problem found in the settings, one line each (``source: what was expected``)."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(dict.fromkeys(problems))  # one line per problem, in order
+        super().__init__("\n".join(self.problems))
 
 
 def setting(default: Any, env: str, doc: str, *, secret: bool = False,
-            parse: Callable[[str, Any], Any] | None = None) -> Any:
+            parse: Callable[[str, Any], Any] | None = None,
+            check: Callable[[Any], str | None] | None = None) -> Any:
     """A settings field: its default, its environment variable, its line in the reference table,
-    whether ``firstline config`` masks it, and ``parse(env name, raw value)`` for values that the
-    type of the default alone cannot read (it raises :class:`UserFacingError`)."""
-    meta = {"env": env, "doc": doc, "secret": secret, "parse": parse}
+    whether ``firstline config`` masks it, ``parse(source, raw value)`` for values that the type
+    of the default alone cannot read (it raises :class:`UserFacingError`), and ``check(value)``,
+    which returns what was expected when a read value is not acceptable."""
+    meta = {"env": env, "doc": doc, "secret": secret, "parse": parse, "check": check}
     if isinstance(default, (list, dict, tuple)):
         return field(default_factory=lambda: default, metadata=meta)
     return field(default=default, metadata=meta)
+
+
+def http_url(value: str) -> str | None:
+    """``check`` for URL settings: empty, or http(s) with a host."""
+    parts = urlparse(value)
+    if not value or (parts.scheme in ("http", "https") and parts.netloc):
+        return None
+    return "an http(s) URL with a host such as http://localhost:8000"
+
+
+def database_url(value: str) -> str | None:
+    """``check`` for SQLAlchemy URLs: empty, or ``dialect[+driver]://...``."""
+    if not value or re.match(r"^[A-Za-z][A-Za-z0-9+]*://", value):
+        return None
+    return "a SQLAlchemy URL, e.g. postgresql+psycopg://bot@db/firstline or sqlite:///ledger.db"
+
+
+def one_of(*choices: str) -> Callable[[Any], str | None]:
+    """``check`` for a value from a fixed list (case-insensitive)."""
+    allowed = {c.lower() for c in choices}
+
+    def check(value: Any) -> str | None:
+        return None if str(value).lower() in allowed else f"one of {', '.join(choices)}"
+    return check
+
+
+def port_number(value: int) -> str | None:
+    return None if 0 <= value <= 65535 else "a port number from 0 to 65535"
 
 
 def access_tables(where: str, raw: Any) -> tuple[dict[str, Any], ...]:
@@ -47,7 +88,7 @@ def access_tables(where: str, raw: Any) -> tuple[dict[str, Any], ...]:
     try:
         tables = json.loads(raw) if isinstance(raw, str) else raw
     except json.JSONDecodeError as exc:
-        raise UserFacingError(f"Setting {where} is not a JSON list of rules: {exc}") from exc
+        raise UserFacingError(f"{where}: expected a JSON list of rules ({exc})") from exc
     if isinstance(tables, dict):
         tables = [tables]
     out = []
@@ -56,7 +97,7 @@ def access_tables(where: str, raw: Any) -> tuple[dict[str, Any], ...]:
         paths = table.get("paths") if isinstance(table, dict) else None
         if not ok or not paths or not isinstance(table.get("confidential", False), bool):
             raise UserFacingError(
-                f"Setting {where}: rule {n} needs paths (a list of globs) and may have audience "
+                f"{where}: rule {n} needs paths (a list of globs) and may have audience "
                 f"(a list of groups) and confidential (true/false); got {table!r}")
         out.append({"paths": [paths] if isinstance(paths, str) else list(paths),
                     "audience": list(table.get("audience") or []),
@@ -73,14 +114,25 @@ def regex_list(where: str, raw: Any) -> tuple[str, ...]:
             re.compile(pattern)
         except re.error as exc:
             raise UserFacingError(
-                f"Setting {where}: {pattern!r} is not a regular expression ({exc})"
+                f"{where}: expected regular expressions; {pattern!r} is not one ({exc})"
             ) from exc
     return patterns
 
 
-def config_path(config_file: str | Path | None, environ: Mapping[str, str]) -> Path:
-    """The settings file: ``config_file``, else ``FIRSTLINE_CONFIG``, else ``./firstline.toml``."""
-    return Path(config_file or environ.get(CONFIG_ENV, DEFAULT_CONFIG_FILE))
+def config_path(config_file: str | Path | None, environ: Mapping[str, str],
+                require_file: bool = False) -> tuple[Path, str | None]:
+    """The settings file and what named it, if it must exist: ``config_file`` ("--config" when
+    ``require_file``), else ``FIRSTLINE_CONFIG``, else ``./firstline.toml`` (which may be
+    missing)."""
+    if config_file:
+        return Path(config_file), "--config" if require_file else None
+    if environ.get(CONFIG_ENV):
+        return Path(environ[CONFIG_ENV]), CONFIG_ENV
+    return Path(DEFAULT_CONFIG_FILE), None
+
+
+# A raw value and where it came from ("firstline.toml:top_k", "FIRSTLINE_TOP_K", "--data-dir").
+Sourced = dict[str, tuple[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -100,33 +152,37 @@ class SettingsBase:
         *,
         environ: Mapping[str, str] | None = None,
         config_file: str | Path | None = None,
+        require_file: bool = False,
     ) -> Self:
         """Build settings: ``overrides`` beat the environment, which beats ``firstline.toml``.
 
-        An override of None means "not given". The file is ``config_file``, else the one named
-        by ``FIRSTLINE_CONFIG``, else ``./firstline.toml`` (a missing file is no error).
+        An override of None means "not given". The file is ``config_file`` (missing: no error
+        unless ``require_file``, as for `--config`), else the one named by ``FIRSTLINE_CONFIG``
+        (which must exist), else ``./firstline.toml`` (which may be missing). Every problem is
+        collected into one :class:`SettingsError`, one line each.
         """
         env = os.environ if environ is None else environ
-        path = config_path(config_file, env)
-        values: dict[str, Any] = cls._file_values(_read_toml(path), path)
+        problems: list[str] = []
+        path, named_by = config_path(config_file, env, require_file)
+        values = cls._file_values(_read_toml(path, named_by, problems), str(path), problems)
         for f in fields(cls):
             if f.metadata["env"] in env:
-                values[f.name] = env[f.metadata["env"]]
-        values.update({k: v for k, v in (overrides or {}).items() if v is not None})
-        unknown = set(values) - {f.name for f in fields(cls)}
-        if unknown:
-            raise UserFacingError(
-                f"Unknown setting(s){cls._where()}: {', '.join(sorted(unknown))}")
-        return cls(**{f.name: _coerce(f, values[f.name]) for f in fields(cls) if f.name in values})
+                values[f.name] = (f.metadata["env"], env[f.metadata["env"]])
+        values.update({k: (f"--{k.replace('_', '-')}", v)
+                       for k, v in (overrides or {}).items() if v is not None})
+        known = {f.name: f for f in fields(cls)}
+        problems += [_unknown(name, source, known) for name, (source, _) in values.items()
+                     if name not in known]
+        read = {name: _read(known[name], raw, source, problems)
+                for name, (source, raw) in values.items() if name in known}
+        if problems:
+            raise SettingsError(problems)
+        return cls(**read)
 
     @classmethod
-    def _file_values(cls, data: dict[str, Any], path: Path) -> dict[str, Any]:
+    def _file_values(cls, data: dict[str, Any], label: str, problems: list[str]) -> Sourced:
         """This class's part of the parsed file: its ``[section]`` table."""
-        return _table(data.get(cls.section, {}), cls.section, path)
-
-    @classmethod
-    def _where(cls) -> str:
-        return f" in [{cls.section}]"
+        return _table(data.get(cls.section, {}), cls.section, label, problems)
 
     def replace(self, **changes: Any) -> Self:
         return dataclasses.replace(self, **changes)
@@ -164,8 +220,8 @@ class Settings(SettingsBase):
         "firstline", "FIRSTLINE_COLLECTION", "Chroma collection name (3+ characters)."
     )
     chroma_url: str = setting(
-        "", "CHROMA_URL", "Chroma server URL (http://host:8000). Empty: embedded PersistentClient."
-    )
+        "", "CHROMA_URL", "Chroma server URL (http://host:8000). Empty: embedded PersistentClient.",
+        check=http_url)
     # --- models ----------------------------------------------------------------------------
     embedding_model: str = setting(
         "",
@@ -202,7 +258,7 @@ class Settings(SettingsBase):
         "",
         "FIRSTLINE_SLM_URL",
         "OpenAI-compatible base URL (ending in /v1) of a shared SLM server; empty: in-process.",
-    )
+        check=http_url)
     slm_threads: int = setting(0, "FIRSTLINE_SLM_THREADS", "llama.cpp threads (0: all cores).")
     slm_context: int = setting(4096, "FIRSTLINE_SLM_CONTEXT", "SLM context window in tokens.")
     slm_max_tokens: int = setting(200, "FIRSTLINE_SLM_MAX_TOKENS", "Longest local answer.")
@@ -248,8 +304,8 @@ class Settings(SettingsBase):
     )
     # --- cloud and routing ------------------------------------------------------------------
     cloud_url: str = setting(
-        "", "FIRSTLINE_CLOUD_URL", "OpenAI-compatible base URL ending in /v1. Empty: no cloud."
-    )
+        "", "FIRSTLINE_CLOUD_URL", "OpenAI-compatible base URL ending in /v1. Empty: no cloud.",
+        check=http_url)
     cloud_api_key: str = setting("", "FIRSTLINE_CLOUD_API_KEY", "Bearer key.", secret=True)
     cloud_model: str = setting("gpt-4o-mini", "FIRSTLINE_CLOUD_MODEL", "Cloud model name.")
     cloud_timeout: float = setting(
@@ -349,7 +405,7 @@ class Settings(SettingsBase):
         "",
         "FIRSTLINE_LEDGER_URL",
         "SQLAlchemy URL of the cost ledger. Empty: SQLite in the data dir.",
-    )
+        check=database_url)
     user_hash_salt: str = setting(
         "", "FIRSTLINE_USER_HASH_SALT",
         "Secret salt for the hashed user ids in the ledger (set it: unsalted ids of a known "
@@ -358,9 +414,13 @@ class Settings(SettingsBase):
         False, "FIRSTLINE_LOG_QUESTION_TEXT", "Store question text in logs and the ledger."
     )
     json_logs: bool = setting(False, "FIRSTLINE_JSON_LOGS", "Structured JSON log lines.")
-    log_level: str = setting("INFO", "FIRSTLINE_LOG_LEVEL", "Python logging level.")
+    log_level: str = setting(
+        "INFO", "FIRSTLINE_LOG_LEVEL",
+        "Python logging level (DEBUG, INFO, WARNING, ERROR). Other libraries log at WARNING "
+        "unless `--verbose`.", check=one_of(*LOG_LEVELS))
     # --- service ----------------------------------------------------------------------------
-    port: int = setting(3978, "FIRSTLINE_PORT", "HTTP port of `firstline serve`.")
+    port: int = setting(3978, "FIRSTLINE_PORT", "HTTP port of `firstline serve`.",
+                        check=port_number)
     host: str = setting("0.0.0.0", "FIRSTLINE_HOST", "HTTP bind address.")
     cli_admin: bool = setting(
         True, "FIRSTLINE_CLI_ADMIN", "Whether the local `firstline chat` user is an admin."
@@ -368,37 +428,58 @@ class Settings(SettingsBase):
 
     # ------------------------------------------------------------------------------------
     @classmethod
-    def _file_values(cls, data: dict[str, Any], path: Path) -> dict[str, Any]:
-        """The ``[firstline]`` table, else the top-level keys less the adapters' tables."""
-        if cls.section in data:
-            return _table(data[cls.section], cls.section, path)
-        return {k: v for k, v in data.items()
-                if not (k in ADAPTER_SECTIONS and isinstance(v, dict))}
-
-    @classmethod
-    def _where(cls) -> str:
-        return ""
+    def _file_values(cls, data: dict[str, Any], label: str, problems: list[str]) -> Sourced:
+        """The top-level keys and the ``[firstline]`` table; any other table is refused unless it
+        is an adapter's."""
+        values = {k: (f"{label}:{k}", v) for k, v in data.items() if not isinstance(v, dict)}
+        for key, value in data.items():
+            if key == cls.section:
+                table = _table(value, key, label, problems)
+                problems += [f"{label}:{k}: given twice, at the top and in [{key}]"
+                             for k in table if k in values]
+                values.update(table)
+            elif isinstance(value, dict) and key not in ADAPTER_SECTIONS:
+                tables = (cls.section, *ADAPTER_SECTIONS)
+                known = [f"[{t}]" for t in tables]
+                problems.append(f"{label}:[{key}]: unknown table{_did_you_mean(f'[{key}]', known)};"
+                                f" expected {', '.join(known)} or [[access]]")
+        return values
 
     @property
     def ledger_database_url(self) -> str:
         return self.ledger_url or f"sqlite:///{(self.data_dir / 'ledger.sqlite3').resolve()}"
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path, named_by: str | None, problems: list[str]) -> dict[str, Any]:
+    """The parsed file; {} (with a problem) when it is broken, or missing although named."""
     if not path.is_file():
+        if named_by:
+            problems.append(f"{named_by}: no such settings file: {path}")
         return {}
     try:
         with path.open("rb") as fh:
-            data = tomllib.load(fh)
+            return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise UserFacingError(f"{path} is not valid TOML: {exc}") from exc
-    return data
+        problems.append(f"{path}: not valid TOML ({exc})")
+    except OSError as exc:
+        problems.append(f"{path}: cannot be read ({exc.strerror})")
+    return {}
 
 
-def _table(value: Any, section: str, path: Path) -> dict[str, Any]:
+def _table(value: Any, section: str, label: str, problems: list[str]) -> Sourced:
     if not isinstance(value, dict):
-        raise UserFacingError(f"{path}: [{section}] must be a table")
-    return dict(value)
+        problems.append(f"{label}:{section}: expected a [{section}] table, got {value!r}")
+        return {}
+    return {k: (f"{label}:{section}.{k}", v) for k, v in value.items()}
+
+
+def _did_you_mean(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.75)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _unknown(name: str, source: str, known: Mapping[str, Any]) -> str:
+    return f"{source}: unknown setting{_did_you_mean(name, list(known))}"
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -418,26 +499,63 @@ def mask_url_credentials(text: str) -> str:
     return _URL_CREDENTIALS.sub(mask, text)
 
 
-def _coerce(f: dataclasses.Field[Any], raw: Any) -> Any:
+_EXPECTED = {int: "a whole number", float: "a number", bool: "true or false", str: "text",
+             tuple: "a list (comma-separated in the environment)", Path: "a path"}
+
+
+def _read(f: dataclasses.Field[Any], raw: Any, source: str, problems: list[str]) -> Any:
+    """``raw`` as the field's type, or None with a line in ``problems`` (``source: expected
+    ..., got ...``)."""
     if f.metadata.get("parse") is not None:
-        return f.metadata["parse"](f.metadata["env"], raw)
+        try:
+            return f.metadata["parse"](source, raw)
+        except UserFacingError as exc:
+            problems.append(str(exc))
+            return None
     kind = type(f.default) if f.default is not dataclasses.MISSING else tuple
+    kind = Path if issubclass(kind, Path) else kind
+    value = _convert(kind, raw)
+    expected = _EXPECTED[kind] if value is None else _check(f, value)
+    if expected:
+        shown = "a secret" if f.metadata["secret"] else mask_url_credentials(repr(raw))
+        problems.append(f"{source}: expected {expected}, got {shown}")
+    return value
+
+
+def _check(f: dataclasses.Field[Any], value: Any) -> str | None:
+    check = f.metadata.get("check")
+    return check(value) if check is not None else None
+
+
+def _convert(kind: type, raw: Any) -> Any:
+    """``raw`` (text from the environment, or a TOML value) as ``kind``; None if it is not one.
+    No silent truncation: 3978.5 is not a whole number, ``true`` is not a number."""
+    if isinstance(raw, str) and kind is not str:
+        return _from_text(kind, raw.strip())
+    if kind is bool or isinstance(raw, bool):
+        return raw if kind is bool and isinstance(raw, bool) else None
+    if kind is int:
+        return raw if isinstance(raw, int) else None
+    if kind is float:
+        return float(raw) if isinstance(raw, (int, float)) else None
+    if kind is tuple:
+        return tuple(str(i).strip() for i in raw if str(i).strip()) \
+            if isinstance(raw, list) else None
+    return raw if isinstance(raw, str) else None
+
+
+def _from_text(kind: type, text: str) -> Any:
+    if kind is bool:
+        word = text.lower()
+        return word in _TRUE if word in _TRUE | _FALSE else None
+    if kind is tuple:
+        return tuple(i.strip() for i in text.split(",") if i.strip())
+    if kind is Path:
+        return Path(text).expanduser()
     try:
-        if kind is bool and isinstance(raw, str):
-            word = raw.strip().lower()
-            if word not in _TRUE | _FALSE:
-                raise ValueError(raw)
-            return word in _TRUE
-        if kind is tuple:
-            items = raw.split(",") if isinstance(raw, str) else raw
-            return tuple(str(i).strip() for i in items if str(i).strip())
-        if issubclass(kind, Path):
-            return Path(raw).expanduser()
-        return kind(raw)
-    except (TypeError, ValueError) as exc:
-        raise UserFacingError(
-            f"Setting {f.metadata['env']}={raw!r} is not a valid {kind.__name__}"
-        ) from exc
+        return kind(text)
+    except ValueError:
+        return None
 
 
 def _plain(value: Any) -> Any:

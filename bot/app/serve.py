@@ -27,7 +27,8 @@ from adapters.teams.settings import TeamsSettings
 from bot.answering.responder import Firstline
 from bot.app.composition import build_firstline
 from bot.app.health import health_routes
-from bot.settings import Settings
+from bot.app.startup import channel_problems, check_slack
+from bot.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,18 @@ async def run_service(
         await core.aclose()
 
 
-def serve(settings: Settings, *, config_file: str | Path | None = None) -> int:
-    """`firstline serve`: ``config_file`` is the file the core's ``settings`` were read from."""
-    asyncio.run(run_service(settings, config_file=config_file))
+def serve(settings: Settings, *, config_file: str | Path | None = None,
+          slack: SlackSettings | None = None, teams: TeamsSettings | None = None,
+          allow_no_channels: bool = False) -> int:
+    """`firstline serve`: ``config_file`` is the file the core's ``settings`` were read from.
+    Refuses to start with half a channel's credentials, with no channel (unless
+    ``allow_no_channels``), or when Slack's Web API does not answer for the bot token."""
+    slack = SlackSettings.load(config_file=config_file) if slack is None else slack
+    teams = TeamsSettings.load(config_file=config_file) if teams is None else teams
+    problems = channel_problems(slack, teams, settings.host, allow_none=allow_no_channels)
+    if problems:
+        raise SettingsError(problems)
+    if slack.bot_token:
+        asyncio.run(check_slack(slack))
+    asyncio.run(run_service(settings, slack=slack, teams=teams))
     return 0
