@@ -17,7 +17,7 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--config", help="settings file (env FIRSTLINE_CONFIG, default "
                         "./firstline.toml); a file named here must exist")
     common.add_argument("-v", "--verbose", action="store_true",
-                        help="debug logging, other libraries' log lines and progress bars, and "
+                        help="debug logging, other libraries' log lines below WARNING, and "
                         "the traceback of an error")
     top = argparse.ArgumentParser(
         prog="firstline", parents=[common], description="On-prem first-line helpdesk bot.")

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.markdown import Markdown
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.markdown import CodeBlock, Markdown
 from rich.text import Text
 
 from bot.answering.responder import Firstline
@@ -56,28 +57,40 @@ def chat_log_path(settings: Settings) -> Path:
     return settings.data_dir / "logs" / "chat.log"
 
 
+class _Code(CodeBlock):
+    """A code block as its lines, unwrapped: a table (the costs report) stays a table."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield Text(str(self.text).rstrip(), style="bold", no_wrap=True, overflow="ignore")
+
+
+class _Markdown(Markdown):
+    elements = {**Markdown.elements, "fence": _Code, "code_block": _Code}
+
+
 def show_reply(console: Console, reply: Reply) -> None:
     """The answer as Markdown, then its sources and route as plain text."""
-    console.print(Markdown(reply.text))
-    console.print(Text("\n".join(reply_footer(reply))))
+    console.print(_Markdown(reply.text, justify="default"), crop=False)
+    console.print(Text("\n".join([*reply_footer(reply), ""])), soft_wrap=True)
 
 
 async def run_chat(core: Firstline, args: argparse.Namespace) -> int:
     """Answer questions from standard input until it ends."""
     console = Console(highlight=False)
     console.print(Text("firstline chat — ask a question (Ctrl-D to quit; 'help' for commands). "
-                       f"Log: {chat_log_path(core.settings)}"))
+                       f"Log: {chat_log_path(core.settings)}"), soft_wrap=True)
+    prompt = "> " if sys.stdin.isatty() else ""  # no prompts in a transcript from a pipe
     history: list[Turn] = []
     who = identity(args.user, args.groups, args.where)
 
     async def notify(text: str) -> None:
         console.print(Text(f"\n{text}"))
-        console.print("> ", end="")  # the prompt again: input() is still waiting
+        console.print(prompt, end="")  # the prompt again: input() is still waiting
 
     try:
         while True:
             try:
-                line = await asyncio.to_thread(input, "> ")
+                line = await asyncio.to_thread(input, prompt)
             except EOFError:
                 console.print()
                 return 0

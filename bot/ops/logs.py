@@ -1,5 +1,5 @@
 """Logging set-up: plain lines by default, one JSON object per line when asked; other
-libraries' records (and their progress bars) only from WARNING unless ``--verbose``.
+libraries' records only from WARNING unless ``--verbose``, and no Hugging Face progress bars.
 
 A record's ``extra={"fields": {...}}`` (the core's one line per answer) becomes top-level keys of
 its JSON object, so a log pipeline can filter on route or latency without parsing the message.
@@ -48,7 +48,7 @@ class QuietLibraries(logging.Filter):
 def setup_logging(level: str = "INFO", json_lines: bool = False, *, verbose: bool = False,
                   log_file: Path | None = None) -> None:
     """One handler on the root logger: stderr, or ``log_file`` (`firstline chat`). ``verbose``:
-    DEBUG, other libraries' records and their progress bars included."""
+    DEBUG, with other libraries' records below WARNING."""
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
     handler: logging.Handler = (logging.FileHandler(log_file, encoding="utf-8") if log_file
