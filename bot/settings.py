@@ -478,8 +478,13 @@ def _did_you_mean(word: str, choices: Sequence[str]) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
-def _unknown(name: str, source: str, known: Mapping[str, Any]) -> str:
-    return f"{source}: unknown setting{_did_you_mean(name, list(known))}"
+def _unknown(name: str, source: str, known: Mapping[str, dataclasses.Field[Any]]) -> str:
+    """``source: unknown setting``, with the key meant: by its environment variable's name
+    (``FIRSTLINE_TOP_K = 3`` in the file) or by a close spelling (``topk``)."""
+    by_env = {f.metadata["env"].lower(): key for key, f in known.items()}
+    if name.lower() in by_env:
+        return f"{source}: unknown setting (did you mean {by_env[name.lower()]}?)"
+    return f"{source}: unknown setting{_did_you_mean(name.lower(), list(known))}"
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -532,6 +537,8 @@ def _convert(kind: type, raw: Any) -> Any:
     No silent truncation: 3978.5 is not a whole number, ``true`` is not a number."""
     if isinstance(raw, str) and kind is not str:
         return _from_text(kind, raw.strip())
+    if kind is Path:  # an explicit argument may already be a Path
+        return Path(raw).expanduser() if isinstance(raw, Path) else None
     if kind is bool or isinstance(raw, bool):
         return raw if kind is bool and isinstance(raw, bool) else None
     if kind is int:
@@ -540,7 +547,9 @@ def _convert(kind: type, raw: Any) -> Any:
         return float(raw) if isinstance(raw, (int, float)) else None
     if kind is tuple:
         return tuple(str(i).strip() for i in raw if str(i).strip()) \
-            if isinstance(raw, list) else None
+            if isinstance(raw, (list, tuple)) else None
+    if isinstance(raw, os.PathLike):  # an explicit argument: a path for a text setting
+        return os.fspath(raw)
     return raw if isinstance(raw, str) else None
 
 

@@ -89,7 +89,7 @@ def _files(settings: Settings) -> list[str | None]:
     multilingual = settings.multilingual_embeddings
     return [
         _missing("FIRSTLINE_SLM_MODEL", "GGUF file", settings.slm_model,
-                 file=True, unless=bool(settings.slm_url)),
+                 file=True, unless=bool(settings.slm_url)) or _not_gguf(settings),
         _missing("FIRSTLINE_EMBEDDING_MODEL", "sentence-transformers model folder",
                  settings.embedding_model),
         _missing("FIRSTLINE_MULTILINGUAL_EMBEDDINGS", "sentence-transformers model folder",
@@ -110,6 +110,17 @@ def _missing(name: str, what: str, value: str, *, file: bool = False,
     if path.is_file() if file else path.is_dir():
         return None
     return f"{name}: no {what} at {path}"
+
+
+def _not_gguf(settings: Settings) -> str | None:
+    """A model file that is not a GGUF (by its magic bytes) fails here, not at the first
+    question."""
+    if not settings.slm_model or settings.slm_url:
+        return None
+    path = Path(settings.slm_model).expanduser()
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+    return None if magic == b"GGUF" else f"FIRSTLINE_SLM_MODEL: {path} is not a GGUF file"
 
 
 # -- serve ------------------------------------------------------------------------------------

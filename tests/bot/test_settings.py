@@ -55,6 +55,8 @@ def test_every_problem_is_reported_at_once_with_its_source(tmp_path: Path) -> No
     ("port = 70000\n", "port: expected a port number from 0 to 65535, got 70000"),
     ("ledger_url = 'db.example/firstline'\n", "ledger_url: expected a SQLAlchemy URL"),
     ("[firstline]\ntop_kk = 2\n", "firstline.top_kk: unknown setting (did you mean top_k?)"),
+    ("FIRSTLINE_TOP_K = 2\n", "FIRSTLINE_TOP_K: unknown setting (did you mean top_k?)"),
+    ("Top_K = 2\n", "Top_K: unknown setting (did you mean top_k?)"),
     ("top_k = 2\n[firstline]\ntop_k = 3\n", "top_k: given twice, at the top and in [firstline]"),
 ])
 def test_values_are_not_truncated_or_guessed(tmp_path: Path, toml: str, expected: str) -> None:
@@ -70,6 +72,15 @@ def test_numbers_and_urls_that_are_right_are_read(tmp_path: Path) -> None:
                              config_file=tmp_path / "firstline.toml")
     assert (settings.port, settings.cloud_timeout, settings.top_k) == (8080, 5.0, 2)
     assert (settings.chroma_url, settings.log_level) == ("https://chroma.example", "warning")
+
+
+def test_explicit_arguments_may_already_have_their_type(tmp_path: Path) -> None:
+    settings = Settings.load({"data_dir": tmp_path, "knowledge_paths": ("a", "b"), "top_k": 2,
+                              "cloud_timeout": 3, "redact": False}, environ={})
+    assert (settings.data_dir, settings.knowledge_paths) == (tmp_path, ("a", "b"))
+    assert (settings.top_k, settings.cloud_timeout, settings.redact) == (2, 3.0, False)
+    with pytest.raises(SettingsError, match="--top-k: expected a whole number, got 2.5"):
+        Settings.load({"top_k": 2.5}, environ={})
 
 
 def test_a_settings_file_that_was_named_must_exist(tmp_path: Path) -> None:
@@ -96,6 +107,14 @@ def test_a_secret_is_never_echoed_and_url_passwords_are_masked(tmp_path: Path) -
     assert "12345678" not in "".join(found)
     found = problems(tmp_path, None, {"CHROMA_URL": "chroma://bot:s3cret@db"})
     assert "s3cret" not in found[0] and "bot:***@db" in found[0]
+
+
+def test_a_vendor_variable_name_in_a_table_is_pointed_at_its_key(tmp_path: Path) -> None:
+    found = problems(tmp_path, '[slack]\nSLACK_BOT_TOKEN = "xoxb-1"\n', cls=SlackSettings)
+    assert found == [f"{tmp_path / 'firstline.toml'}:slack.SLACK_BOT_TOKEN: unknown setting "
+                     "(did you mean bot_token?)"]
+    found = problems(tmp_path, '[teams]\nmicrosoftappid = "a"\n', cls=TeamsSettings)
+    assert found[0].endswith("teams.microsoftappid: unknown setting (did you mean app_id?)")
 
 
 def test_the_adapters_tables_are_read_and_checked(tmp_path: Path) -> None:
@@ -168,6 +187,11 @@ def test_preflight_names_the_missing_files(tmp_path: Path) -> None:
         f"{tmp_path / 'minilm'}",
         f"FIRSTLINE_ROUTER_CONFIG: no router thresholds file at {tmp_path / 'router.json'}",
     )
+    (tmp_path / "model.gguf").write_text("<html>proxy login page</html>")
+    with pytest.raises(SettingsError) as caught:
+        preflight(Settings(slm_model=str(tmp_path / "model.gguf")))
+    assert caught.value.problems == (
+        f"FIRSTLINE_SLM_MODEL: {tmp_path / 'model.gguf'} is not a GGUF file",)
     (tmp_path / "minilm").mkdir()
     preflight(settings.replace(slm_model="", router_config="", abstention_config="off",
                                embedding_model=str(tmp_path / "minilm")))
