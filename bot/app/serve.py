@@ -126,7 +126,10 @@ def serve(settings: Settings, *, config_file: str | Path | None = None,
     ``allow_no_channels``), or when Slack's Web API does not answer for the bot token."""
     slack = SlackSettings.load(config_file=config_file) if slack is None else slack
     teams = TeamsSettings.load(config_file=config_file) if teams is None else teams
-    problems = channel_problems(slack, teams, settings.host, allow_none=allow_no_channels)
+    from adapters.teams.auth import teams_configured
+
+    problems = channel_problems(slack, teams, teams_on=teams_configured(teams, settings.host),
+                                allow_none=allow_no_channels)
     if problems:
         raise SettingsError(problems)
     if slack.bot_token:

@@ -130,11 +130,13 @@ NO_CHANNEL = ("no chat channel is configured: set SLACK_BOT_TOKEN with SLACK_APP
               "(only /healthz, /readyz and /metrics)")
 
 
-def channel_problems(slack: SlackSettings, teams: TeamsSettings, host: str, *,
+def channel_problems(slack: SlackSettings, teams: TeamsSettings, *, teams_on: bool,
                      allow_none: bool = False) -> list[str]:
-    """Half-given credentials, and no channel at all unless ``allow_none``."""
+    """Half-given credentials, and no channel at all unless ``allow_none``. ``teams_on``:
+    whether Teams would be served (with an app id, or anonymously on loopback for the Bot
+    Framework Emulator: ``adapters.teams.auth.teams_configured``)."""
     problems = _slack_halves(slack) + _teams_halves(teams)
-    if not problems and not allow_none and not _any_channel(slack, teams, host):
+    if not problems and not allow_none and not (slack.bot_token or teams_on):
         problems.append(NO_CHANNEL)
     return problems
 
@@ -163,14 +165,6 @@ def _teams_halves(teams: TeamsSettings) -> list[str]:
         return [f"MicrosoftAppType={teams.app_type} needs MicrosoftAppTenantId "
                 "([teams] app_tenant_id)"]
     return []
-
-
-def _any_channel(slack: SlackSettings, teams: TeamsSettings, host: str) -> bool:
-    """Slack with its token, or Teams (with an app id, or anonymous on loopback for the Bot
-    Framework Emulator)."""
-    from adapters.teams.auth import teams_configured
-
-    return bool(slack.bot_token) or teams_configured(teams, host)
 
 
 async def check_slack(slack: SlackSettings) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from adapters.slack.settings import SlackSettings
+from adapters.teams.auth import teams_configured
 from adapters.teams.settings import TeamsSettings
 from bot.app.startup import NO_CHANNEL, channel_problems, load_settings, preflight
 from bot.settings import Settings, SettingsError
@@ -159,19 +160,22 @@ def test_a_broken_file_is_one_problem_for_all_three_tables(tmp_path: Path) -> No
 ])
 def test_serve_refuses_half_a_credential_or_no_channel(
         slack: SlackSettings, teams: TeamsSettings, expected: str) -> None:
-    found = channel_problems(slack, teams, "0.0.0.0")
+    found = channel_problems(slack, teams, teams_on=teams_configured(teams, "0.0.0.0"))
     assert len(found) == 1 and found[0].startswith(expected), found
     if expected != NO_CHANNEL:  # --no-channels allows no channel, never half of one
-        assert channel_problems(slack, teams, "0.0.0.0", allow_none=True) == found
+        assert channel_problems(slack, teams, teams_on=False, allow_none=True) == found
 
 
 def test_complete_channels_and_the_emulator_on_loopback_pass() -> None:
+    teams = TeamsSettings(app_id="a", app_password="p")
     assert channel_problems(SlackSettings(bot_token="x", app_token="y"), TeamsSettings(),
-                            "0.0.0.0") == []
-    assert channel_problems(SlackSettings(), TeamsSettings(app_id="a", app_password="p"),
-                            "0.0.0.0") == []
-    assert channel_problems(SlackSettings(), TeamsSettings(), "127.0.0.1") == []  # Emulator
-    assert channel_problems(SlackSettings(), TeamsSettings(), "0.0.0.0", allow_none=True) == []
+                            teams_on=False) == []
+    assert channel_problems(SlackSettings(), teams,
+                            teams_on=teams_configured(teams, "0.0.0.0")) == []
+    assert channel_problems(SlackSettings(), TeamsSettings(),  # the Emulator, on loopback
+                            teams_on=teams_configured(TeamsSettings(), "127.0.0.1")) == []
+    assert channel_problems(SlackSettings(), TeamsSettings(), teams_on=False,
+                            allow_none=True) == []
 
 
 # -- what the settings name ---------------------------------------------------------------------
