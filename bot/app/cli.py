@@ -89,10 +89,10 @@ def _dispatch(args: argparse.Namespace, loaded: Loaded) -> int:
         return _config(args, loaded)
     if args.command == "costs":
         return run_costs(args, settings)
-    preflight(settings)
-    if args.command == "serve":
+    if args.command == "serve":  # its checks include the channels'
         return serve(settings, slack=loaded.slack, teams=loaded.teams,
                      allow_no_channels=args.no_channels)
+    preflight(settings)
     if args.command == "eval":
         return run_eval_command(args, settings)
     if args.command == "router" and args.router_command == "abstention":

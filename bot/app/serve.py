@@ -27,8 +27,8 @@ from adapters.teams.settings import TeamsSettings
 from bot.answering.responder import Firstline
 from bot.app.composition import build_firstline
 from bot.app.health import health_routes
-from bot.app.startup import channel_problems, check_slack
-from bot.settings import Settings, SettingsError
+from bot.app.startup import channel_problems, check_slack, preflight
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -122,16 +122,15 @@ def serve(settings: Settings, *, config_file: str | Path | None = None,
           slack: SlackSettings | None = None, teams: TeamsSettings | None = None,
           allow_no_channels: bool = False) -> int:
     """`firstline serve`: ``config_file`` is the file the core's ``settings`` were read from.
-    Refuses to start with half a channel's credentials, with no channel (unless
-    ``allow_no_channels``), or when Slack's Web API does not answer for the bot token."""
+    Refuses to start, listing every problem, when :func:`~bot.app.startup.preflight` finds
+    one, with half a channel's credentials or no channel (unless ``allow_no_channels``); then
+    when Slack's Web API does not answer for the bot token."""
     slack = SlackSettings.load(config_file=config_file) if slack is None else slack
     teams = TeamsSettings.load(config_file=config_file) if teams is None else teams
     from adapters.teams.auth import teams_configured
 
-    problems = channel_problems(slack, teams, teams_on=teams_configured(teams, settings.host),
-                                allow_none=allow_no_channels)
-    if problems:
-        raise SettingsError(problems)
+    preflight(settings, channel_problems(slack, teams, allow_none=allow_no_channels,
+                                         teams_on=teams_configured(teams, settings.host)))
     if slack.bot_token:
         asyncio.run(check_slack(slack))
     asyncio.run(run_service(settings, slack=slack, teams=teams))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,11 +53,12 @@ def load_settings(overrides: dict[str, Any], config_file: str | None) -> Loaded:
     return Loaded(core, slack, teams)
 
 
-def preflight(settings: Settings) -> None:
-    """The servers the settings name answer, and the model files exist."""
-    problems = [p for p in (_chroma(settings), _slm(settings), *_files(settings)) if p]
-    if problems:
-        raise SettingsError(problems)
+def preflight(settings: Settings, more: Sequence[str] = ()) -> None:
+    """The servers the settings name answer, and the model files exist; ``more``: other
+    problems to report with them (serve's channels)."""
+    found = [p for p in (_chroma(settings), _slm(settings), *_files(settings)) if p]
+    if found or more:
+        raise SettingsError([*found, *more])
 
 
 def _chroma(settings: Settings) -> str | None:

@@ -156,6 +156,16 @@ def test_serve_refuses_half_a_teams_credential(tmp_path: Path, slm_path: Path) -
                           "([teams] app_password) is not: set the bot's client secret")
 
 
+def test_serve_lists_its_channel_and_server_problems_together(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    done = firstline(tmp_path, "serve", CHROMA_URL=url, FIRSTLINE_SLM_MODEL="missing.gguf",
+                     SLACK_SIGNING_SECRET="s")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert [line.split(": ")[1] for line in done.stderr.splitlines()] == [
+        "CHROMA_URL", "FIRSTLINE_SLM_MODEL",
+        "SLACK_SIGNING_SECRET set but SLACK_BOT_TOKEN ([slack] bot_token) is not"]
+
+
 def test_serve_reads_the_slack_table(tmp_path: Path, slm_path: Path) -> None:
     (tmp_path / "firstline.toml").write_text('[slack]\nbot_token = "xoxb-1"\n')
     done = firstline(tmp_path, "serve", FIRSTLINE_SLM_MODEL=str(slm_path))
