@@ -359,7 +359,8 @@ class Settings(SettingsBase):
     def _file_values(cls, data: dict[str, Any], label: str, problems: list[str]) -> Sourced:
         """The top-level keys and the ``[firstline]`` table; any other table is refused unless it
         is an adapter's."""
-        values = {k: (f"{label}:{k}", v) for k, v in data.items() if not isinstance(v, dict)}
+        values = {k: (f"{label}:{k}", v) for k, v in data.items()
+                  if not isinstance(v, dict) and k != cls.section}
         for key, value in data.items():
             if key == cls.section:
                 table = _table(value, key, label, problems)

@@ -59,6 +59,8 @@ def test_every_problem_is_reported_at_once_with_its_source(tmp_path: Path) -> No
     ("FIRSTLINE_TOP_K = 2\n", "FIRSTLINE_TOP_K: unknown setting (did you mean top_k?)"),
     ("Top_K = 2\n", "Top_K: unknown setting (did you mean top_k?)"),
     ("top_k = 2\n[firstline]\ntop_k = 3\n", "top_k: given twice, at the top and in [firstline]"),
+    ("firstline = 'on'\n", "firstline: expected a [firstline] table, got 'on'"),
+    ("[[acess]]\npaths = ['hr/*']\n", "acess: unknown setting (did you mean access?)"),
 ])
 def test_values_are_not_truncated_or_guessed(tmp_path: Path, toml: str, expected: str) -> None:
     found = problems(tmp_path, toml)
