@@ -1,14 +1,17 @@
 """`firstline serve`: one aiohttp app on FIRSTLINE_PORT with Slack (HTTP mode) at /slack/events,
 Teams at /api/messages, and /healthz, /readyz, /metrics; Slack Socket Mode runs beside it.
 
-This is the only module that imports the adapters' code (``bot.app.cli`` reads their settings
-classes, which import no SDK). They are imported when their credentials are set, inside the
-function that mounts them, so that `firstline index` and `ask` do not load two chat SDKs
-(the Teams SDK alone takes about a second to import).
+This is the only module that imports the adapters' code (``bot.app.cli`` and
+``bot.app.startup`` read their settings classes, which import no SDK). They are imported
+when their credentials are set, inside the function that mounts them, so that `firstline
+index` and `ask` do not load two chat SDKs (the Teams SDK alone takes about a second to
+import).
 
 Each adapter has its own settings (:class:`~adapters.slack.settings.SlackSettings`,
 :class:`~adapters.teams.settings.TeamsSettings`); unless a caller passes them, they are loaded
-from the environment and the same ``firstline.toml`` as the core's settings.
+from the environment and the same ``firstline.toml`` as the core's settings. :func:`serve`
+checks them first (:mod:`bot.app.startup`): no half credentials, a channel unless
+``--no-channels``, a Slack that answers.
 """
 
 from __future__ import annotations
