@@ -13,74 +13,54 @@ drift.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import re
 import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from bot.errors import UserFacingError
+from bot.setting_values import (
+    SettingsError,
+    access_tables,
+    database_url,
+    did_you_mean,
+    http_url,
+    mask_url_credentials,
+    one_of,
+    port_number,
+    read_value,
+    regex_list,
+    setting,
+    unknown_key,
+)
+
+# the names the adapters' settings and the callers use, from one place
+__all__ = ["ADAPTER_SECTIONS", "LOG_LEVELS", "Settings", "SettingsBase", "SettingsError",
+           "config_path", "http_url", "mask_url_credentials", "one_of", "reference_markdown",
+           "setting"]
 
 CONFIG_ENV = "FIRSTLINE_CONFIG"
 DEFAULT_CONFIG_FILE = "firstline.toml"
 # Tables of firstline.toml that belong to the adapters' settings, not to the core's.
 ADAPTER_SECTIONS = ("slack", "teams")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-def setting(default: Any, env: str, doc: str, *, secret: bool = False,
-            parse: Callable[[str, Any], Any] | None = None) -> Any:
-    """A settings field: its default, its environment variable, its line in the reference table,
-    whether ``firstline config`` masks it, and ``parse(env name, raw value)`` for values that the
-    type of the default alone cannot read (it raises :class:`UserFacingError`)."""
-    meta = {"env": env, "doc": doc, "secret": secret, "parse": parse}
-    if isinstance(default, (list, dict, tuple)):
-        return field(default_factory=lambda: default, metadata=meta)
-    return field(default=default, metadata=meta)
+def config_path(config_file: str | Path | None, environ: Mapping[str, str],
+                require_file: bool = False) -> tuple[Path, str | None]:
+    """The settings file and what named it, if it must exist: ``config_file`` ("--config" when
+    ``require_file``), else ``FIRSTLINE_CONFIG``, else ``./firstline.toml`` (which may be
+    missing)."""
+    if config_file:
+        return Path(config_file), "--config" if require_file else None
+    if environ.get(CONFIG_ENV):
+        return Path(environ[CONFIG_ENV]), CONFIG_ENV
+    return Path(DEFAULT_CONFIG_FILE), None
 
 
-def access_tables(where: str, raw: Any) -> tuple[dict[str, Any], ...]:
-    """``[[access]]`` tables (a JSON list in the environment), checked here so that a wrong rule
-    stops the start-up with its position rather than indexing with it."""
-    try:
-        tables = json.loads(raw) if isinstance(raw, str) else raw
-    except json.JSONDecodeError as exc:
-        raise UserFacingError(f"Setting {where} is not a JSON list of rules: {exc}") from exc
-    if isinstance(tables, dict):
-        tables = [tables]
-    out = []
-    for n, table in enumerate(tables or [], 1):
-        ok = isinstance(table, dict) and set(table) <= {"paths", "audience", "confidential"}
-        paths = table.get("paths") if isinstance(table, dict) else None
-        if not ok or not paths or not isinstance(table.get("confidential", False), bool):
-            raise UserFacingError(
-                f"Setting {where}: rule {n} needs paths (a list of globs) and may have audience "
-                f"(a list of groups) and confidential (true/false); got {table!r}")
-        out.append({"paths": [paths] if isinstance(paths, str) else list(paths),
-                    "audience": list(table.get("audience") or []),
-                    "confidential": bool(table.get("confidential", False))})
-    return tuple(out)
-
-
-def regex_list(where: str, raw: Any) -> tuple[str, ...]:
-    """Regular expressions (``;;``-separated in the environment), each compiled once here."""
-    items = raw.split(";;") if isinstance(raw, str) else list(raw)
-    patterns = tuple(str(i).strip() for i in items if str(i).strip())
-    for pattern in patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise UserFacingError(
-                f"Setting {where}: {pattern!r} is not a regular expression ({exc})"
-            ) from exc
-    return patterns
-
-
-def config_path(config_file: str | Path | None, environ: Mapping[str, str]) -> Path:
-    """The settings file: ``config_file``, else ``FIRSTLINE_CONFIG``, else ``./firstline.toml``."""
-    return Path(config_file or environ.get(CONFIG_ENV, DEFAULT_CONFIG_FILE))
+# A raw value and where it came from ("firstline.toml:top_k", "FIRSTLINE_TOP_K", "--data-dir").
+Sourced = dict[str, tuple[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -100,33 +80,37 @@ class SettingsBase:
         *,
         environ: Mapping[str, str] | None = None,
         config_file: str | Path | None = None,
+        require_file: bool = False,
     ) -> Self:
         """Build settings: ``overrides`` beat the environment, which beats ``firstline.toml``.
 
-        An override of None means "not given". The file is ``config_file``, else the one named
-        by ``FIRSTLINE_CONFIG``, else ``./firstline.toml`` (a missing file is no error).
+        An override of None means "not given". The file is ``config_file`` (missing: no error
+        unless ``require_file``, as for `--config`), else the one named by ``FIRSTLINE_CONFIG``
+        (which must exist), else ``./firstline.toml`` (which may be missing). Every problem is
+        collected into one :class:`SettingsError`, one line each.
         """
         env = os.environ if environ is None else environ
-        path = config_path(config_file, env)
-        values: dict[str, Any] = cls._file_values(_read_toml(path), path)
+        problems: list[str] = []
+        path, named_by = config_path(config_file, env, require_file)
+        values = cls._file_values(_read_toml(path, named_by, problems), str(path), problems)
         for f in fields(cls):
             if f.metadata["env"] in env:
-                values[f.name] = env[f.metadata["env"]]
-        values.update({k: v for k, v in (overrides or {}).items() if v is not None})
-        unknown = set(values) - {f.name for f in fields(cls)}
-        if unknown:
-            raise UserFacingError(
-                f"Unknown setting(s){cls._where()}: {', '.join(sorted(unknown))}")
-        return cls(**{f.name: _coerce(f, values[f.name]) for f in fields(cls) if f.name in values})
+                values[f.name] = (f.metadata["env"], env[f.metadata["env"]])
+        values.update({k: (f"--{k.replace('_', '-')}", v)
+                       for k, v in (overrides or {}).items() if v is not None})
+        known = {f.name: f for f in fields(cls)}
+        problems += [unknown_key(name, source, known) for name, (source, _) in values.items()
+                     if name not in known]
+        read = {name: read_value(known[name], raw, source, problems)
+                for name, (source, raw) in values.items() if name in known}
+        if problems:
+            raise SettingsError(problems)
+        return cls(**read)
 
     @classmethod
-    def _file_values(cls, data: dict[str, Any], path: Path) -> dict[str, Any]:
+    def _file_values(cls, data: dict[str, Any], label: str, problems: list[str]) -> Sourced:
         """This class's part of the parsed file: its ``[section]`` table."""
-        return _table(data.get(cls.section, {}), cls.section, path)
-
-    @classmethod
-    def _where(cls) -> str:
-        return f" in [{cls.section}]"
+        return _table(data.get(cls.section, {}), cls.section, label, problems)
 
     def replace(self, **changes: Any) -> Self:
         return dataclasses.replace(self, **changes)
@@ -165,8 +149,8 @@ class Settings(SettingsBase):
         "firstline", "FIRSTLINE_COLLECTION", "Chroma collection name (3+ characters)."
     )
     chroma_url: str = setting(
-        "", "CHROMA_URL", "Chroma server URL (http://host:8000). Empty: embedded PersistentClient."
-    )
+        "", "CHROMA_URL", "Chroma server URL (http://host:8000). Empty: embedded PersistentClient.",
+        check=http_url)
     # --- models ----------------------------------------------------------------------------
     embedding_model: str = setting(
         "",
@@ -203,7 +187,7 @@ class Settings(SettingsBase):
         "",
         "FIRSTLINE_SLM_URL",
         "OpenAI-compatible base URL (ending in /v1) of a shared SLM server; empty: in-process.",
-    )
+        check=http_url)
     slm_threads: int = setting(0, "FIRSTLINE_SLM_THREADS", "llama.cpp threads (0: all cores).")
     slm_context: int = setting(4096, "FIRSTLINE_SLM_CONTEXT", "SLM context window in tokens.")
     slm_max_tokens: int = setting(200, "FIRSTLINE_SLM_MAX_TOKENS", "Longest local answer.")
@@ -249,8 +233,8 @@ class Settings(SettingsBase):
     )
     # --- cloud and routing ------------------------------------------------------------------
     cloud_url: str = setting(
-        "", "FIRSTLINE_CLOUD_URL", "OpenAI-compatible base URL ending in /v1. Empty: no cloud."
-    )
+        "", "FIRSTLINE_CLOUD_URL", "OpenAI-compatible base URL ending in /v1. Empty: no cloud.",
+        check=http_url)
     cloud_api_key: str = setting("", "FIRSTLINE_CLOUD_API_KEY", "Bearer key.", secret=True)
     cloud_model: str = setting("gpt-4o-mini", "FIRSTLINE_CLOUD_MODEL", "Cloud model name.")
     cloud_timeout: float = setting(
@@ -350,7 +334,7 @@ class Settings(SettingsBase):
         "",
         "FIRSTLINE_LEDGER_URL",
         "SQLAlchemy URL of the cost ledger. Empty: SQLite in the data dir.",
-    )
+        check=database_url)
     user_hash_salt: str = setting(
         "", "FIRSTLINE_USER_HASH_SALT",
         "Secret salt for the hashed user ids in the ledger (set it: unsalted ids of a known "
@@ -359,9 +343,13 @@ class Settings(SettingsBase):
         False, "FIRSTLINE_LOG_QUESTION_TEXT", "Store question text in logs and the ledger."
     )
     json_logs: bool = setting(False, "FIRSTLINE_JSON_LOGS", "Structured JSON log lines.")
-    log_level: str = setting("INFO", "FIRSTLINE_LOG_LEVEL", "Python logging level.")
+    log_level: str = setting(
+        "INFO", "FIRSTLINE_LOG_LEVEL",
+        "Python logging level (DEBUG, INFO, WARNING, ERROR). Other libraries log at WARNING "
+        "unless `--verbose`.", check=one_of(*LOG_LEVELS))
     # --- service ----------------------------------------------------------------------------
-    port: int = setting(3978, "FIRSTLINE_PORT", "HTTP port of `firstline serve`.")
+    port: int = setting(3978, "FIRSTLINE_PORT", "HTTP port of `firstline serve`.",
+                        check=port_number)
     host: str = setting("0.0.0.0", "FIRSTLINE_HOST", "HTTP bind address.")
     cli_admin: bool = setting(
         True, "FIRSTLINE_CLI_ADMIN", "Whether the local `firstline chat` user is an admin."
@@ -369,76 +357,50 @@ class Settings(SettingsBase):
 
     # ------------------------------------------------------------------------------------
     @classmethod
-    def _file_values(cls, data: dict[str, Any], path: Path) -> dict[str, Any]:
-        """The ``[firstline]`` table, else the top-level keys less the adapters' tables."""
-        if cls.section in data:
-            return _table(data[cls.section], cls.section, path)
-        return {k: v for k, v in data.items()
-                if not (k in ADAPTER_SECTIONS and isinstance(v, dict))}
-
-    @classmethod
-    def _where(cls) -> str:
-        return ""
+    def _file_values(cls, data: dict[str, Any], label: str, problems: list[str]) -> Sourced:
+        """The top-level keys and the ``[firstline]`` table; any other table is refused unless it
+        is an adapter's."""
+        values = {k: (f"{label}:{k}", v) for k, v in data.items()
+                  if not isinstance(v, dict) and k != cls.section}
+        for key, value in data.items():
+            if key == cls.section:
+                table = _table(value, key, label, problems)
+                problems += [f"{label}:{k}: given twice, at the top and in [{key}]"
+                             for k in table if k in values]
+                values.update(table)
+            elif isinstance(value, dict) and key not in ADAPTER_SECTIONS:
+                tables = (cls.section, *ADAPTER_SECTIONS)
+                known = [f"[{t}]" for t in tables]
+                problems.append(f"{label}:[{key}]: unknown table{did_you_mean(f'[{key}]', known)};"
+                                f" expected {', '.join(known)} or [[access]]")
+        return values
 
     @property
     def ledger_database_url(self) -> str:
         return self.ledger_url or f"sqlite:///{(self.data_dir / 'ledger.sqlite3').resolve()}"
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path, named_by: str | None, problems: list[str]) -> dict[str, Any]:
+    """The parsed file; {} (with a problem) when it is broken, or missing although named."""
     if not path.is_file():
+        if named_by:
+            problems.append(f"{named_by}: no such settings file: {path}")
         return {}
     try:
         with path.open("rb") as fh:
-            data = tomllib.load(fh)
+            return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise UserFacingError(f"{path} is not valid TOML: {exc}") from exc
-    return data
+        problems.append(f"{path}: not valid TOML ({exc})")
+    except OSError as exc:
+        problems.append(f"{path}: cannot be read ({exc.strerror})")
+    return {}
 
 
-def _table(value: Any, section: str, path: Path) -> dict[str, Any]:
+def _table(value: Any, section: str, label: str, problems: list[str]) -> Sourced:
     if not isinstance(value, dict):
-        raise UserFacingError(f"{path}: [{section}] must be a table")
-    return dict(value)
-
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
-
-
-def mask_url_credentials(text: str) -> str:
-    """``postgresql+psycopg://bot:s3cret@db/x`` → ``postgresql+psycopg://bot:***@db/x`` (a
-    user without a password, or a token as the user part, is masked whole)."""
-    def mask(m: re.Match[str]) -> str:
-        user, sep, _password = m["userinfo"].partition(":")
-        return f"{m['scheme']}{user}:***@" if sep else f"{m['scheme']}***@"
-
-    return _URL_CREDENTIALS.sub(mask, text)
-
-
-def _coerce(f: dataclasses.Field[Any], raw: Any) -> Any:
-    if f.metadata.get("parse") is not None:
-        return f.metadata["parse"](f.metadata["env"], raw)
-    kind = type(f.default) if f.default is not dataclasses.MISSING else tuple
-    try:
-        if kind is bool and isinstance(raw, str):
-            word = raw.strip().lower()
-            if word not in _TRUE | _FALSE:
-                raise ValueError(raw)
-            return word in _TRUE
-        if kind is tuple:
-            items = raw.split(",") if isinstance(raw, str) else raw
-            return tuple(str(i).strip() for i in items if str(i).strip())
-        if issubclass(kind, Path):
-            return Path(raw).expanduser()
-        return kind(raw)
-    except (TypeError, ValueError) as exc:
-        raise UserFacingError(
-            f"Setting {f.metadata['env']}={raw!r} is not a valid {kind.__name__}"
-        ) from exc
+        problems.append(f"{label}:{section}: expected a [{section}] table, got {value!r}")
+        return {}
+    return {k: (f"{label}:{section}.{k}", v) for k, v in value.items()}
 
 
 def _plain(value: Any) -> Any:

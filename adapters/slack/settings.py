@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from bot.settings import SettingsBase, setting
+from bot.settings import SettingsBase, http_url, setting
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,8 @@ class SlackSettings(SettingsBase):
     app_token: str = setting(
         "", "SLACK_APP_TOKEN", "App-level token (xapp-...): enables Socket Mode.", secret=True
     )
-    api_url: str = setting("https://slack.com/api/", "SLACK_API_URL", "Slack Web API base URL.")
+    api_url: str = setting("https://slack.com/api/", "SLACK_API_URL", "Slack Web API base URL.",
+                           check=http_url)
     admin_users: tuple[str, ...] = setting(
         (), "FIRSTLINE_SLACK_ADMIN_USERS", "Slack user ids allowed to run admin commands."
     )

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from bot.settings import SettingsBase, setting
+from bot.settings import SettingsBase, http_url, one_of, setting
+
+APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 
 
 @dataclass(frozen=True)
@@ -19,19 +21,19 @@ class TeamsSettings(SettingsBase):
     app_id: str = setting("", "MicrosoftAppId", "Bot's Microsoft app id.")
     app_password: str = setting("", "MicrosoftAppPassword", "Bot's client secret.", secret=True)
     app_type: str = setting(
-        "MultiTenant", "MicrosoftAppType", "MultiTenant, SingleTenant or UserAssignedMSI."
-    )
+        "MultiTenant", "MicrosoftAppType", "MultiTenant, SingleTenant or UserAssignedMSI.",
+        check=one_of(*APP_TYPES))
     app_tenant_id: str = setting("", "MicrosoftAppTenantId", "Tenant for SingleTenant.")
     openid_metadata_url: str = setting(
         "https://login.botframework.com/v1/.well-known/openidconfiguration",
         "TEAMS_OPENID_METADATA_URL",
         "OpenID configuration for validating incoming tokens.",
-    )
+        check=http_url)
     login_url: str = setting(
         "https://login.microsoftonline.com",
         "TEAMS_LOGIN_URL",
         "Authority host where the bot gets its own token for replies.",
-    )
+        check=http_url)
     admin_ids: tuple[str, ...] = setting(
         (), "FIRSTLINE_TEAMS_ADMIN_IDS", "AAD object ids allowed to run admin commands."
     )

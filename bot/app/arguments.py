@@ -14,8 +14,11 @@ def parser() -> argparse.ArgumentParser:
     # parser resetting a value given before it.
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     common.add_argument("--data-dir", help="data folder (env FIRSTLINE_DATA_DIR, default ./data)")
-    common.add_argument("--config", help="settings file (default ./firstline.toml)")
-    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    common.add_argument("--config", help="settings file (env FIRSTLINE_CONFIG, default "
+                        "./firstline.toml); a file named here must exist")
+    common.add_argument("-v", "--verbose", action="store_true",
+                        help="debug logging, other libraries' log lines below WARNING, and "
+                        "the traceback of an error")
     top = argparse.ArgumentParser(
         prog="firstline", parents=[common], description="On-prem first-line helpdesk bot.")
     sub = top.add_subparsers(dest="command", required=True)
@@ -114,7 +117,10 @@ def _router(sub: Subcommands, common: argparse.ArgumentParser) -> None:
 
 
 def _serve(sub: Subcommands, common: argparse.ArgumentParser) -> None:
-    sub.add_parser("serve", parents=[common], help="run the Slack/Teams service")
+    p = sub.add_parser("serve", parents=[common], help="run the Slack/Teams service")
+    p.add_argument("--no-channels", action="store_true",
+                   help="start even with no Slack or Teams credentials (only /healthz, "
+                   "/readyz and /metrics)")
 
 
 def _config(sub: Subcommands, common: argparse.ArgumentParser) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,16 +18,18 @@ from bot.answering.responder import Firstline
 from bot.app.abstention import run_abstention_command
 from bot.app.arguments import parser
 from bot.app.calibrate import run_calibrate_command
+from bot.app.chat import chat_log_path, identity, render_text, run_chat
 from bot.app.composition import build_firstline
 from bot.app.costs import run_costs
 from bot.app.evaluate import run_eval_command
 from bot.app.indexed import others_hint
 from bot.app.progress import progress_bar
 from bot.app.serve import serve
+from bot.app.startup import Loaded, load_settings, preflight
 from bot.errors import FirstlineError, UserFacingError
 from bot.ops.logs import setup_logging
 from bot.settings import Settings, SettingsBase, reference_markdown
-from bot.types import Question, Reply, Turn
+from bot.types import Question, Reply
 from knowledge.errors import KnowledgeError
 
 log = logging.getLogger("firstline")
@@ -42,42 +45,55 @@ def _config_file(args: argparse.Namespace) -> str | None:
     return getattr(args, "config", None)
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.load({"data_dir": getattr(args, "data_dir", None)},
-                         config_file=_config_file(args))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command; a problem is one line on stderr (with its traceback under --verbose)."""
     args = parser().parse_args(argv)
+    verbose = bool(getattr(args, "verbose", False))
     try:
-        settings = _settings(args)
-        verbose = getattr(args, "verbose", False)
-        setup_logging("DEBUG" if verbose else settings.log_level, settings.json_logs)
-        return _dispatch(args, settings)
+        loaded = load_settings({"data_dir": getattr(args, "data_dir", None)},
+                               _config_file(args))
+        _set_up_logging(args, loaded.core, verbose)
+        return _dispatch(args, loaded)
     except UserFacingError as exc:
-        print(f"firstline: {exc}", file=sys.stderr)
-        return 2
+        return _fail(exc, 2, verbose)
     except (FirstlineError, KnowledgeError) as exc:
-        print(f"firstline: {exc}", file=sys.stderr)
-        return 1
+        return _fail(exc, 1, verbose)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - the last resort: one line, not a traceback
+        return _fail(exc, 1, verbose, unexpected=True)
 
 
-def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+def _fail(exc: BaseException, code: int, verbose: bool, *, unexpected: bool = False) -> int:
+    if verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+    if unexpected:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        hint = "" if verbose else " (--verbose shows the traceback)"
+        print(f"firstline: unexpected error: {type(exc).__name__}: {first}{hint}",
+              file=sys.stderr)
+        return code
+    for line in str(exc).splitlines():
+        print(f"firstline: {line}", file=sys.stderr)
+    return code
+
+
+def _set_up_logging(args: argparse.Namespace, settings: Settings, verbose: bool) -> None:
+    """`firstline chat` logs to a file (the screen is the conversation), the rest to stderr."""
+    log_file = chat_log_path(settings) if args.command == "chat" else None
+    setup_logging(settings.log_level, settings.json_logs, verbose=verbose, log_file=log_file)
+
+
+def _dispatch(args: argparse.Namespace, loaded: Loaded) -> int:
+    settings = loaded.core
     if args.command == "config":
-        if args.markdown:
-            print(reference_markdown(*SETTINGS_CLASSES))
-        else:
-            shown = settings.redacted()
-            for cls in ADAPTER_SETTINGS:  # e.g. "slack": {...}, secrets masked too
-                shown[cls.section] = cls.load(config_file=_config_file(args)).redacted()
-            print(json.dumps(shown, indent=2, ensure_ascii=False))
-        return 0
+        return _config(args, loaded)
     if args.command == "costs":
         return run_costs(args, settings)
-    if args.command == "serve":
-        return serve(settings, config_file=_config_file(args))
+    if args.command == "serve":  # its checks include the channels'
+        return serve(settings, slack=loaded.slack, teams=loaded.teams,
+                     allow_no_channels=args.no_channels)
+    preflight(settings)
     if args.command == "eval":
         return run_eval_command(args, settings)
     if args.command == "router" and args.router_command == "abstention":
@@ -91,12 +107,29 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _status(core)
     if args.command == "ask":
         return asyncio.run(_ask(core, args))
-    return asyncio.run(_chat(core, args))
+    return asyncio.run(run_chat(core, args))
+
+
+def _config(args: argparse.Namespace, loaded: Loaded) -> int:
+    if args.markdown:
+        print(reference_markdown(*SETTINGS_CLASSES))
+        return 0
+    shown = loaded.core.redacted()
+    for part in (loaded.slack, loaded.teams):  # e.g. "slack": {...}, secrets masked too
+        shown[part.section] = part.redacted()
+    print(json.dumps(shown, indent=2, ensure_ascii=False))
+    return 0
 
 
 def _index(core: Firstline, args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths] or None
-    with progress_bar(enabled=sys.stderr.isatty() and not args.json) as progress:
+    on_terminal = sys.stderr.isatty() and not args.json
+    if on_terminal:  # the bar would sit at 0 while the models load
+        print("loading the embedding models…", file=sys.stderr, flush=True)
+        for embedder in (core.indexing.embeddings, core.indexing.multilingual):
+            if embedder is not None:
+                embedder.load()
+    with progress_bar(enabled=on_terminal) as progress:
         try:
             summary = core.indexing.index(paths, full=args.full, progress=progress,
                                           replace=args.replace)
@@ -163,15 +196,6 @@ async def _ask(core: Firstline, args: argparse.Namespace) -> int:
         await core.aclose()
 
 
-def identity(user: Any, groups: Any, where: Any) -> dict[str, Any]:
-    """Question fields for an asker given on the command line or in a batch line."""
-    if where not in ("dm", "channel"):
-        raise UserFacingError(f"where must be dm or channel, not {where!r}")
-    names = groups.split(",") if isinstance(groups, str) else list(groups or [])
-    return {"user": str(user or "cli"), "where": where,
-            "groups": frozenset(str(g).strip().lower() for g in names if str(g).strip())}
-
-
 async def _ask_batch(core: Firstline, path: Path, default: argparse.Namespace) -> int:
     """Each line may name its own asker (``user``, ``groups``, ``where``); the command line's
     ``--user``/``--groups``/``--where`` are the default."""
@@ -198,51 +222,6 @@ async def _ask_batch(core: Firstline, path: Path, default: argparse.Namespace) -
             failures += reply.error is not None
             print(json.dumps(reply_json(reply, qid, text), ensure_ascii=False), flush=True)
     return 0 if failures == 0 else 1
-
-
-def render_text(reply: Reply) -> str:
-    route = {
-        "local": "on-prem",
-        "cloud": "cloud",
-        "cache": "cached",
-        "local-fallback": "on-prem (cloud unavailable)",
-    }.get(reply.route.value, reply.route.value)
-    lines = [reply.text]
-    cited = reply.cited_sources or (reply.sources[:1] if reply.covered else ())
-    if cited and reply.route.value not in {"command", "failed"}:
-        lines.append("")
-        lines.extend(f"  [{s.path}] {s.title}" for s in cited)
-    if reply.notice:
-        lines.append(f"({reply.notice})")
-    lines.append(f"— {route}, {reply.latency_ms / 1000:.1f}s, id {reply.answer_id}")
-    return "\n".join(lines)
-
-
-async def _chat(core: Firstline, args: argparse.Namespace) -> int:
-    print("firstline chat — ask a question (Ctrl-D to quit; 'help' for commands).")
-    history: list[Turn] = []
-    who = identity(args.user, args.groups, args.where)
-
-    async def notify(text: str) -> None:
-        print(f"\n{text}\n> ", end="", flush=True)
-
-    try:
-        while True:
-            try:
-                line = await asyncio.to_thread(input, "> ")
-            except EOFError:
-                print()
-                return 0
-            if not line.strip():
-                continue
-            reply = await core.handle(
-                Question(line, channel="cli", conversation="chat",
-                         is_admin=core.settings.cli_admin, history=tuple(history[-6:]), **who),
-                notify)
-            print(render_text(reply))
-            history += [Turn("user", line), Turn("assistant", reply.text)]
-    finally:
-        await core.aclose()
 
 
 if __name__ == "__main__":

@@ -1,14 +1,17 @@
 """`firstline serve`: one aiohttp app on FIRSTLINE_PORT with Slack (HTTP mode) at /slack/events,
 Teams at /api/messages, and /healthz, /readyz, /metrics; Slack Socket Mode runs beside it.
 
-This is the only module that imports the adapters' code (``bot.app.cli`` reads their settings
-classes, which import no SDK). They are imported when their credentials are set, inside the
-function that mounts them, so that `firstline index` and `ask` do not load two chat SDKs
-(the Teams SDK alone takes about a second to import).
+This is the only module that imports the adapters' code (``bot.app.cli`` and
+``bot.app.startup`` read their settings classes, which import no SDK). They are imported
+when their credentials are set, inside the function that mounts them, so that `firstline
+index` and `ask` do not load two chat SDKs (the Teams SDK alone takes about a second to
+import).
 
 Each adapter has its own settings (:class:`~adapters.slack.settings.SlackSettings`,
 :class:`~adapters.teams.settings.TeamsSettings`); unless a caller passes them, they are loaded
-from the environment and the same ``firstline.toml`` as the core's settings.
+from the environment and the same ``firstline.toml`` as the core's settings. :func:`serve`
+checks them first (:mod:`bot.app.startup`): no half credentials, a channel unless
+``--no-channels``, a Slack that answers.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from adapters.teams.settings import TeamsSettings
 from bot.answering.responder import Firstline
 from bot.app.composition import build_firstline
 from bot.app.health import health_routes
+from bot.app.startup import channel_problems, check_slack, preflight
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -117,7 +121,20 @@ async def run_service(
         await core.aclose()
 
 
-def serve(settings: Settings, *, config_file: str | Path | None = None) -> int:
-    """`firstline serve`: ``config_file`` is the file the core's ``settings`` were read from."""
-    asyncio.run(run_service(settings, config_file=config_file))
+def serve(settings: Settings, *, config_file: str | Path | None = None,
+          slack: SlackSettings | None = None, teams: TeamsSettings | None = None,
+          allow_no_channels: bool = False) -> int:
+    """`firstline serve`: ``config_file`` is the file the core's ``settings`` were read from.
+    Refuses to start, listing every problem, when :func:`~bot.app.startup.preflight` finds
+    one, with half a channel's credentials or no channel (unless ``allow_no_channels``); then
+    when Slack's Web API does not answer for the bot token."""
+    slack = SlackSettings.load(config_file=config_file) if slack is None else slack
+    teams = TeamsSettings.load(config_file=config_file) if teams is None else teams
+    from adapters.teams.auth import teams_configured
+
+    preflight(settings, channel_problems(slack, teams, allow_none=allow_no_channels,
+                                         teams_on=teams_configured(teams, settings.host)))
+    if slack.bot_token:
+        asyncio.run(check_slack(slack))
+    asyncio.run(run_service(settings, slack=slack, teams=teams))
     return 0

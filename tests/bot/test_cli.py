@@ -436,7 +436,7 @@ def test_a_bad_value_is_reported_without_a_traceback(
     env.setenv("FIRSTLINE_TOP_K", "three")
     code, out, err = run(capsys, "config")
     assert (code, out) == (2, "")
-    assert err.strip() == "firstline: Setting FIRSTLINE_TOP_K='three' is not a valid int"
+    assert err.strip() == "firstline: FIRSTLINE_TOP_K: expected a whole number, got 'three'"
 
 
 def test_an_explicit_config_file_that_is_broken_is_reported(
@@ -444,7 +444,7 @@ def test_an_explicit_config_file_that_is_broken_is_reported(
 ) -> None:
     (tmp_path / "bad.toml").write_text("top_k = = 4\n")
     code, _, err = run(capsys, "config", "--config", str(tmp_path / "bad.toml"))
-    assert code == 2 and "bad.toml is not valid TOML" in err
+    assert code == 2 and "bad.toml: not valid TOML" in err
 
 
 # -- Settings.load ------------------------------------------------------------------------------
@@ -494,12 +494,13 @@ def test_settings_types_are_coerced(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("environ", "toml", "message"),
     [
-        ({"FIRSTLINE_TOP_K": "many"}, None, "FIRSTLINE_TOP_K='many' is not a valid int"),
-        ({"FIRSTLINE_CLOUD_TIMEOUT": "soon"}, None, "FIRSTLINE_CLOUD_TIMEOUT='soon' is not a "
-                                                    "valid float"),
-        ({}, 'top_k = "four"\n', "FIRSTLINE_TOP_K='four' is not a valid int"),
-        ({}, "colour = 'blue'\n", "Unknown setting(s): colour"),
-        ({}, "top_k = \n", "is not valid TOML"),
+        ({"FIRSTLINE_TOP_K": "many"}, None, "FIRSTLINE_TOP_K: expected a whole number, got "
+                                            "'many'"),
+        ({"FIRSTLINE_CLOUD_TIMEOUT": "soon"}, None, "FIRSTLINE_CLOUD_TIMEOUT: expected a number, "
+                                                    "got 'soon'"),
+        ({}, 'top_k = "four"\n', "firstline.toml:top_k: expected a whole number, got 'four'"),
+        ({}, "colour = 'blue'\n", "firstline.toml:colour: unknown setting"),
+        ({}, "top_k = \n", "firstline.toml: not valid TOML"),
     ],
 )
 def test_bad_settings_raise_user_facing_errors(
@@ -514,15 +515,15 @@ def test_the_adapters_tables_are_not_the_cores_unknown_keys(tmp_path: Path) -> N
     tables = '[slack]\nbot_token = "xoxb-1"\n[teams]\napp_id = "app-1"\n'
     assert load(tmp_path / "a", toml="top_k = 3\n" + tables).top_k == 3
     assert load(tmp_path / "b", toml="[firstline]\ntop_k = 4\n" + tables).top_k == 4
-    with pytest.raises(UserFacingError, match=r"Unknown setting\(s\): colour$"):
+    with pytest.raises(UserFacingError, match=r"firstline.toml:colour: unknown setting$"):
         load(tmp_path / "c", toml="colour = 'blue'\n" + tables)
-    with pytest.raises(UserFacingError, match=r"Unknown setting\(s\): slack$"):
+    with pytest.raises(UserFacingError, match=r"firstline.toml:slack: unknown setting$"):
         load(tmp_path / "d", toml="slack = 'on'\n")  # a value, not the adapter's table
     assert {cls.section for cls in ADAPTER_SETTINGS} == set(ADAPTER_SECTIONS)
 
 
 def test_unknown_explicit_settings_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(UserFacingError, match="Unknown setting"):
+    with pytest.raises(UserFacingError, match=r"--topk: unknown setting \(did you mean top_k\?\)"):
         load(tmp_path, {"topk": 3})
 
 

@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from slack_standin import SlackStandIn, slack_settings
 
 from adapters.slack.settings import SlackSettings
+from bot.app.startup import check_slack
 from bot.errors import UserFacingError
 
 ENV = {
@@ -66,9 +68,10 @@ def test_explicit_beats_environment_beats_file(tmp_path: Path) -> None:
 
 def test_unknown_keys_in_the_slack_table_are_refused(tmp_path: Path) -> None:
     config = write(tmp_path, '[slack]\nbot_tokn = "xoxb-1"\n')
-    with pytest.raises(UserFacingError, match=r"Unknown setting\(s\) in \[slack\]: bot_tokn"):
+    with pytest.raises(UserFacingError, match=r"firstline.toml:slack.bot_tokn: unknown setting "
+                       r"\(did you mean bot_token\?\)$"):
         SlackSettings.load(environ={}, config_file=config)
-    with pytest.raises(UserFacingError, match=r"\[slack\] must be a table"):
+    with pytest.raises(UserFacingError, match=r"slack: expected a \[slack\] table, got 'on'"):
         SlackSettings.load(environ={}, config_file=write(tmp_path, 'slack = "on"\n'))
 
 
@@ -85,3 +88,20 @@ def test_loading_the_settings_loads_no_slack_sdk() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, check=True)
     assert done.stdout.strip() == "[]"
+
+
+# -- `firstline serve`'s start-up check, against the stand-in over a real socket ----------------
+async def test_serve_checks_the_bot_token_with_auth_test(standin: SlackStandIn) -> None:
+    settings = slack_settings(standin)
+    await check_slack(settings)
+    [call] = standin.calls_to("auth.test")
+    assert call.authorization == f"Bearer {settings.bot_token}"
+    standin.failures["auth.test"] = "invalid_auth"
+    with pytest.raises(UserFacingError) as refused:
+        await check_slack(settings)
+    assert str(refused.value) == "SLACK_BOT_TOKEN: Slack refused the bot token (invalid_auth)"
+    await standin.stop()
+    with pytest.raises(UserFacingError) as unreachable:
+        await check_slack(settings)
+    assert str(unreachable.value).startswith(
+        f"SLACK_API_URL: Slack's Web API does not answer at {standin.api_url} (")

@@ -65,7 +65,7 @@ def test_explicit_beats_environment_beats_file(tmp_path: Path) -> None:
 
 def test_unknown_keys_in_the_teams_table_are_refused(tmp_path: Path) -> None:
     config = write(tmp_path, '[teams]\nmicrosoft_app_id = "app-1"\n')
-    with pytest.raises(UserFacingError, match=r"in \[teams\]: microsoft_app_id"):
+    with pytest.raises(UserFacingError, match=r"teams.microsoft_app_id: unknown setting$"):
         TeamsSettings.load(environ={}, config_file=config)
 
 
