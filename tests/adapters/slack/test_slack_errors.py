@@ -47,7 +47,7 @@ async def test_a_question_failing_inside_the_core_gets_an_apology_with_a_referen
     # the same reference is in the log, with the traceback
     logged = [r for r in caplog.records if match.group(1) in r.getMessage()]
     assert logged and logged[0].exc_info is not None
-    assert standin.calls_to("reactions.remove")
+    assert await standin.wait_for(lambda: standin.calls_to("reactions.remove"))
 
 
 async def test_a_user_facing_error_is_shown_as_written(running: Running, standin: SlackStandIn,
