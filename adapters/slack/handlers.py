@@ -101,9 +101,12 @@ class SlackHandlers:
                       request: AsyncBoltRequest) -> None:
         asked = _asked(event, context)
         key = f"{asked['channel']}:{asked['ts']}"
-        if not await self._claim(key, asked, body, request):
+        claimed = await self._claim(key, asked, body, request)
+        if claimed is None:
             return
-        thread = SlackThread(client, asked["channel"], asked["thread_ts"], asked["ts"])
+        asked = claimed  # a takeover's stored payload: the dead replica's placeholder too
+        thread = SlackThread.resumed(client, asked) if "placeholder_ts" in asked else \
+            SlackThread(client, asked["channel"], asked["thread_ts"], asked["ts"])
         context[THREAD_KEY] = thread
         context[LANGUAGE_KEY] = "ja" if looks_japanese(asked["text"]) else "en"
         self.threads.add(f"{thread.channel}:{thread.thread_ts}")
@@ -159,14 +162,15 @@ class SlackHandlers:
         return f"{event['channel']}:{thread_ts}" in self.threads
 
     async def _claim(self, key: str, asked: dict[str, Any], body: dict[str, Any],
-                     request: AsyncBoltRequest) -> bool:
-        """True once per message, however often and under whichever event Slack delivers it —
-        and again for a redelivery once the claim's holder stopped renewing its lease."""
-        if await self.questions.claim(key, asked):
-            return True
-        log.info("already handled %s (event %s, retry #%s); not answering again", key,
-                 body.get("event_id"), _header(request, "x-slack-retry-num") or 0)
-        return False
+                     request: AsyncBoltRequest) -> dict[str, Any] | None:
+        """The question once per message, however often and under whichever event Slack
+        delivers it — and again for a redelivery once the claim's holder stopped renewing its
+        lease (then as that holder stored it). None: not ours to answer."""
+        claimed = await self.questions.claim(key, asked)
+        if claimed is None:
+            log.info("already handled %s (event %s, retry #%s); not answering again", key,
+                     body.get("event_id"), _header(request, "x-slack-retry-num") or 0)
+        return claimed
 
 
 def _asked(event: dict[str, Any], context: AsyncBoltContext) -> dict[str, Any]:

@@ -72,7 +72,7 @@ class SlackResumer:
                  "bot_user_id": context.bot_user_id, "bot_id": context.bot_id,
                  "placeholder_ts": body["container"]["message_ts"]}
         key = f"{asked['channel']}:{asked['ts']}:retry{asked['retry']}"  # one per apology
-        if not await self.handlers.questions.claim(key, asked):
+        if await self.handlers.questions.claim(key, asked) is None:
             log.info("retry %s is already being answered", key)
             return
         thread = SlackThread(self.client, asked["channel"], asked["thread_ts"])

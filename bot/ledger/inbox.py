@@ -33,8 +33,8 @@ class SqlInbox:
     _engine: Engine
 
     def claim_question(self, key: str, channel: str, payload: dict[str, Any], owner: str,
-                       lease_seconds: float) -> bool:
-        """True: answer it now (first claim, or a takeover of an expired lease)."""
+                       lease_seconds: float) -> Pending | None:
+        """The question to answer now (first claim, or a takeover of an expired lease)."""
         now = utcnow()
         try:
             with write(self._engine) as conn:
@@ -44,11 +44,14 @@ class SqlInbox:
                     "key": key, "channel": channel, "owner": owner, "attempts": 1,
                     "payload": json.dumps(payload, ensure_ascii=False),
                     "lease_until": _lease(lease_seconds), "created_at": now})
-            return True
+            return Pending(key, channel, payload, 1, now)
         except sa.exc.IntegrityError:
             pass
         with write(self._engine) as conn:
-            return _take_over(conn, key, owner, lease_seconds) > 0
+            if _take_over(conn, key, owner, lease_seconds) == 0:
+                return None
+            return _pending(conn.execute(sa.select(pending).where(pending.c.key == key))
+                            .mappings().one())
 
     def renew_question(self, key: str, owner: str, lease_seconds: float) -> bool:
         update = pending.update().where(pending.c.key == key, pending.c.owner == owner).values(
@@ -80,9 +83,13 @@ class SqlInbox:
             taken = []
             for row in conn.execute(query).mappings().all():
                 _take_over(conn, row["key"], owner, lease_seconds)
-                taken.append(Pending(row["key"], row["channel"], json.loads(row["payload"]),
-                                     row["attempts"] + 1, row["created_at"]))
+                taken.append(_pending({**row, "attempts": row["attempts"] + 1}))
         return taken
+
+
+def _pending(row: Any) -> Pending:
+    return Pending(row["key"], row["channel"], json.loads(row["payload"]), row["attempts"],
+                   row["created_at"])
 
 
 def _take_over(conn: Connection, key: str, owner: str, lease_seconds: float) -> int:

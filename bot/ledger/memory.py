@@ -80,14 +80,14 @@ class MemoryLedger(AnswerLog, EventClaims, Inbox, Locks):
             return True
 
     def claim_question(self, key: str, channel: str, payload: dict[str, Any], owner: str,
-                       lease_seconds: float) -> bool:
+                       lease_seconds: float) -> Pending | None:
         with self._lock:
             if key not in self._claimed:
                 self._claimed.add(key)
                 question = Pending(key, channel, dict(payload), 1, utcnow())
                 self._pending[key] = (question, owner, self._clock() + lease_seconds)
-                return True
-            return self._take_over(key, owner, lease_seconds) is not None
+                return question
+            return self._take_over(key, owner, lease_seconds)
 
     def renew_question(self, key: str, owner: str, lease_seconds: float) -> bool:
         with self._lock:

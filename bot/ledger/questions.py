@@ -52,14 +52,16 @@ class Questions:
         self.lease_seconds = lease_seconds
         self.resumer: Resumer | None = None
 
-    async def claim(self, key: str, payload: dict[str, Any]) -> bool:
-        """True: answer it. A failing store does not silence the bot (answered, not durable)."""
+    async def claim(self, key: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """The payload to answer with (the stored one after a takeover), or None: not ours.
+        A failing store does not silence the bot (answered, but not durably)."""
         try:
-            return await asyncio.to_thread(self.inbox.claim_question, key, self.channel,
-                                           payload, self.owner, self.lease_seconds)
+            claimed = await asyncio.to_thread(self.inbox.claim_question, key, self.channel,
+                                              payload, self.owner, self.lease_seconds)
         except Exception:
             log.exception("could not claim %s; answering it without a pending row", key)
-            return True
+            return payload
+        return None if claimed is None else claimed.payload
 
     def leased(self, key: str) -> AbstractAsyncContextManager[None]:
         """Renew ``key``'s lease every third of it while the block runs."""

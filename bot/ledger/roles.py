@@ -69,10 +69,11 @@ class Inbox(Protocol):
     """
 
     def claim_question(self, key: str, channel: str, payload: dict[str, Any], owner: str,
-                       lease_seconds: float) -> bool:
-        """True: answer it now. The first claim writes the claim and the pending row in one
-        transaction; a later one wins only while the question is still pending and its lease
-        has expired (its claimer died), and then counts one more attempt."""
+                       lease_seconds: float) -> Pending | None:
+        """The question to answer now, or None. The first claim writes the claim and the
+        pending row in one transaction; a later one wins only while the question is still
+        pending and its lease has expired (its claimer died): it gets the stored question, one
+        more attempt counted."""
         ...
 
     def renew_question(self, key: str, owner: str, lease_seconds: float) -> bool:

@@ -450,23 +450,26 @@ def inbox(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Inbox]:
 
 
 def test_a_question_is_claimed_once_while_its_lease_lives(inbox: Inbox) -> None:
-    assert inbox.claim_question("C1:1.0002", "slack", SLACK_QUESTION, "a", 60) is True
-    assert inbox.claim_question("C1:1.0002", "slack", SLACK_QUESTION, "b", 60) is False
+    first = inbox.claim_question("C1:1.0002", "slack", SLACK_QUESTION, "a", 60)
+    assert first is not None and (first.payload, first.attempts) == (SLACK_QUESTION, 1)
+    assert inbox.claim_question("C1:1.0002", "slack", SLACK_QUESTION, "b", 60) is None
     assert inbox.take_expired("b", 60) == []
     inbox.finish_question("C1:1.0002", "answer-1")
-    assert inbox.claim_question("C1:1.0002", "slack", SLACK_QUESTION, "b", 0) is False
+    assert inbox.claim_question("C1:1.0002", "slack", SLACK_QUESTION, "b", 0) is None
     assert inbox.take_expired("b", 60) == []  # answered: nothing left to sweep
 
 
 def test_a_redelivery_after_the_lease_expired_takes_the_question_over(inbox: Inbox) -> None:
-    assert inbox.claim_question("k", "slack", SLACK_QUESTION, "dead", 0) is True
-    assert inbox.claim_question("k", "slack", SLACK_QUESTION, "alive", 60) is True
-    assert inbox.claim_question("k", "slack", SLACK_QUESTION, "third", 60) is False
+    assert inbox.claim_question("k", "slack", SLACK_QUESTION, "dead", 0) is not None
+    inbox.update_question("k", "dead", {**SLACK_QUESTION, "placeholder_ts": "1.0003"})
+    again = inbox.claim_question("k", "slack", {"as": "redelivered"}, "alive", 60)
+    assert again is not None and again.attempts == 2
+    assert again.payload == {**SLACK_QUESTION, "placeholder_ts": "1.0003"}  # as stored
+    assert inbox.claim_question("k", "slack", SLACK_QUESTION, "third", 60) is None
     assert inbox.renew_question("k", "dead", 60) is False  # no longer the dead one's
     assert inbox.renew_question("k", "alive", 0) is True
     [taken] = inbox.take_expired("sweeper", 60)
-    assert (taken.key, taken.channel, taken.payload, taken.attempts) == (
-        "k", "slack", SLACK_QUESTION, 3)
+    assert (taken.key, taken.channel, taken.attempts) == ("k", "slack", 3)
 
 
 def test_a_sweep_takes_expired_questions_oldest_first_once(inbox: Inbox) -> None:
@@ -475,7 +478,8 @@ def test_a_sweep_takes_expired_questions_oldest_first_once(inbox: Inbox) -> None
     inbox.claim_question("live", "slack", SLACK_QUESTION, "alive", 60)
     taken = inbox.take_expired("sweeper", 60, limit=2)
     assert [(q.key, q.payload["n"], q.attempts) for q in taken] == [("k0", 0, 2), ("k1", 1, 2)]
-    assert [q.key for q in inbox.take_expired("other", 60)] == ["k2"]
+    assert inbox.take_expired("other", 60, channels=("slack",)) == []
+    assert [q.key for q in inbox.take_expired("other", 60, channels=("teams",))] == ["k2"]
     assert inbox.take_expired("other", 60) == []
     assert taken[0].payload["text"] == "有給休暇は?" and taken[0].created_at.tzinfo is not None
 
