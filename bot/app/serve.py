@@ -69,7 +69,7 @@ def build_web_app(
     from adapters.teams.auth import teams_configured
 
     if teams_configured(teams, settings.host):
-        mount_teams(app, core, teams, host=settings.host)
+        mount_teams(app, core, teams, host=settings.host, questions=inbox.teams)
         log.info("Teams: Bot Framework endpoint at /api/messages")
     return app, mode
 
