@@ -105,8 +105,7 @@ class SlackHandlers:
         if claimed is None:
             return
         asked = claimed  # a takeover's stored payload: the dead replica's placeholder too
-        thread = SlackThread.resumed(client, asked) if "placeholder_ts" in asked else \
-            SlackThread(client, asked["channel"], asked["thread_ts"], asked["ts"])
+        thread = _thread(client, asked)
         context[THREAD_KEY] = thread
         context[LANGUAGE_KEY] = "ja" if looks_japanese(asked["text"]) else "en"
         self.threads.add(f"{thread.channel}:{thread.thread_ts}")
@@ -171,6 +170,13 @@ class SlackHandlers:
             log.info("already handled %s (event %s, retry #%s); not answering again", key,
                      body.get("event_id"), _header(request, "x-slack-retry-num") or 0)
         return claimed
+
+
+def _thread(client: AsyncWebClient, asked: dict[str, Any]) -> SlackThread:
+    """A new question's thread, or a taken-over one's (with the placeholder it left)."""
+    if "placeholder_ts" in asked:
+        return SlackThread.resumed(client, asked)
+    return SlackThread(client, asked["channel"], asked["thread_ts"], asked["ts"])
 
 
 def _asked(event: dict[str, Any], context: AsyncBoltContext) -> dict[str, Any]:
