@@ -28,6 +28,7 @@ from bot.app.composition import build_firstline
 from bot.app.health import health_routes
 from bot.app.sweeper import Sweeper
 from bot.ledger.questions import Questions, replica_id
+from bot.ledger.roles import Inbox
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,9 +48,9 @@ def build_web_app(
     ``slack`` and ``teams`` default to the adapters' settings loaded from the environment and
     ``config_file`` (the same file as the core's settings; None: FIRSTLINE_CONFIG or
     ./firstline.toml). Teams' loopback check uses the core's bind address, ``settings.host``.
-    ``inbox`` (default: made from the core's ledger) holds each channel's pending questions.
+    ``inbox`` (default: on the core's ledger) holds each channel's pending questions.
     """
-    inbox = inbox or ChannelQuestions(core)
+    inbox = inbox or ChannelQuestions.of(core)
     slack = SlackSettings.load(config_file=config_file) if slack is None else slack
     teams = TeamsSettings.load(config_file=config_file) if teams is None else teams
     app = web.Application(client_max_size=2 * 1024 * 1024)
@@ -60,7 +61,7 @@ def build_web_app(
 
         mode = slack_mode(slack)
         if mode == "http":
-            mount_slack(app, core, slack, questions=inbox.slack)
+            mount_slack(app, core, slack, questions=inbox.slack if inbox else None)
             log.info("Slack: Events API at /slack/events")
         elif mode is None:
             log.warning("Slack: SLACK_BOT_TOKEN set but neither SLACK_APP_TOKEN (Socket Mode) "
@@ -69,7 +70,7 @@ def build_web_app(
     from adapters.teams.auth import teams_configured
 
     if teams_configured(teams, settings.host):
-        mount_teams(app, core, teams, host=settings.host, questions=inbox.teams)
+        mount_teams(app, core, teams, host=settings.host, questions=inbox.teams if inbox else None)
         log.info("Teams: Bot Framework endpoint at /api/messages")
     return app, mode
 
@@ -77,10 +78,17 @@ def build_web_app(
 class ChannelQuestions:
     """This replica's pending questions per channel, on the core's ledger."""
 
-    def __init__(self, core: Firstline) -> None:
-        owner, lease = replica_id(), core.settings.question_lease_seconds
-        self.slack = Questions(core.ledger, "slack", owner, lease)
-        self.teams = Questions(core.ledger, "teams", owner, lease)
+    def __init__(self, ledger: Inbox, settings: Settings) -> None:
+        owner, lease = replica_id(), settings.question_lease_seconds
+        self.slack = Questions(ledger, "slack", owner, lease)
+        self.teams = Questions(ledger, "teams", owner, lease)
+
+    @classmethod
+    def of(cls, core: Firstline) -> ChannelQuestions | None:
+        """On ``core``'s ledger; None for a core without one (a test's stand-in core), whose
+        adapters then keep their claims in memory."""
+        ledger = getattr(core, "ledger", None)
+        return None if ledger is None else cls(ledger, core.settings)
 
     def sweeper(self, settings: Settings) -> Sweeper:
         """The sweep for the channels whose adapter is mounted (has registered a resumer)."""
@@ -103,7 +111,7 @@ async def run_service(
     teams = TeamsSettings.load(config_file=config_file) if teams is None else teams
     core = build_firstline(settings)
     await asyncio.to_thread(core.load)
-    inbox = ChannelQuestions(core)
+    inbox = ChannelQuestions(core.ledger, settings)
     app, mode = build_web_app(core, settings, slack=slack, teams=teams, inbox=inbox)
     runner = web.AppRunner(app)
     await runner.setup()
