@@ -27,6 +27,7 @@ from bot.answering.responder import Firstline
 from bot.app.composition import build_firstline
 from bot.app.health import health_routes
 from bot.app.sweeper import Sweeper
+from bot.errors import UserFacingError
 from bot.ledger.questions import Questions, replica_id
 from bot.ledger.roles import Inbox
 from bot.settings import Settings
@@ -75,6 +76,17 @@ def build_web_app(
     return app, mode
 
 
+def check_question_settings(settings: Settings) -> None:
+    """Leases and sweeps need positive times and at least one attempt (one line if not)."""
+    for env, value, low in (("FIRSTLINE_QUESTION_LEASE_SECONDS", settings.question_lease_seconds,
+                             0.0),
+                            ("FIRSTLINE_QUESTION_SWEEP_SECONDS", settings.question_sweep_seconds,
+                             0.0),
+                            ("FIRSTLINE_QUESTION_ATTEMPTS", settings.question_attempts, 0)):
+        if value <= low:
+            raise UserFacingError(f"Setting {env}={value!r} must be greater than {low:g}.")
+
+
 class ChannelQuestions:
     """This replica's pending questions per channel, on the core's ledger."""
 
@@ -107,6 +119,7 @@ async def run_service(
     """Serve until ``stop`` is set (or SIGINT/SIGTERM); ``slack``, ``teams`` and
     ``config_file`` as for :func:`build_web_app`."""
     # the adapters' settings first: a bad value fails before the model is loaded
+    check_question_settings(settings)
     slack = SlackSettings.load(config_file=config_file) if slack is None else slack
     teams = TeamsSettings.load(config_file=config_file) if teams is None else teams
     core = build_firstline(settings)

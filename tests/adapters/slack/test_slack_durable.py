@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import pytest
 import pytest_asyncio
 from aiohttp import web
 from fake_responder import FakeResponder
@@ -27,9 +28,12 @@ from slack_standin import (
 from adapters.slack.blocks import RETRY_ACTION
 from adapters.slack.server import mount_slack
 from adapters.slack.settings import SlackSettings
+from bot.app.serve import check_question_settings
 from bot.app.sweeper import Sweeper
+from bot.errors import UserFacingError
 from bot.ledger.memory import MemoryLedger
 from bot.ledger.questions import Questions
+from bot.settings import Settings
 
 CHANNEL = "C0HELP"
 
@@ -137,3 +141,11 @@ async def test_an_english_apology_in_english(replica: tuple[Running, Questions],
     [apology] = standin.calls_to("chat.update")
     assert apology.args["text"].startswith("Sorry, I could not answer this question")
     assert "Ask again" in str(apology.args["blocks"])
+
+
+def test_question_settings_must_be_positive() -> None:
+    check_question_settings(Settings())
+    for name, value in (("question_lease_seconds", 0.0), ("question_sweep_seconds", -1.0),
+                        ("question_attempts", 0)):
+        with pytest.raises(UserFacingError, match=r"^Setting FIRSTLINE_QUESTION_\w+=.* must be"):
+            check_question_settings(Settings().replace(**{name: value}))
