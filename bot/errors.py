@@ -51,3 +51,12 @@ def describe(exc: BaseException, language: Language = "en") -> tuple[str, str]:
         return str(exc), reference
     log.error("unhandled error, reference %s", reference, exc_info=exc)
     return apology(reference, language), reference
+
+
+def not_answered(language: Language = "en") -> tuple[str, str]:
+    """(text, button label) for a question the bot gave up on after replicas failed it."""
+    if language == "ja":
+        return ("申し訳ありません。システムの問題により、このご質問に回答できませんでした。"
+                "「もう一度質問する」を押すと、同じ質問をもう一度送れます。", "もう一度質問する")
+    return ("Sorry, I could not answer this question because of a problem on my side. "
+            "Press “Ask again” to send the same question once more.", "Ask again")

@@ -65,6 +65,11 @@ def one_of(*choices: str) -> Callable[[Any], str | None]:
     return check
 
 
+def positive(value: float) -> str | None:
+    """``check`` for durations and counts that must be greater than zero."""
+    return None if value > 0 else "a number greater than 0"
+
+
 def port_number(value: int) -> str | None:
     return None if 0 <= value <= 65535 else "a port number from 0 to 65535"
 

@@ -29,6 +29,7 @@ from bot.setting_values import (
     mask_url_credentials,
     one_of,
     port_number,
+    positive,
     read_value,
     regex_list,
     setting,
@@ -354,6 +355,18 @@ class Settings(SettingsBase):
     cli_admin: bool = setting(
         True, "FIRSTLINE_CLI_ADMIN", "Whether the local `firstline chat` user is an admin."
     )
+    question_lease_seconds: float = setting(
+        60.0, "FIRSTLINE_QUESTION_LEASE_SECONDS",
+        "How long a replica's claim on a question lasts unrenewed (renewed every third of it "
+        "while it answers); after that another replica answers the question.", check=positive)
+    question_attempts: int = setting(
+        3, "FIRSTLINE_QUESTION_ATTEMPTS",
+        "How many replicas may start answering one question before the asker gets an apology "
+        "with an \"Ask again\" button instead.", check=positive)
+    question_sweep_seconds: float = setting(
+        15.0, "FIRSTLINE_QUESTION_SWEEP_SECONDS",
+        "How often each replica looks for questions whose claim expired (and at start-up).",
+        check=positive)
 
     # ------------------------------------------------------------------------------------
     @classmethod

@@ -17,9 +17,11 @@ from adapters.slack.feedback import FeedbackHandlers
 from adapters.slack.groups import GroupMembers, Identity
 from adapters.slack.handlers import SlackHandlers
 from adapters.slack.hook import on_error
-from adapters.slack.memory import Dedupe, SeenRecently
+from adapters.slack.resume import SlackResumer
 from adapters.slack.settings import SlackSettings
 from bot.errors import UserFacingError
+from bot.ledger.memory import MemoryLedger
+from bot.ledger.questions import Questions
 from bot.types import Responder
 
 log = logging.getLogger(__name__)
@@ -28,9 +30,10 @@ API_TIMEOUT = 30  # seconds per Web API call
 
 
 def build_slack_app(responder: Responder, settings: SlackSettings, *,
-                    dedupe: Dedupe | None = None,
+                    questions: Questions | None = None,
                     session: aiohttp.ClientSession | None = None) -> AsyncApp:
-    """The bolt app for ``settings``; ``dedupe`` defaults to an in-memory set (one process)."""
+    """The bolt app for ``settings``. ``questions`` (the ledger's inbox for "slack") defaults to
+    one in memory: claims in this process only, nothing survives it."""
     if not settings.bot_token:
         raise UserFacingError("SLACK_BOT_TOKEN is not set; the Slack adapter needs the bot token.")
     client = AsyncWebClient(token=settings.bot_token, base_url=api_base(settings),
@@ -44,7 +47,11 @@ def build_slack_app(responder: Responder, settings: SlackSettings, *,
                             members=members)
     except ValueError as exc:
         raise UserFacingError(str(exc)) from exc
-    SlackHandlers(responder, admins, dedupe or SeenRecently(), identity=identity).register(app)
+    questions = questions or Questions(MemoryLedger(), "slack")
+    handlers = SlackHandlers(responder, admins, questions, identity=identity)
+    handlers.register(app)
+    questions.resumer = resumer = SlackResumer(handlers, client)
+    resumer.register(app)
     FeedbackHandlers(responder).register(app)
     app.error(on_error)
     return app

@@ -17,6 +17,7 @@ Block = dict[str, Any]
 
 VOTE_ACTION = "firstline_vote"  # action ids: firstline_vote_up / firstline_vote_down
 REASON_VIEW = "firstline_vote_reason"
+RETRY_ACTION = "firstline_retry"
 REASON_BLOCK, REASON_INPUT = "reason", "reason_input"
 SECTION_LIMIT = 3000  # Slack's limit for a section's text
 FALLBACK_LIMIT = 3900  # notification text; Slack truncates long text anyway
@@ -101,6 +102,12 @@ def feedback_buttons(answer_id: str, language: str = "en") -> Block:
         _button(f"👍 {up}", f"{VOTE_ACTION}_up", answer_id),
         _button(f"👎 {down}", f"{VOTE_ACTION}_down", answer_id),
     ]}
+
+
+def retry_blocks(text: str, label: str, value: str) -> list[Block]:
+    """An apology with a button that asks the question again (``value``: what to ask)."""
+    return [*text_blocks(text), {"type": "actions", "block_id": "firstline_retry", "elements": [
+        {**_button(label, RETRY_ACTION, value), "style": "primary"}]}]
 
 
 def text_blocks(text: str) -> list[Block]:

@@ -3,6 +3,12 @@
 Bolt acks every event before these run (``process_before_response=False``); the answer comes
 later, in the thread. Anything raised here goes to the app's one error hook, which finds the
 thread through ``context[THREAD_KEY]``.
+
+A question is claimed in the ledger's inbox (:class:`~bot.ledger.questions.Questions`) under
+``channel:ts`` with what is needed to answer it without Slack's event (the *asked* payload), and
+finished once its answer is shown; if this replica dies in between, another one's sweep answers
+it through :mod:`adapters.slack.resume`, and a redelivery of the event after the claim's lease
+expired is answered instead of dropped.
 """
 
 from __future__ import annotations
@@ -23,9 +29,10 @@ from adapters.slack.blocks import fallback_text, reply_blocks
 from adapters.slack.groups import Identity
 from adapters.slack.history import USER_SUBTYPES, thread_history
 from adapters.slack.hook import LANGUAGE_KEY, THREAD_KEY, guarded
-from adapters.slack.memory import Dedupe, SeenRecently, skip_retry
+from adapters.slack.memory import SeenRecently
 from adapters.slack.text import escape, looks_japanese, mentions, question_text
 from adapters.slack.thread import AnchoredNotify, SlackThread
+from bot.ledger.questions import Questions
 from bot.types import Notify, Question, Reply, Responder
 
 log = logging.getLogger(__name__)
@@ -37,12 +44,12 @@ ANSWER_TIMEOUT = 600.0  # seconds; generous because questions queue for one loca
 class SlackHandlers:
     """Turns Slack events and commands into :class:`Question`s for the responder."""
 
-    def __init__(self, responder: Responder, admins: AdminCheck, dedupe: Dedupe,
+    def __init__(self, responder: Responder, admins: AdminCheck, questions: Questions,
                  answer_timeout: float = ANSWER_TIMEOUT, identity: Identity | None = None) -> None:
         self.responder = responder
         self.admins = admins
         self.identity = identity or Identity()
-        self.dedupe = dedupe
+        self.questions = questions
         self.answer_timeout = answer_timeout
         self.threads = SeenRecently(ttl=7 * 24 * 3600.0)  # threads we answered in
 
@@ -92,31 +99,52 @@ class SlackHandlers:
     async def _answer(self, event: dict[str, Any], body: dict[str, Any],
                       context: AsyncBoltContext, client: AsyncWebClient,
                       request: AsyncBoltRequest) -> None:
-        if not await self._claim(event, body, request):
+        asked = _asked(event, context)
+        key = f"{asked['channel']}:{asked['ts']}"
+        claimed = await self._claim(key, asked, body, request)
+        if claimed is None:
             return
-        channel, ts = event["channel"], event["ts"]
-        thread = SlackThread(client, channel, event.get("thread_ts") or ts, ts)
+        asked = claimed  # a takeover's stored payload: the dead replica's placeholder too
+        thread = _thread(client, asked)
         context[THREAD_KEY] = thread
-        text = question_text(event.get("text") or "", context.bot_user_id)
-        context[LANGUAGE_KEY] = "ja" if looks_japanese(text) else "en"
-        self.threads.add(f"{channel}:{thread.thread_ts}")
-        _, question = await asyncio.gather(
-            thread.show_working(text), self._question(text, event, thread, context, client))
-        reply = await self._ask(question, thread.notify)
-        await thread.show_reply(reply)
+        context[LANGUAGE_KEY] = "ja" if looks_japanese(asked["text"]) else "en"
+        self.threads.add(f"{thread.channel}:{thread.thread_ts}")
+        await self.answer(key, asked, thread)
 
-    async def _question(self, text: str, event: dict[str, Any], thread: SlackThread,
-                        context: AsyncBoltContext, client: AsyncWebClient) -> Question:
-        user = event["user"]
+    async def answer(self, key: str, asked: dict[str, Any], thread: SlackThread) -> str:
+        """Answer the claimed question ``key`` in ``thread`` and finish it; returns the answer
+        id. A failure finishes it too (the caller shows the apology) and is raised."""
+        try:
+            async with self.questions.leased(key):
+                question = await self._working(key, asked, thread)
+                reply = await self._ask(question, thread.notify)
+                await thread.show_reply(reply)
+        except Exception:  # not on cancellation: a stopping replica leaves it to the others
+            await self.questions.finish(key, None)
+            raise
+        await self.questions.finish(key, reply.answer_id)
+        return reply.answer_id
+
+    async def _working(self, key: str, asked: dict[str, Any], thread: SlackThread) -> Question:
+        """The signs of work (unless a placeholder is shown already), and the question."""
+        if thread.placeholder_ts is not None:
+            return await self._question(asked, thread)
+        _, question = await asyncio.gather(thread.show_working(asked["text"]),
+                                           self._question(asked, thread))
+        if thread.placeholder_ts is not None:  # where a takeover puts the answer
+            await self.questions.update(key, {**asked, "placeholder_ts": thread.placeholder_ts})
+        return question
+
+    async def _question(self, asked: dict[str, Any], thread: SlackThread) -> Question:
+        user, client = asked["user"], thread.client
         history, is_admin, groups, email = await asyncio.gather(
-            thread_history(client, thread.channel, thread.thread_ts, event["ts"],
-                           context.bot_user_id, context.bot_id),
+            thread_history(client, thread.channel, thread.thread_ts, asked["ts"],
+                           asked.get("bot_user_id"), asked.get("bot_id")),
             self.admins(client, user), self.identity.groups_of(client, user),
             self.identity.email_of(client, user))
-        return Question(text=text, user=user, channel="slack", is_admin=is_admin,
+        return Question(text=asked["text"], user=user, channel="slack", is_admin=is_admin,
                         conversation=f"{thread.channel}:{thread.thread_ts}", history=history,
-                        where="dm" if event.get("channel_type") == "im" else "channel",
-                        groups=groups, email=email)
+                        where=asked["where"], groups=groups, email=email)
 
     async def _ask(self, question: Question, notify: Notify) -> Reply:
         return await asyncio.wait_for(self.responder.handle(question, notify),
@@ -132,25 +160,33 @@ class SlackHandlers:
             return False
         return f"{event['channel']}:{thread_ts}" in self.threads
 
-    async def _claim(self, event: dict[str, Any], body: dict[str, Any],
-                     request: AsyncBoltRequest) -> bool:
-        """True once per message, however often and under whichever event Slack delivers it."""
-        retry = _header(request, "x-slack-retry-num")
-        if skip_retry(retry, _header(request, "x-slack-retry-reason")):
-            log.info("dropped Slack retry #%s of event %s", retry, body.get("event_id"))
-            return False
-        for key in (body.get("event_id"), f"{event['channel']}:{event['ts']}"):
-            if key and not await self._first_time(key):
-                log.info("already handled %s; not answering again", key)
-                return False
-        return True
+    async def _claim(self, key: str, asked: dict[str, Any], body: dict[str, Any],
+                     request: AsyncBoltRequest) -> dict[str, Any] | None:
+        """The question once per message, however often and under whichever event Slack
+        delivers it — and again for a redelivery once the claim's holder stopped renewing its
+        lease (then as that holder stored it). None: not ours to answer."""
+        claimed = await self.questions.claim(key, asked)
+        if claimed is None:
+            log.info("already handled %s (event %s, retry #%s); not answering again", key,
+                     body.get("event_id"), _header(request, "x-slack-retry-num") or 0)
+        return claimed
 
-    async def _first_time(self, key: str) -> bool:
-        try:
-            return await self.dedupe(key)
-        except Exception:  # a broken dedupe store must not silence the bot
-            log.exception("dedupe failed for %s; handling the event", key)
-            return True
+
+def _thread(client: AsyncWebClient, asked: dict[str, Any]) -> SlackThread:
+    """A new question's thread, or a taken-over one's (with the placeholder it left)."""
+    if "placeholder_ts" in asked:
+        return SlackThread.resumed(client, asked)
+    return SlackThread(client, asked["channel"], asked["thread_ts"], asked["ts"])
+
+
+def _asked(event: dict[str, Any], context: AsyncBoltContext) -> dict[str, Any]:
+    """What answering needs, without the event: the pending row's payload."""
+    channel, ts = event["channel"], event["ts"]
+    return {"channel": channel, "ts": ts, "thread_ts": event.get("thread_ts") or ts,
+            "user": event["user"], "text": question_text(event.get("text") or "",
+                                                         context.bot_user_id),
+            "where": "dm" if event.get("channel_type") == "im" else "channel",
+            "bot_user_id": context.bot_user_id, "bot_id": context.bot_id}
 
 
 def _by_person(event: dict[str, Any]) -> bool:

@@ -16,9 +16,9 @@ from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.api import api_error
 from adapters.slack.app import API_TIMEOUT, build_slack_app
-from adapters.slack.memory import Dedupe
 from adapters.slack.settings import SlackSettings
 from bot.errors import UserFacingError
+from bot.ledger.questions import Questions
 from bot.types import Responder
 
 log = logging.getLogger(__name__)
@@ -64,12 +64,12 @@ def slack_routes(app: AsyncApp, signing_secret: str) -> list[web.RouteDef]:
 
 
 def mount_slack(web_app: web.Application, responder: Responder, settings: SlackSettings, *,
-                dedupe: Dedupe | None = None) -> AsyncApp:
+                questions: Questions | None = None) -> AsyncApp:
     """Serve the HTTP Events API at ``/slack/events`` on ``web_app`` (before it starts)."""
     if not settings.signing_secret:
         raise UserFacingError("SLACK_SIGNING_SECRET is not set: without it Slack's requests "
                               "cannot be verified. Set it, or use Socket Mode (SLACK_APP_TOKEN).")
-    app = build_slack_app(responder, settings, dedupe=dedupe)
+    app = build_slack_app(responder, settings, questions=questions)
     web_app.add_routes(slack_routes(app, settings.signing_secret))
     web_app.cleanup_ctx.append(_shared_session(app))
     return app
@@ -104,13 +104,14 @@ class SocketModeRun:
 
 
 async def start_socket_mode(responder: Responder, settings: SlackSettings, *,
-                            dedupe: Dedupe | None = None, **handler_args: Any) -> SocketModeRun:
+                            questions: Questions | None = None,
+                            **handler_args: Any) -> SocketModeRun:
     """Connect to Slack over a websocket (no public URL needed); returns once connected."""
     if not settings.app_token:
         raise UserFacingError("SLACK_APP_TOKEN (xapp-...) is not set; Socket Mode needs it.")
     session = _new_session()
     try:
-        app = build_slack_app(responder, settings, dedupe=dedupe, session=session)
+        app = build_slack_app(responder, settings, questions=questions, session=session)
         # ask for the URL here, so a bad token fails loudly instead of retrying for ever
         opened = await app.client.apps_connections_open(app_token=settings.app_token)
     except SlackApiError as exc:

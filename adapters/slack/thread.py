@@ -32,6 +32,14 @@ class SlackThread:
         self.placeholder_ts: str | None = None
         self._reacted = False
 
+    @classmethod
+    def resumed(cls, client: AsyncWebClient, asked: dict[str, Any]) -> SlackThread:
+        """The thread of a question another replica began (its placeholder, its reaction)."""
+        thread = cls(client, asked["channel"], asked["thread_ts"], asked["ts"])
+        thread.placeholder_ts = asked.get("placeholder_ts")
+        thread._reacted = True  # removed with the answer, whoever added it
+        return thread
+
     async def show_working(self, question: str) -> None:
         """Both signs at once; either failing only costs the sign, not the answer."""
         await asyncio.gather(self._react(), self._placeholder(question))
@@ -45,9 +53,9 @@ class SlackThread:
             await self._put(text, None)
         await self._unreact()
 
-    async def say(self, text: str) -> None:
+    async def say(self, text: str, blocks: list[Block] | None = None) -> None:
         """Replace the placeholder (or post) with a plain message: apologies, command output."""
-        await self._put(to_mrkdwn(text), None)
+        await self._put(to_mrkdwn(text), blocks)
         await self._unreact()
 
     async def notify(self, text: str) -> None:

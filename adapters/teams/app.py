@@ -23,8 +23,10 @@ from msrest.exceptions import DeserializationError
 
 from adapters.teams.auth import Unauthorized, authenticate, build_authentication, teams_configured
 from adapters.teams.bot import FirstlineTeamsBot
+from adapters.teams.resume import TeamsResumer
 from adapters.teams.settings import TeamsSettings
 from bot.errors import UserFacingError, describe
+from bot.ledger.questions import Questions
 from bot.types import Responder
 
 log = logging.getLogger(__name__)
@@ -94,11 +96,12 @@ TEAMS_ENDPOINT = web.AppKey("teams_endpoint", MessagesEndpoint)
 
 
 def mount_teams(web_app: web.Application, responder: Responder, settings: TeamsSettings, *,
-                host: str) -> None:
+                host: str, questions: Questions | None = None) -> None:
     """Add ``POST /api/messages`` for Microsoft Teams (and the Bot Framework Emulator).
 
     ``host`` is the address the service binds (FIRSTLINE_HOST): without an app id, only a
     loopback one is accepted (see :func:`~adapters.teams.auth.teams_configured`).
+    ``questions``: the ledger's inbox for "teams" (default: one in memory, this process only).
     """
     if not teams_configured(settings, host):
         raise UserFacingError(
@@ -109,7 +112,8 @@ def mount_teams(web_app: web.Application, responder: Responder, settings: TeamsS
     auth = build_authentication(settings)
     adapter = CloudAdapter(auth)
     adapter.on_turn_error = on_turn_error
-    bot = FirstlineTeamsBot(responder, settings.app_id, settings.admin_ids)
+    bot = FirstlineTeamsBot(responder, settings.app_id, settings.admin_ids, questions)
+    bot.questions.resumer = TeamsResumer(adapter, settings.app_id, bot)
     endpoint = MessagesEndpoint(adapter, auth, bot)
     web_app[TEAMS_ENDPOINT] = endpoint
     web_app.router.add_post(ROUTE, endpoint.handle)

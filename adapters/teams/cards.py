@@ -12,7 +12,7 @@ from typing import Any
 from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity
 
-from adapters.teams.convert import FEEDBACK_MARKER
+from adapters.teams.convert import FEEDBACK_MARKER, RETRY_MARKER
 from bot.types import Language, Reply, Route, Source
 
 CARD_VERSION = "1.4"  # rendered by Teams desktop, web and mobile
@@ -100,6 +100,17 @@ def reply_activity(reply: Reply, channel_id: str | None) -> Activity:
         return MessageFactory.text(plain_text(reply))
     activity = MessageFactory.attachment(CardFactory.adaptive_card(answer_card(reply)))
     activity.summary = plain_text(reply)  # shown by clients that cannot render the card
+    return activity
+
+
+def retry_activity(text: str, label: str, question: str, number: int) -> Activity:
+    """An apology card whose button asks ``question`` again (retry ``number``)."""
+    data = {"firstline": RETRY_MARKER, "text": question, "retry": number}
+    card = {"type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "version": CARD_VERSION, "body": [_text(text)], "fallbackText": text,
+            "actions": [{"type": "Action.Submit", "title": label, "data": data}]}
+    activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+    activity.summary = text
     return activity
 
 

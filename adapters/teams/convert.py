@@ -11,6 +11,8 @@ from botbuilder.schema import Activity
 from bot.types import Question
 
 FEEDBACK_MARKER = "feedback"
+RETRY_MARKER = "retry"
+RETRY_TEXT_LIMIT = 2000
 _SPACES = re.compile(r"\s+")
 
 
@@ -58,16 +60,18 @@ def is_admin(activity: Activity, admin_ids: tuple[str, ...]) -> bool:
     return bool(object_id) and object_id in {a.lower() for a in admin_ids}
 
 
-def to_question(activity: Activity, admin_ids: tuple[str, ...]) -> Question | None:
+def to_question(activity: Activity, admin_ids: tuple[str, ...],
+                text: str | None = None) -> Question | None:
     """The question a message asks the bot, or None when it is not addressed to the bot.
 
     Teams delivers group chat and channel messages only when the bot is @mentioned; with
-    resource-specific consent it may see others, which are not for us.
+    resource-specific consent it may see others, which are not for us. ``text`` (an "Ask
+    again" submit's question) replaces the message's own and needs no mention.
     """
-    if not is_personal(activity) and not mentions_bot(activity):
+    if text is None and not is_personal(activity) and not mentions_bot(activity):
         return None
     return Question(
-        text=question_text(activity),
+        text=question_text(activity) if text is None else text,
         user=user_id(activity),
         conversation=str(activity.conversation.id if activity.conversation else ""),
         channel="teams",
@@ -86,6 +90,23 @@ def feedback_from(value: Any) -> Feedback | None:
         return None
     reason = value.get("reason")
     return Feedback(answer_id, vote, reason.strip() if isinstance(reason, str) else "")
+
+
+@dataclass(frozen=True)
+class Retry:
+    """An "Ask again" submitted from the card of a question the bot gave up on."""
+
+    text: str
+    number: int
+
+
+def retry_from(value: Any) -> Retry | None:
+    if not isinstance(value, dict) or value.get("firstline") != RETRY_MARKER:
+        return None
+    text, number = value.get("text"), value.get("retry")
+    if not isinstance(text, str) or not text.strip() or not isinstance(number, int):
+        return None
+    return Retry(text.strip()[:RETRY_TEXT_LIMIT], number)
 
 
 def _mentions(activity: Activity) -> list[tuple[str, str, str]]:

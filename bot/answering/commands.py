@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.answering.indexing import Indexing
 from bot.answering.record import AnswerRecord, Outcome
+from bot.ledger.pending import keep_lease
 from bot.ledger.report import parse_when, render
 from bot.ledger.roles import AnswerLog, Locks
 from bot.ledger.rows import hash_user
@@ -43,7 +44,7 @@ ALIASES = {
     "ヘルプ": "help",
 }
 _ARG = re.compile(r"^(--?full|full|by|day|route|channel|model|today|\d+[dh])$", re.I)
-LOCK_TTL = 3600.0
+LOCK_TTL = 120.0  # seconds; renewed every third of it while the reindex runs
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Commands:
         # unique per bot, not per process: two bots in one process must not share the lock
         self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.last_summary: str | None = None
+        self.lock_ttl = LOCK_TTL
 
     async def __call__(self, answer: AnswerRecord) -> None:
         command = self.parse(answer.question.text)
@@ -117,7 +119,7 @@ class Commands:
         busy = "再インデックスは既に実行中です。" if ja else "A reindex is already running."
         if self.reindex_running:
             return self._outcome(busy, "reindex-busy")
-        if not await asyncio.to_thread(self.locks.acquire_lock, "reindex", self._owner, LOCK_TTL):
+        if not await asyncio.to_thread(self._hold_lock):
             return self._outcome(busy, "reindex-busy")
         full = any(a.lstrip("-").lower() == "full" for a in command.args)
         loop = asyncio.get_running_loop()
@@ -142,8 +144,9 @@ class Commands:
             asyncio.run_coroutine_threadsafe(notify(text), loop)
 
         try:
-            summary = await asyncio.to_thread(self.indexing.index, None, full=full,
-                                            progress=progress)
+            async with keep_lease(self._hold_lock, self.lock_ttl / 3):
+                summary = await asyncio.to_thread(self.indexing.index, None, full=full,
+                                                  progress=progress)
             text = (
                 f"再インデックス完了: {summary.line()}"
                 if ja
@@ -168,6 +171,10 @@ class Commands:
                 await notify(text)
             except Exception:
                 log.exception("could not post the reindex summary")
+
+    def _hold_lock(self) -> bool:
+        """Take, or renew, the reindex lock for :attr:`lock_ttl` seconds."""
+        return self.locks.acquire_lock("reindex", self._owner, self.lock_ttl)
 
     async def wait_reindex(self) -> None:
         """Wait for a running reindex (tests, shutdown)."""

@@ -21,7 +21,6 @@ import contextlib
 import logging
 import signal
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
@@ -31,6 +30,9 @@ from bot.answering.responder import Firstline
 from bot.app.composition import build_firstline
 from bot.app.health import health_routes
 from bot.app.startup import channel_problems, check_slack, preflight
+from bot.app.sweeper import Sweeper
+from bot.ledger.questions import Questions, replica_id
+from bot.ledger.roles import Inbox
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,13 +45,16 @@ def build_web_app(
     slack: SlackSettings | None = None,
     teams: TeamsSettings | None = None,
     config_file: str | Path | None = None,
+    inbox: ChannelQuestions | None = None,
 ) -> tuple[web.Application, str | None]:
     """The service's aiohttp app, and the Slack mode still to start ("socket") if any.
 
     ``slack`` and ``teams`` default to the adapters' settings loaded from the environment and
     ``config_file`` (the same file as the core's settings; None: FIRSTLINE_CONFIG or
     ./firstline.toml). Teams' loopback check uses the core's bind address, ``settings.host``.
+    ``inbox`` (default: on the core's ledger) holds each channel's pending questions.
     """
+    inbox = inbox or ChannelQuestions.of(core)
     slack = SlackSettings.load(config_file=config_file) if slack is None else slack
     teams = TeamsSettings.load(config_file=config_file) if teams is None else teams
     app = web.Application(client_max_size=2 * 1024 * 1024)
@@ -60,7 +65,7 @@ def build_web_app(
 
         mode = slack_mode(slack)
         if mode == "http":
-            mount_slack(app, core, slack, dedupe=_dedupe(core))
+            mount_slack(app, core, slack, questions=inbox.slack if inbox else None)
             log.info("Slack: Events API at /slack/events")
         elif mode is None:
             log.warning("Slack: SLACK_BOT_TOKEN set but neither SLACK_APP_TOKEN (Socket Mode) "
@@ -69,16 +74,30 @@ def build_web_app(
     from adapters.teams.auth import teams_configured
 
     if teams_configured(teams, settings.host):
-        mount_teams(app, core, teams, host=settings.host)
+        mount_teams(app, core, teams, host=settings.host, questions=inbox.teams if inbox else None)
         log.info("Teams: Bot Framework endpoint at /api/messages")
     return app, mode
 
 
-def _dedupe(core: Firstline) -> Any:
-    async def claim(key: str) -> bool:
-        return await asyncio.to_thread(core.ledger.claim_event, key)
+class ChannelQuestions:
+    """This replica's pending questions per channel, on the core's ledger."""
 
-    return claim
+    def __init__(self, ledger: Inbox, settings: Settings) -> None:
+        owner, lease = replica_id(), settings.question_lease_seconds
+        self.slack = Questions(ledger, "slack", owner, lease)
+        self.teams = Questions(ledger, "teams", owner, lease)
+
+    @classmethod
+    def of(cls, core: Firstline) -> ChannelQuestions | None:
+        """On ``core``'s ledger; None for a core without one (a test's stand-in core), whose
+        adapters then keep their claims in memory."""
+        ledger = getattr(core, "ledger", None)
+        return None if ledger is None else cls(ledger, core.settings)
+
+    def sweeper(self, settings: Settings) -> Sweeper:
+        """The sweep for the channels whose adapter is mounted (has registered a resumer)."""
+        return Sweeper(self.slack.inbox, (self.slack, self.teams),
+                       attempts=settings.question_attempts, every=settings.question_sweep_seconds)
 
 
 async def run_service(
@@ -96,7 +115,8 @@ async def run_service(
     teams = TeamsSettings.load(config_file=config_file) if teams is None else teams
     core = build_firstline(settings)
     await asyncio.to_thread(core.load)
-    app, mode = build_web_app(core, settings, slack=slack, teams=teams)
+    inbox = ChannelQuestions(core.ledger, settings)
+    app, mode = build_web_app(core, settings, slack=slack, teams=teams, inbox=inbox)
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.port).start()
@@ -105,15 +125,17 @@ async def run_service(
     if mode == "socket":
         from adapters.slack.server import start_socket_mode
 
-        socket_run = await start_socket_mode(core, slack, dedupe=_dedupe(core))
+        socket_run = await start_socket_mode(core, slack, questions=inbox.slack)
         log.info("Slack: Socket Mode connected")
+    sweeper = inbox.sweeper(settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        async with sweeper.running():
+            await stop.wait()
     finally:
         if socket_run is not None:
             await socket_run.close()

@@ -1,4 +1,4 @@
-"""An in-memory ledger for fast unit tests: the three roles of :mod:`bot.ledger.roles` in dicts.
+"""An in-memory ledger for fast unit tests: the four roles of :mod:`bot.ledger.roles` in dicts.
 
 It keeps the rules of the real one (a duplicate answer id is refused, votes replace votes, a lock
 is its owner's until it expires) so a unit test that passes here means the same on SQLite; the
@@ -14,18 +14,21 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 
-from bot.ledger.roles import AnswerLog, EventClaims, Locks
+from bot.ledger.pending import Pending
+from bot.ledger.roles import AnswerLog, EventClaims, Inbox, Locks
 from bot.ledger.rows import CLOUD_ROUTES, LedgerRow, utcnow
 from bot.ledger.summary import summarise
 
 
-class MemoryLedger(AnswerLog, EventClaims, Locks):
-    """Answers, claims and locks in this process only."""
+class MemoryLedger(AnswerLog, EventClaims, Inbox, Locks):
+    """Answers, claims, pending questions and locks in this process only."""
 
     def __init__(self, clock: Any = time.monotonic) -> None:
         self._answers: dict[str, LedgerRow] = {}
         self._claimed: set[str] = set()
         self._locks: dict[str, tuple[str, float]] = {}
+        self._pending: dict[str, tuple[Pending, str, float]] = {}  # key -> (question, owner, until)
+        self.done: dict[str, str | None] = {}  # answered question key -> answer id
         self._clock = clock
         self._lock = threading.Lock()
         self.closed = False
@@ -75,6 +78,59 @@ class MemoryLedger(AnswerLog, EventClaims, Locks):
                 return False
             self._claimed.add(key)
             return True
+
+    def claim_question(self, key: str, channel: str, payload: dict[str, Any], owner: str,
+                       lease_seconds: float) -> Pending | None:
+        with self._lock:
+            if key not in self._claimed:
+                self._claimed.add(key)
+                question = Pending(key, channel, dict(payload), 1, utcnow())
+                self._pending[key] = (question, owner, self._clock() + lease_seconds)
+                return question
+            return self._take_over(key, owner, lease_seconds)
+
+    def renew_question(self, key: str, owner: str, lease_seconds: float) -> bool:
+        with self._lock:
+            held = self._pending.get(key)
+            if held is None or held[1] != owner:
+                return False
+            self._pending[key] = (held[0], owner, self._clock() + lease_seconds)
+            return True
+
+    def update_question(self, key: str, owner: str, payload: dict[str, Any]) -> bool:
+        with self._lock:
+            held = self._pending.get(key)
+            if held is None or held[1] != owner:
+                return False
+            self._pending[key] = (replace(held[0], payload=dict(payload)), owner, held[2])
+            return True
+
+    def finish_question(self, key: str, answer_id: str | None) -> None:
+        with self._lock:
+            self._pending.pop(key, None)
+            self.done[key] = answer_id
+
+    def take_expired(self, owner: str, lease_seconds: float, limit: int = 20,
+                     channels: tuple[str, ...] | None = None) -> list[Pending]:
+        with self._lock:
+            taken: list[Pending] = []
+            for question, _, _ in sorted(self._pending.values(), key=lambda h: h[0].created_at):
+                if len(taken) == limit:
+                    break
+                if channels is not None and question.channel not in channels:
+                    continue
+                took = self._take_over(question.key, owner, lease_seconds)
+                if took is not None:
+                    taken.append(took)
+            return taken
+
+    def _take_over(self, key: str, owner: str, lease_seconds: float) -> Pending | None:
+        held = self._pending.get(key)
+        if held is None or held[2] > self._clock():
+            return None
+        question = replace(held[0], attempts=held[0].attempts + 1)
+        self._pending[key] = (question, owner, self._clock() + lease_seconds)
+        return question
 
     def acquire_lock(self, name: str, owner: str, ttl_seconds: float) -> bool:
         with self._lock:

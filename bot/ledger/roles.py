@@ -1,7 +1,7 @@
 """The ledger's three roles, each a small seam with its lifecycle (botbuilder's ``Storage`` is
-the model): the answer log, event claims and named locks.
+the model): the answer log, event claims, the inbox of pending questions and named locks.
 
-:class:`bot.ledger.store.Ledger` plays all three on one database (SQLite or PostgreSQL), so
+:class:`bot.ledger.store.Ledger` plays all four on one database (SQLite or PostgreSQL), so
 replicas sharing it share claims and locks; :class:`bot.ledger.memory.MemoryLedger` plays them
 in memory for unit tests. Steps are given only the role they use.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from bot.ledger.pending import Pending
 from bot.ledger.rows import LedgerRow
 
 
@@ -54,6 +55,44 @@ class EventClaims(Protocol):
 
     def claim_event(self, key: str) -> bool:
         """True for the first claim of ``key`` by anyone sharing this store."""
+        ...
+
+    def close(self) -> None:
+        return None
+
+
+class Inbox(Protocol):
+    """Questions that must not be lost: claimed with a lease, pending until answered.
+
+    Keys are event keys (as for :class:`EventClaims`, a separate namespace in practice). Exactly
+    one caller across replicas gets True for a claim or a question from a sweep at a time.
+    """
+
+    def claim_question(self, key: str, channel: str, payload: dict[str, Any], owner: str,
+                       lease_seconds: float) -> Pending | None:
+        """The question to answer now, or None. The first claim writes the claim and the
+        pending row in one transaction; a later one wins only while the question is still
+        pending and its lease has expired (its claimer died): it gets the stored question, one
+        more attempt counted."""
+        ...
+
+    def renew_question(self, key: str, owner: str, lease_seconds: float) -> bool:
+        """Extend ``owner``'s lease; False when the question is not (or no longer) its."""
+        ...
+
+    def update_question(self, key: str, owner: str, payload: dict[str, Any]) -> bool:
+        """Replace the payload (e.g. once a placeholder is posted); False if not ``owner``'s."""
+        ...
+
+    def finish_question(self, key: str, answer_id: str | None) -> None:
+        """The question is answered: delete its pending row, keep the claim (marked done)."""
+        ...
+
+    def take_expired(self, owner: str, lease_seconds: float, limit: int = 20,
+                     channels: tuple[str, ...] | None = None) -> list[Pending]:
+        """Take over pending questions (of ``channels``, default all) whose lease expired,
+        oldest first, each counting one more attempt; replicas sweeping at once get disjoint
+        questions."""
         ...
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,6 +24,11 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.pool import StaticPool
 
 from bot.ledger.rows import utc, utcnow
+
+if sys.platform != "win32":
+    import fcntl
+else:  # pragma: no cover - the bot is deployed on Linux
+    fcntl = None
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +83,17 @@ events = sa.Table(
     "events", metadata,
     sa.Column("key", sa.String(255), primary_key=True),
     sa.Column("claimed_at", UTCDateTime(), nullable=False),
+    sa.Column("answer_id", sa.String(64)),
+)
+pending = sa.Table(
+    "pending_questions", metadata,
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("payload", sa.Text(), nullable=False),
+    sa.Column("owner", sa.String(255), nullable=False),
+    sa.Column("lease_until", UTCDateTime(), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
 )
 locks = sa.Table(
     "locks", metadata,
@@ -128,7 +145,25 @@ def m001_initial(conn: Connection) -> None:
     md.create_all(conn)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial]
+def m002_pending_questions(conn: Connection) -> None:
+    """pending_questions (durable questions, indexed on lease_until); events.answer_id."""
+    md = sa.MetaData()
+    when = sa.DateTime(timezone=True)
+    sa.Table(
+        "pending_questions", md,
+        sa.Column("key", sa.String(255), primary_key=True),
+        sa.Column("channel", sa.String(32), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),  # JSON: where to answer, the question
+        sa.Column("owner", sa.String(255), nullable=False),
+        sa.Column("lease_until", when, nullable=False, index=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("created_at", when, nullable=False),
+    )
+    md.create_all(conn)
+    conn.execute(sa.text("ALTER TABLE events ADD COLUMN answer_id VARCHAR(64)"))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial, m002_pending_questions]
 
 
 def migrate(
@@ -168,7 +203,9 @@ def create_ledger_engine(url: str) -> Engine:
             parsed, poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
         if not parsed.query.get("uri"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            path = Path(database).expanduser()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _set_wal_once(path)
         engine = sa.create_engine(parsed)
     sa.event.listen(engine, "connect", _sqlite_connect)
     sa.event.listen(engine, "begin", _sqlite_begin)
@@ -187,9 +224,9 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _wal(cursor: Any) -> None:
-    """WAL mode, set once per database file (it persists). Switching needs an exclusive lock,
-    and SQLite does not always wait for it through the busy handler: when processes start
-    together on a new file, the loser of that race retries instead of crashing."""
+    """WAL mode, normally already set by :func:`_set_wal_once` (it persists in the file); for a
+    file that could not be prepared that way, switch here and retry while another process does.
+    """
     deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
     while True:
         try:
@@ -201,6 +238,27 @@ def _wal(cursor: Any) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+def _set_wal_once(database: Path) -> None:
+    """Switch the file to WAL before this process opens any pooled connection, one process at
+    a time (an exclusive ``flock`` on ``<file>.lock``): the switch needs an exclusive database
+    lock that SQLite does not always wait for, so processes starting together used to fail
+    with "database is locked". Later connections find WAL set and change nothing."""
+    if fcntl is None:  # not POSIX: the connect hook's retry does it
+        return
+    with (database.parent / f"{database.name}.lock").open("a") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        try:
+            conn = sqlite3.connect(database, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+                                   isolation_level=None)
+            try:
+                if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                    conn.execute("PRAGMA journal_mode = WAL")
+            finally:
+                conn.close()
+        finally:
+            fcntl.flock(guard, fcntl.LOCK_UN)
 
 
 def _sqlite_begin(conn: Connection) -> None:

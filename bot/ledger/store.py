@@ -2,9 +2,10 @@
 
 Every answer (local, cloud, cache, declined, local-fallback, failed, command) is recorded once
 with route, reason, models, tokens, latency, cost and sources, as simonw/llm logs each response.
-The same database carries two small tables every bot process shares: claimed event ids (so a
-Slack retry is answered once) and named locks (one reindex at a time). :class:`Ledger` plays all
-three roles of :mod:`bot.ledger.roles`; the schema and migrations are in :mod:`bot.ledger.schema`.
+The same database carries small tables every bot process shares: claimed event ids (so a
+Slack retry is answered once), pending questions (so a replica's crash loses none) and named
+locks (one reindex at a time). :class:`Ledger` plays all four roles of :mod:`bot.ledger.roles`;
+the schema and migrations are in :mod:`bot.ledger.schema`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 
-from bot.ledger.roles import AnswerLog, EventClaims, Locks
+from bot.ledger.inbox import EVENT_TTL, SqlInbox
+from bot.ledger.roles import AnswerLog, EventClaims, Inbox, Locks
 from bot.ledger.rows import CLOUD_ROUTES, GROUPINGS, LedgerRow, utcnow
 from bot.ledger.schema import answers, create_ledger_engine, events, locks, migrate, write
 from bot.ledger.summary import SUMMARY_COLUMNS, summarise
@@ -29,7 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EVENT_TTL = timedelta(days=1)
 _JSON_FIELDS = ("signals", "models", "tokens", "sources")
 
 
@@ -75,8 +76,9 @@ def _window(since: datetime | None, until: datetime | None) -> list[sa.ColumnEle
     return clauses
 
 
-class Ledger(AnswerLog, EventClaims, Locks):
-    """The ledger database: answers, feedback, cost summaries, event claims and locks.
+class Ledger(SqlInbox, AnswerLog, EventClaims, Inbox, Locks):
+    """The ledger database: answers, feedback, cost summaries, event claims, pending questions
+    (:class:`~bot.ledger.inbox.SqlInbox`) and locks.
 
     ``keep_question_text=False`` drops question text on write (``FIRSTLINE_LOG_QUESTION_TEXT``
     off); :meth:`from_settings` wires that up. Thread-safe; one instance per process.

@@ -4,12 +4,15 @@ held by another replica refuses a second one)."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
+from typing import Any
 
 from unit_parts import ask, make_core
 
 from bot.answering.commands import LOCK_TTL
 from bot.ledger.memory import MemoryLedger
+from bot.ledger.store import Ledger
 from bot.types import Question, Route
 
 
@@ -55,3 +58,27 @@ async def test_a_reindex_runs_in_the_background_and_reports(tmp_path: Path) -> N
     await asyncio.wait_for(core.commands.wait_reindex(), 60)
     assert told and told[-1].startswith("Reindex finished")
     assert not core.commands.reindex_running
+
+
+async def test_a_reindex_longer_than_its_lock_lease_keeps_the_lock(tmp_path: Path) -> None:
+    """The lease (0.3 s here) is renewed while the reindex runs: no other replica takes it over
+    during a reindex four times as long, and it is released at the end (real SQLite ledger)."""
+    with Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite3'}") as ledger:
+        core = make_core(tmp_path, ledger=ledger, knowledge_paths=str(tmp_path / "kb"))
+        core.commands.lock_ttl = 0.3
+        release, index = threading.Event(), core.indexing.index
+
+        def slow_index(*args: Any, **kwargs: Any) -> Any:
+            release.wait(30)
+            return index(*args, **kwargs)
+
+        core.indexing.index = slow_index  # type: ignore[method-assign]
+        started = await ask(core, "reindex", is_admin=True)
+        assert started.reason == "reindex-started"
+        for _ in range(6):
+            await asyncio.sleep(0.2)
+            assert not await asyncio.to_thread(ledger.acquire_lock, "reindex", "other", 60)
+        release.set()
+        await asyncio.wait_for(core.commands.wait_reindex(), 60)
+        assert core.commands.last_summary and "finished" in core.commands.last_summary
+        assert await asyncio.to_thread(ledger.acquire_lock, "reindex", "other", 60)

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -22,6 +23,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from bot.ledger.memory import MemoryLedger
+from bot.ledger.roles import Inbox
 from bot.ledger.rows import LedgerRow, hash_user
 from bot.ledger.schema import (
     MIGRATIONS,
@@ -30,6 +33,7 @@ from bot.ledger.schema import (
     events,
     m001_initial,
     migrate,
+    pending,
     schema_migrations,
 )
 from bot.ledger.store import Ledger
@@ -42,10 +46,10 @@ DAY1 = datetime(2024, 5, 1, tzinfo=UTC)
 DAY2 = datetime(2024, 5, 2, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def ledger_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+@contextmanager
+def database_url(kind: str, tmp_path: Any) -> Iterator[str]:
     """URL of an empty ledger database: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
+    if kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
         return
     base = os.environ.get(POSTGRES_ENV)
@@ -63,6 +67,12 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
         with admin.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    with database_url(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -130,7 +140,7 @@ def test_migrations_are_recorded_once_and_idempotent(ledger_url: str) -> None:
         indexed = [i["column_names"] for i in inspector.get_indexes("answers")]
     finally:
         engine.dispose()
-    assert names == [m.__name__ for m in MIGRATIONS]
+    assert names == [m.__name__ for m in MIGRATIONS] == ["m001_initial", "m002_pending_questions"]
     assert applied_at is not None and applied_at.tzinfo is not None
     assert columns == [f.name for f in fields(LedgerRow)] == list(answers.c.keys())
     assert ["created_at"] in indexed
@@ -146,7 +156,7 @@ def test_a_failing_migration_rolls_back_everything(ledger_url: str) -> None:
         with pytest.raises(RuntimeError):
             migrate(engine, [m001_initial, m002_broken])
         assert sa.inspect(engine).get_table_names() == []  # DDL is transactional, SQLite too
-        assert migrate(engine) == ["m001_initial"]
+        assert migrate(engine) == ["m001_initial", "m002_pending_questions"]
     finally:
         engine.dispose()
 
@@ -166,7 +176,7 @@ def test_a_new_migration_is_applied_alone_and_in_order(ledger_url: str) -> None:
         assert "team" in [c["name"] for c in sa.inspect(engine).get_columns("answers")]
     finally:
         engine.dispose()
-    assert names == ["m001_initial", "m002_add_team"]
+    assert names == ["m001_initial", "m002_pending_questions", "m002_add_team"]
 
 
 # --- one row per answer -----------------------------------------------------------------------
@@ -423,3 +433,114 @@ def test_lock_acquire_release_and_expiry(ledger: Ledger) -> None:
     assert ledger.acquire_lock("reindex", "carol", ttl_seconds=60) is True  # bob's expired
     ledger.release_lock("reindex", "bob")  # bob was taken over: carol keeps the lock
     assert ledger.acquire_lock("reindex", "bob", ttl_seconds=60) is False
+
+
+# --- pending questions (the Inbox role) ---------------------------------------------------------
+SLACK_QUESTION = {"channel": "C1", "thread_ts": "1.0001", "user": "U123", "text": "VPN?"}
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def inbox(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Inbox]:
+    """The Inbox role in memory (the unit tests' fake) and on each SQL database."""
+    if request.param == "memory":
+        yield MemoryLedger()
+        return
+    with database_url(request.param, tmp_path) as url, Ledger(url) as opened:
+        yield opened
+
+
+def test_a_question_is_claimed_once_while_its_lease_lives(inbox: Inbox) -> None:
+    first = inbox.claim_question("C1:1.0002", "slack", SLACK_QUESTION, "a", 60)
+    assert first is not None and (first.payload, first.attempts) == (SLACK_QUESTION, 1)
+    assert inbox.claim_question("C1:1.0002", "slack", SLACK_QUESTION, "b", 60) is None
+    assert inbox.take_expired("b", 60) == []
+    inbox.finish_question("C1:1.0002", "answer-1")
+    assert inbox.claim_question("C1:1.0002", "slack", SLACK_QUESTION, "b", 0) is None
+    assert inbox.take_expired("b", 60) == []  # answered: nothing left to sweep
+
+
+def test_a_redelivery_after_the_lease_expired_takes_the_question_over(inbox: Inbox) -> None:
+    assert inbox.claim_question("k", "slack", SLACK_QUESTION, "dead", 0) is not None
+    inbox.update_question("k", "dead", {**SLACK_QUESTION, "placeholder_ts": "1.0003"})
+    again = inbox.claim_question("k", "slack", {"as": "redelivered"}, "alive", 60)
+    assert again is not None and again.attempts == 2
+    assert again.payload == {**SLACK_QUESTION, "placeholder_ts": "1.0003"}  # as stored
+    assert inbox.claim_question("k", "slack", SLACK_QUESTION, "third", 60) is None
+    assert inbox.renew_question("k", "dead", 60) is False  # no longer the dead one's
+    assert inbox.renew_question("k", "alive", 0) is True
+    [taken] = inbox.take_expired("sweeper", 60)
+    assert (taken.key, taken.channel, taken.attempts) == ("k", "slack", 3)
+
+
+def test_a_sweep_takes_expired_questions_oldest_first_once(inbox: Inbox) -> None:
+    for n in range(3):
+        inbox.claim_question(f"k{n}", "teams", {"n": n, "text": "有給休暇は?"}, "dead", 0)
+    inbox.claim_question("live", "slack", SLACK_QUESTION, "alive", 60)
+    taken = inbox.take_expired("sweeper", 60, limit=2)
+    assert [(q.key, q.payload["n"], q.attempts) for q in taken] == [("k0", 0, 2), ("k1", 1, 2)]
+    assert inbox.take_expired("other", 60, channels=("slack",)) == []
+    assert [q.key for q in inbox.take_expired("other", 60, channels=("teams",))] == ["k2"]
+    assert inbox.take_expired("other", 60) == []
+    assert taken[0].payload["text"] == "有給休暇は?" and taken[0].created_at.tzinfo is not None
+
+
+def test_only_the_owner_renews_or_updates_a_question(inbox: Inbox) -> None:
+    inbox.claim_question("k", "slack", SLACK_QUESTION, "a", 0)
+    assert inbox.update_question("k", "b", {"x": 1}) is False
+    assert inbox.update_question("k", "a", {**SLACK_QUESTION, "placeholder_ts": "1.0003"})
+    assert inbox.renew_question("k", "b", 60) is False
+    [taken] = inbox.take_expired("b", 60)
+    assert taken.payload["placeholder_ts"] == "1.0003"
+    assert inbox.update_question("k", "a", {}) is False and inbox.renew_question("k", "b", 60)
+
+
+def test_finishing_a_question_deletes_its_text_and_marks_the_claim(ledger_url: str) -> None:
+    with Ledger(ledger_url) as ledger:
+        ledger.claim_question("k", "slack", SLACK_QUESTION, "a", 60)
+        ledger.finish_question("k", "answer-7")
+    engine = create_ledger_engine(ledger_url)
+    try:
+        with engine.connect() as conn:
+            left = conn.execute(sa.select(pending)).all()
+            marked = conn.scalar(sa.select(events.c.answer_id).where(events.c.key == "k"))
+    finally:
+        engine.dispose()
+    assert left == [] and marked == "answer-7"
+
+
+def _sweep(url: str, start: Any, results: Any, owner: str) -> None:
+    with Ledger(url) as ledger:
+        start.wait(timeout=60)
+        taken = []
+        for _ in range(10):
+            taken += [q.key for q in ledger.take_expired(owner, 600, limit=3)]
+    results.put(taken)
+
+
+def test_replicas_sweeping_together_take_each_question_once(ledger_url: str) -> None:
+    keys = [f"q{n:02d}" for n in range(25)]
+    with Ledger(ledger_url) as ledger:
+        for key in keys:
+            ledger.claim_question(key, "slack", SLACK_QUESTION, "crashed", 0)
+    swept = in_processes(_sweep, ledger_url, [(f"p{n}",) for n in range(4)])
+    assert sorted(key for taken in swept for key in taken) == keys
+
+
+def _claim_questions(url: str, start: Any, results: Any, owner: str, keys: list[str]) -> None:
+    with Ledger(url) as ledger:
+        start.wait(timeout=60)
+        results.put([k for k in keys if ledger.claim_question(k, "slack", {}, owner, 600)])
+
+
+def test_each_question_is_claimed_by_exactly_one_process(ledger_url: str) -> None:
+    keys = [f"C1:{n:02d}.000" for n in range(25)]
+    won = in_processes(_claim_questions, ledger_url, [(f"p{n}", keys) for n in range(4)])
+    assert sorted(key for keys_won in won for key in keys_won) == keys
+
+
+def test_a_renewed_reindex_lock_is_not_taken_over(ledger: Ledger) -> None:
+    assert ledger.acquire_lock("reindex", "runner", ttl_seconds=0.3)
+    for _ in range(4):  # what keep_lease does while the reindex runs
+        time.sleep(0.15)
+        assert ledger.acquire_lock("reindex", "runner", ttl_seconds=0.3)
+        assert ledger.acquire_lock("reindex", "other", ttl_seconds=60) is False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import aiohttp
 import pytest
@@ -26,6 +27,8 @@ from slack_standin import (
 
 from adapters.slack.server import mount_slack
 from adapters.slack.settings import SlackSettings
+from bot.ledger.memory import MemoryLedger
+from bot.ledger.questions import Questions
 
 CHANNEL, DM = "C0HELP", "D0ASKER"
 
@@ -230,13 +233,16 @@ async def test_a_retry_of_an_event_we_never_got_is_answered(running: Running,
     assert len(responder.questions) == 1
 
 
-async def test_a_timeout_retry_is_dropped_even_if_unseen(running: Running, standin: SlackStandIn,
-                                                         responder: FakeResponder) -> None:
+async def test_a_timeout_retry_of_an_unseen_event_is_answered_once(
+        running: Running, standin: SlackStandIn, responder: FakeResponder) -> None:
+    # the claim, not the retry reason, decides: a replica that got the first delivery holds it
     message = standin.user_message(CHANNEL, f"<@{BOT_USER}> VPN?")
     body = event_callback(mention_event(message, CHANNEL))
     await running.slack.event(body, retry=(1, "http_timeout"))
+    await running.slack.event(body, retry=(2, "http_timeout"))
+    await standin.wait_for(lambda: answered(standin, message["ts"]))
     await standin.settle()
-    assert responder.questions == []
+    assert len(responder.questions) == 1
 
 
 # -- wiring -----------------------------------------------------------------------------------
@@ -245,31 +251,32 @@ async def test_one_http_session_serves_all_web_api_calls(running: Running) -> No
     assert session is not None and not session.closed
 
 
-async def test_dedupe_can_be_a_shared_store(standin: SlackStandIn, responder: FakeResponder,
-                                            settings: SlackSettings) -> None:
-    claimed: list[str] = []
+class BrokenInbox(MemoryLedger):
+    def claim_question(self, *args: Any) -> bool:
+        raise RuntimeError("database is locked")
 
-    async def shared(key: str) -> bool:  # e.g. the ledger's claim_event in a worker thread
-        if key.startswith("Ev") and key in claimed:
-            raise RuntimeError("database is locked")  # a broken store must not silence the bot
-        claimed.append(key)
-        return True
 
-    web_app = web.Application()
-    mount_slack(web_app, responder, settings, dedupe=shared)
-    runner, url = await serve(web_app)
+async def test_questions_are_claimed_in_the_given_inbox_and_a_broken_one_does_not_silence_the_bot(
+        standin: SlackStandIn, responder: FakeResponder, settings: SlackSettings) -> None:
+    shared, broken = MemoryLedger(), BrokenInbox()
+    web_apps = [web.Application(), web.Application()]
+    mount_slack(web_apps[0], responder, settings, questions=Questions(shared, "slack"))
+    mount_slack(web_apps[1], responder, settings, questions=Questions(broken, "slack"))
+    served = [await serve(app) for app in web_apps]
     try:
         async with aiohttp.ClientSession() as session:
-            slack = SignedSender(f"{url}/slack/events", session)
+            slack = [SignedSender(f"{url}/slack/events", session) for _, url in served]
             message = standin.user_message(CHANNEL, f"<@{BOT_USER}> VPN?")
             body = event_callback(mention_event(message, CHANNEL))
-            await slack.event(body)
+            await slack[0].event(body)
             await standin.wait_for(lambda: answered(standin, message["ts"]))
-            assert claimed == [body["event_id"], f"{CHANNEL}:{message['ts']}"]
-            await slack.event(body, retry=(1, "http_error"))  # the store fails: handled anyway
+            assert await standin.wait_for(lambda: shared.done) == {
+                f"{CHANNEL}:{message['ts']}": "ans0001"}
+            await slack[1].event(body, retry=(1, "http_error"))  # the store fails: answered
             await standin.wait_for(lambda: answered(standin, message["ts"], 2))
     finally:
-        await runner.cleanup()
+        for runner, _ in served:
+            await runner.cleanup()
 
 
 async def test_a_non_numeric_timestamp_is_401_not_500(running: Running,

@@ -16,6 +16,7 @@ from teams_standins import BotFrameworkStandIns
 from adapters.teams.app import TEAMS_ENDPOINT, mount_teams
 from adapters.teams.settings import TeamsSettings
 from bot.errors import UserFacingError
+from bot.ledger.questions import Questions
 from bot.types import Notify, Question, Reply, Responder, Route, Source
 
 APP_ID = "00000000-0000-0000-0000-00000000b07"
@@ -103,11 +104,12 @@ HOST = "127.0.0.1"  # the bind address the adapter is told about (loopback, like
 
 @asynccontextmanager
 async def served(responder: Responder, settings: TeamsSettings,
-                 cloud: BotFrameworkStandIns) -> AsyncIterator[RunningBot]:
+                 cloud: BotFrameworkStandIns,
+                 questions: Questions | None = None) -> AsyncIterator[RunningBot]:
     """The real adapter for ``responder`` on an ephemeral loopback port (token checks on)."""
     cloud.require_token = True
     app = web.Application()
-    mount_teams(app, responder, settings, host=HOST)
+    mount_teams(app, responder, settings, host=HOST, questions=questions)
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, HOST, 0).start()
