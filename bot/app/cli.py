@@ -93,7 +93,7 @@ def _dispatch(args: argparse.Namespace, loaded: Loaded) -> int:
     if args.command == "serve":  # its checks include the channels'
         return serve(settings, slack=loaded.slack, teams=loaded.teams,
                      allow_no_channels=args.no_channels)
-    preflight(settings)
+    preflight(settings, model=args.command not in ("index", "status"))
     if args.command == "eval":
         return run_eval_command(args, settings)
     if args.command == "router" and args.router_command == "abstention":

@@ -53,10 +53,12 @@ def load_settings(overrides: dict[str, Any], config_file: str | None) -> Loaded:
     return Loaded(core, slack, teams)
 
 
-def preflight(settings: Settings, more: Sequence[str] = ()) -> None:
+def preflight(settings: Settings, more: Sequence[str] = (), *, model: bool = True) -> None:
     """The servers the settings name answer, and the model files exist; ``more``: other
-    problems to report with them (serve's channels)."""
-    found = [p for p in (_chroma(settings), _slm(settings), *_files(settings)) if p]
+    problems to report with them (serve's channels); ``model`` False: a command that never
+    asks the SLM (``index``, ``status``) does not need its server or file."""
+    slm = (_slm(settings), *_model_files(settings)) if model else ()
+    found = [p for p in (_chroma(settings), *slm, *_files(settings)) if p]
     if found or more:
         raise SettingsError([*found, *more])
 
@@ -87,11 +89,14 @@ def _unreachable(name: str, what: str, shown: str, probe: str) -> str | None:
         return f"{name}: no {what} answers at {shown} ({reason})"
 
 
+def _model_files(settings: Settings) -> list[str | None]:
+    return [_missing("FIRSTLINE_SLM_MODEL", "GGUF file", settings.slm_model,
+                     file=True, unless=bool(settings.slm_url)) or _not_gguf(settings)]
+
+
 def _files(settings: Settings) -> list[str | None]:
     multilingual = settings.multilingual_embeddings
     return [
-        _missing("FIRSTLINE_SLM_MODEL", "GGUF file", settings.slm_model,
-                 file=True, unless=bool(settings.slm_url)) or _not_gguf(settings),
         _missing("FIRSTLINE_EMBEDDING_MODEL", "sentence-transformers model folder",
                  settings.embedding_model),
         _missing("FIRSTLINE_MULTILINGUAL_EMBEDDINGS", "sentence-transformers model folder",

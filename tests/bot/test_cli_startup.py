@@ -128,6 +128,15 @@ def test_a_missing_model_file_is_named(tmp_path: Path) -> None:
     assert_one_line(done, f"FIRSTLINE_SLM_MODEL: no GGUF file at {tmp_path}/models/qwen.gguf")
 
 
+def test_index_does_not_need_the_model(tmp_path: Path, docs: Path) -> None:
+    """Indexing never asks the SLM: neither a missing file nor a server that is down stops it."""
+    for setting in ({"FIRSTLINE_SLM_MODEL": str(tmp_path / "models/qwen.gguf")},
+                    {"FIRSTLINE_SLM_URL": f"http://127.0.0.1:{free_port()}/v1"}):
+        done = firstline(tmp_path, "index", str(docs), **setting)
+        assert done.returncode == 0, done.stderr
+        assert "SLM" not in done.stderr
+
+
 def test_an_unexpected_failure_is_one_line_and_verbose_shows_its_traceback(
         tmp_path: Path, slm_path: Path) -> None:
     ledger = f"postgresql+psycopg://bot@127.0.0.1:{free_port()}/firstline"

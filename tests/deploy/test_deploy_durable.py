@@ -105,13 +105,15 @@ class Replicas:
         self.env = env
         self.processes: list[subprocess.Popen[bytes]] = []
 
-    def start(self, name: str, **extra: str) -> str:
+    async def start(self, name: str, **extra: str) -> str:
+        """Start a replica; off the event loop, as its start-up asks the model and Slack
+        stand-ins served by this loop (its SLM check and Slack's auth.test)."""
         port = free_port()
         env = self.env | {"FIRSTLINE_PORT": str(port), **extra}
         base = f"http://127.0.0.1:{port}"
         log = self.tmp / f"{name}-{len(self.processes)}.log"
-        self.processes.append(start([FIRSTLINE, "serve"], log, f"{base}/healthz", env=env,
-                                    cwd=self.tmp))
+        self.processes.append(await asyncio.to_thread(
+            start, [FIRSTLINE, "serve"], log, f"{base}/healthz", env=env, cwd=self.tmp))
         return f"{base}/slack/events"
 
     def kill(self, index: int) -> None:
@@ -182,9 +184,9 @@ def _pending_rows(url: str) -> int:
 async def test_a_killed_replica_s_question_is_answered_once_after_a_restart(
         replicas: Replicas, standin: SlackStandIn, model: HeldModel, ledger_url: str) -> None:
     async with aiohttp.ClientSession() as session:
-        url = replicas.start("a")
+        url = await replicas.start("a")
         message = await ask_and_kill(replicas, standin, model, session, url)
-        replicas.start("a-restarted")  # its start-up sweep finds the expired question
+        await replicas.start("a-restarted")  # its start-up sweep finds the expired question
         texts, rows = await answers(standin, message, ledger_url)
     [placeholder] = standin.calls_to("chat.postMessage")
     assert [c.args["ts"] for c in standin.calls_to("chat.update")] == [
@@ -197,10 +199,10 @@ async def test_a_killed_replica_s_question_is_answered_once_after_a_restart(
 async def test_two_replicas_sweeping_after_a_kill_answer_exactly_once(
         replicas: Replicas, standin: SlackStandIn, model: HeldModel, ledger_url: str) -> None:
     async with aiohttp.ClientSession() as session:
-        url = replicas.start("a")
-        replicas.start("b")  # sweeping all along
+        url = await replicas.start("a")
+        await replicas.start("b")  # sweeping all along
         message = await ask_and_kill(replicas, standin, model, session, url)
-        replicas.start("a-restarted")  # and now a second sweeper races it
+        await replicas.start("a-restarted")  # and now a second sweeper races it
         texts, rows = await answers(standin, message, ledger_url)
     assert len(standin.calls_to("chat.update")) == 1
     assert len(texts) == 1 and rows == 1
@@ -209,8 +211,8 @@ async def test_two_replicas_sweeping_after_a_kill_answer_exactly_once(
 async def test_a_redelivery_after_the_kill_is_answered_and_not_twice(
         replicas: Replicas, standin: SlackStandIn, model: HeldModel, ledger_url: str) -> None:
     async with aiohttp.ClientSession() as session:
-        url = replicas.start("a")
-        other = replicas.start("b", FIRSTLINE_QUESTION_SWEEP_SECONDS="3600")  # no sweep: the
+        url = await replicas.start("a")
+        other = await replicas.start("b", FIRSTLINE_QUESTION_SWEEP_SECONDS="3600")  # no sweep: the
         message = await ask_and_kill(replicas, standin, model, session, url)  # redelivery
         await _lease_expired(ledger_url)                                       # answers
         body = event_callback(mention_event(message, CHANNEL), event_id="Ev0DURABLE")
