@@ -141,7 +141,9 @@ class Firstline(StreamingResponder):
         return {"model_loaded": self.local.ready(), "store_reachable": store_ok}
 
     async def aclose(self) -> None:
-        """Close the parts: model sessions and contexts, the index, the ledger."""
+        """Close the parts (model sessions and contexts, the index, the ledger) once the
+        streamed answers still running have their ledger rows."""
+        await asyncio.gather(*self._running, return_exceptions=True)
         await self.local.aclose()
         if self.cloud is not None:
             await self.cloud.aclose()

@@ -5,7 +5,6 @@ of a draft the checks reject or the cloud takes over, and one Final whose text i
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ def final(events: list[StreamEvent]) -> Reply:
     return events[-1].reply
 
 
-def texts(events: list[StreamEvent], kind: type) -> list[str]:
+def texts(events: list[StreamEvent], kind: type[TextDelta | Replace]) -> list[str]:
     return [e.text for e in events if isinstance(e, kind)]
 
 
@@ -125,5 +124,5 @@ async def test_a_consumer_that_stops_early_still_gets_one_ledger_row(tmp_path: P
         if isinstance(event, TextDelta):
             break
     await stream.aclose()
-    await asyncio.gather(*core._running)
+    await core.aclose()  # waits for the answer still running
     assert len(ledger.rows()) == 1 and ledger.rows()[0].route == "local"

@@ -77,7 +77,8 @@ async def test_a_draft_judged_not_confident_is_replaced_by_the_decline(sample_co
 async def test_an_escalation_says_so_and_the_clouds_streamed_answer_replaces_the_draft(
         sample_core: Any) -> None:
     answer = "Reset it at the self-service portal and approve the MFA push [1]."
-    async with RecordingCloud(answer, usage=(300, 17)) as recording:
+    recording = RecordingCloud(answer, usage=(300, 17))
+    async with recording:
         cloud = CloudChatModel(recording.url, "sk-test", "gpt-4o-mini")
         unsure = RuleRouter(RouterConfig(min_mean_logprob=0.0))  # every local draft escalates
         core = with_parts(sample_core, cloud=cloud, router=unsure)
@@ -93,7 +94,8 @@ async def test_an_escalation_says_so_and_the_clouds_streamed_answer_replaces_the
     assert visible_text(events) == reply.text == answer
     assert recording.bodies[0]["stream"] is True
     assert reply.tokens["recorded-cloud"] == {"prompt": 300, "completion": 17}
-    assert rows[-1] == before + 1 and core.ledger.get(reply.answer_id).route == "cloud"
+    row = core.ledger.get(reply.answer_id)
+    assert rows[-1] == before + 1 and row is not None and row.route == "cloud"
 
 
 async def test_handle_still_answers_in_one_piece(sample_core: Any) -> None:
