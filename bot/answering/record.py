@@ -10,7 +10,6 @@ calling :meth:`AnswerRecord.finish`; the steps after it do not run.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -19,7 +18,7 @@ import numpy as np
 from bot.answering.streaming import AnswerEvents
 from bot.ids import new_answer_id
 from bot.language import detect_language
-from bot.models.base import Completion, Draft
+from bot.models.base import Completion, Draft, TextSink
 from bot.routing.router import Decision
 from bot.types import Language, Notify, Question, Route, Source
 from knowledge.access import Reader
@@ -92,7 +91,7 @@ class AnswerRecord:
         if self.events is not None:
             self.events.status(texts, self.language)
 
-    def on_text(self) -> Callable[[str], None] | None:
+    def on_text(self) -> TextSink | None:
         """Where a model about to write this answer sends its pieces (None: not streamed); its
         first piece replaces whatever text an earlier model streamed."""
         if self.events is None:
