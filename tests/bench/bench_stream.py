@@ -59,7 +59,6 @@ async def streamed(core: Firstline, questions: list[str]) -> list[dict[str, floa
                      "total": (time.perf_counter() - started) * 1000,
                      "deltas": float(sum(isinstance(e, TextDelta) for e in events)),
                      "replaced": float(marks.get("replaces", 0) > 0),
-                     "retrieval": float(final.reply.signals.get("retrieval_ms", 0.0)),
                      "prompt": float(final.reply.signals.get("slm_prompt_ms", 0.0)),
                      "local": float(final.reply.signals.get("slm_prompt_ms", 0.0) > 0)})
     return rows
@@ -89,7 +88,6 @@ def report(plain: list[dict[str, float]], streams: list[dict[str, float]]) -> No
     print(f"stream() finished answer, ms:     {describe([r['total'] for r in local_stream])}")
     print(f"stream() first visible text, ms:  {describe([r['first_text'] for r in local_stream])}")
     print(f"stream() first event (status), ms:{describe([r['first_event'] for r in local_stream])}")
-    print(f"  of which retrieval, ms:         {describe([r['retrieval'] for r in local_stream])}")
     print(f"  of which SLM prompt + 1st token:{describe([r['prompt'] for r in local_stream])}")
     print(f"stream() text deltas per answer:  {describe([r['deltas'] for r in local_stream])}")
     replaced = sum(r["replaced"] for r in local_stream)
