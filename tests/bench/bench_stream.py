@@ -1,12 +1,12 @@
 """Streamed answers: time to the first visible answer text vs time to the finished answer, beside
 the non-streamed ``handle()`` in the same run (sample knowledge base, real GGUF, warm).
 
-    python tests/bench/bench_stream.py [--data-dir DIR] [--repeat 2] [--slm GGUF]
+    python tests/bench/bench_stream.py [--data-dir DIR] [--repeat 4] [--slm GGUF]
 
-Each pass asks every answerable sample question once through ``handle()`` and once through
-``stream()``, each mode over the whole list in turn (never the same question twice in a row,
-which would let llama.cpp reuse the whole prompt); the order of the two modes alternates between
-passes. "first text" is the first TextDelta or Replace; "first event" is usually the search status.
+The two modes alternate question by question over the answerable sample questions, swapping
+in the next pass (so every question is asked both ways once per two passes, under the same
+machine load, and never twice in a row, which would let llama.cpp reuse the whole prompt).
+"first text" is the first TextDelta or Replace; "first event" is usually the search status.
 Issue 13's target through the adapters: first text p50 <= 1.0 s, p95 <= 2.0 s.
 """
 
@@ -30,51 +30,47 @@ from bot.types import Final, Question, Replace, StreamEvent, TextDelta
 QUESTIONS = SAMPLES / "_build" / "questions.jsonl"
 
 
-async def handled(core: Firstline, questions: list[str]) -> list[dict[str, float]]:
-    rows = []
-    for text in questions:
-        started = time.perf_counter()
-        reply = await core.handle(Question(text, channel="eval"))
-        rows.append({"total": (time.perf_counter() - started) * 1000,
-                     "local": float(reply.signals.get("slm_prompt_ms", 0.0) > 0)})
-    return rows
+async def handled(core: Firstline, text: str) -> dict[str, float]:
+    started = time.perf_counter()
+    reply = await core.handle(Question(text, channel="eval"))
+    return {"total": (time.perf_counter() - started) * 1000,
+            "local": float(reply.signals.get("slm_prompt_ms", 0.0) > 0)}
 
 
-async def streamed(core: Firstline, questions: list[str]) -> list[dict[str, float]]:
-    rows = []
-    for text in questions:
-        started = time.perf_counter()
-        marks: dict[str, float] = {}
-        events: list[StreamEvent] = []
-        async for event in core.stream(Question(text, channel="eval")):
-            now = (time.perf_counter() - started) * 1000
-            marks.setdefault("event", now)
-            if isinstance(event, TextDelta | Replace):
-                marks.setdefault("text", now)
-                marks["replaces"] = marks.get("replaces", 0) + isinstance(event, Replace)
-            events.append(event)
-        final = events[-1]
-        assert isinstance(final, Final) and visible_text(events) == final.reply.text
-        rows.append({"first_event": marks["event"], "first_text": marks["text"],
-                     "total": (time.perf_counter() - started) * 1000,
-                     "deltas": float(sum(isinstance(e, TextDelta) for e in events)),
-                     "replaced": float(marks.get("replaces", 0) > 0),
-                     "prompt": float(final.reply.signals.get("slm_prompt_ms", 0.0)),
-                     "local": float(final.reply.signals.get("slm_prompt_ms", 0.0) > 0)})
-    return rows
+async def streamed(core: Firstline, text: str) -> dict[str, float]:
+    started = time.perf_counter()
+    marks: dict[str, float] = {}
+    events: list[StreamEvent] = []
+    async for event in core.stream(Question(text, channel="eval")):
+        now = (time.perf_counter() - started) * 1000
+        marks.setdefault("event", now)
+        if isinstance(event, TextDelta | Replace):
+            marks.setdefault("text", now)
+            marks["replaces"] = marks.get("replaces", 0) + isinstance(event, Replace)
+        events.append(event)
+    final = events[-1]
+    assert isinstance(final, Final) and visible_text(events) == final.reply.text
+    return {"first_event": marks["event"], "first_text": marks["text"],
+            "total": (time.perf_counter() - started) * 1000,
+            "deltas": float(sum(isinstance(e, TextDelta) for e in events)),
+            "replaced": float(marks.get("replaces", 0) > 0),
+            "prompt": float(final.reply.signals.get("slm_prompt_ms", 0.0)),
+            "local": float(final.reply.signals.get("slm_prompt_ms", 0.0) > 0)}
 
 
 async def run(core: Firstline, questions: list[str], repeat: int
               ) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
+    """Question i goes through handle() when (i + pass) is even, else through stream(): the two
+    modes alternate question by question (same machine load), and every question is asked
+    both ways once per two passes."""
     plain: list[dict[str, float]] = []
     streams: list[dict[str, float]] = []
     for n in range(repeat):
-        if n % 2 == 0:
-            plain += await handled(core, questions)
-            streams += await streamed(core, questions)
-        else:
-            streams += await streamed(core, questions)
-            plain += await handled(core, questions)
+        for i, text in enumerate(questions):
+            if (i + n) % 2 == 0:
+                plain.append(await handled(core, text))
+            else:
+                streams.append(await streamed(core, text))
     return plain, streams
 
 
@@ -101,7 +97,7 @@ def report(plain: list[dict[str, float]], streams: list[dict[str, float]]) -> No
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-dir", type=Path)
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=4)
     parser.add_argument("--slm", help="a GGUF path (default: the packaged model)")
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="fl-bench-"))
@@ -114,7 +110,7 @@ def main() -> None:
     items = [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
     answerable = [i["question"] for i in items if i["answerable"]]
     print(f"load average before: {load_average()}")
-    asyncio.run(run(core, answerable[:2], 1))  # warm: the system prompt's KV cache, the encoders
+    asyncio.run(run(core, answerable[:4], 1))  # warm: the system prompt's KV cache, the encoders
     plain, streams = asyncio.run(run(core, answerable, args.repeat))
     report(plain, streams)
     asyncio.run(core.aclose())
