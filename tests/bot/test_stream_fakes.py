@@ -12,6 +12,7 @@ from unit_parts import ANSWER, make_core
 
 from bot.answering.responder import Firstline
 from bot.answering.streaming import CHECKING, SEARCHING, visible_text
+from bot.errors import CloudError
 from bot.ledger.memory import MemoryLedger
 from bot.models.fake import FakeChatModel
 from bot.routing.router import RouterConfig, RuleRouter
@@ -126,3 +127,14 @@ async def test_a_consumer_that_stops_early_still_gets_one_ledger_row(tmp_path: P
     await stream.aclose()
     await core.aclose()  # waits for the answer still running
     assert len(ledger.rows()) == 1 and ledger.rows()[0].route == "local"
+
+
+async def test_a_cloud_that_fails_leaves_the_local_answer_on_screen(tmp_path: Path) -> None:
+    cloud = FakeChatModel(CloudError("cloud model down"), name="cloud-model")
+    unsure = RuleRouter(RouterConfig(min_mean_logprob=0.0))
+    core = make_core(tmp_path, cloud=cloud, router=unsure)
+    events = await streamed(core, "How do I reset my VPN password?")
+    reply = final(events)
+    assert reply.route is Route.LOCAL_FALLBACK and reply.text.startswith(ANSWER)
+    assert Status(CHECKING["en"]) in events and reply.notice
+    assert visible_text(events) == reply.text
