@@ -6,6 +6,7 @@ and render the :class:`Reply`. Nothing in here knows about any chat SDK.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, Protocol
@@ -110,3 +111,48 @@ class Responder(Protocol):
     async def feedback(
         self, answer_id: str, user: str, vote: Literal["up", "down"], reason: str = ""
     ) -> None: ...
+
+
+# -- streaming ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Status:
+    """A transient line about what the core is doing ("Searching the documents…"); not part of
+    the answer. Show it until the next text (or the end of the stream)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """Append ``text`` to the answer shown so far."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Replace:
+    """Discard the answer shown so far and show ``text`` instead (a rejected draft, the cloud's
+    answer taking over, the final text differing from what was streamed)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Final:
+    """The last event: the finished :class:`Reply`. The text shown by then (the deltas and
+    replacements applied in order) equals ``reply.text``."""
+
+    reply: Reply
+
+
+StreamEvent = Status | TextDelta | Replace | Final
+
+
+class StreamingResponder(Responder, Protocol):
+    """A :class:`Responder` that can also show the answer as it is written."""
+
+    def stream(self, question: Question,
+               notify: Notify | None = None) -> AsyncIterator[StreamEvent]:
+        """The answer as events: any :class:`Status`, :class:`TextDelta` and :class:`Replace`,
+        then exactly one :class:`Final`. Same pipeline and ledger row as :meth:`handle`."""
+        ...

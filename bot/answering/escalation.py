@@ -21,6 +21,7 @@ from bot.answering.decompose import Decomposer, passage_limit
 from bot.answering.grounding import grounded_answer
 from bot.answering.prompt import Helpdesk, shown_passages
 from bot.answering.record import AnswerRecord, Outcome, Usage
+from bot.answering.streaming import ASKING, CHECKING
 from bot.errors import CloudError
 from bot.ledger.roles import AnswerLog
 from bot.models.base import ChatModel
@@ -93,12 +94,14 @@ class Escalate:
         hits = evidence.hits[: passage_limit(int(answer.signals.get("sub_queries", 0)),
                                              self.top_k)]
         q, language = answer.question, answer.language
+        answer.status(CHECKING if answer.draft is not None else ASKING)
         try:
             history = await asyncio.to_thread(self._history_for_cloud, answer)
             draft = await grounded_answer(
                 model, q.text, hits, language, history=history,
                 helpdesk=self.helpdesk(language), passage_units=CLOUD_PASSAGE_UNITS,
-                max_tokens=LONG_FORM_TOKENS if reason in LONG_FORM_REASONS else self.max_tokens)
+                max_tokens=LONG_FORM_TOKENS if reason in LONG_FORM_REASONS else self.max_tokens,
+                on_text=answer.on_text())
         except CloudError as exc:
             log.warning("cloud failed, answering on-prem: %s", exc)
             answer.signals["cloud_error"] = str(exc)[:200]

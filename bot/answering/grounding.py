@@ -21,7 +21,7 @@ from bot.answering.prompt import (
     strip_citations,
     strip_invalid_citations,
 )
-from bot.models.base import ChatModel, Completion, Draft
+from bot.models.base import ChatModel, Completion, Draft, TextSink
 from bot.types import Language, Turn
 from knowledge.lexical import content_terms, tokenize
 from knowledge.retrieval import Hit
@@ -38,11 +38,17 @@ async def grounded_answer(
     max_tokens: int = 200,
     passage_units: int = 300,
     quote: bool = False,
+    on_text: TextSink | None = None,
 ) -> Draft:
     """The model's answer from ``hits``; with ``quote``, its text is the model's lead sentence
-    and the cited passage's supporting lines quoted verbatim (:func:`faithful`)."""
+    and the cited passage's supporting lines quoted verbatim (:func:`faithful`). With
+    ``on_text``, the model's raw text is sent there as it is generated."""
     parts = build_messages(question, hits, language, history, passage_units)
-    completion = await model.complete(parts.messages, max_tokens=max_tokens)
+    if on_text is None:
+        completion = await model.complete(parts.messages, max_tokens=max_tokens)
+    else:
+        completion = await model.complete_streaming(parts.messages, on_text,
+                                                    max_tokens=max_tokens)
     # the prompt goes with the draft: the verification pass extends it, reusing the KV cache
     draft = replace(interpret(completion, hits, language, helpdesk),
                     prompt=tuple(parts.messages))

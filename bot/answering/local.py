@@ -54,7 +54,7 @@ class Drafter:
             self.model, q.text, hits, answer.language,
             history=q.history, helpdesk=self.helpdesk(answer.language),
             max_tokens=min(self.max_tokens, LEAD_TOKENS), passage_units=self.passage_units,
-            quote=True)
+            quote=True, on_text=answer.on_text())
         answer.draft = draft
         answer.usage.append(Usage.of(draft.completion, cloud=False))
         answer.passages += shown_passages(q.text, hits, self.passage_units)

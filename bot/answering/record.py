@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from bot.answering.streaming import AnswerEvents
 from bot.ids import new_answer_id
 from bot.language import detect_language
-from bot.models.base import Completion, Draft
+from bot.models.base import Completion, Draft, TextSink
 from bot.routing.router import Decision
 from bot.types import Language, Notify, Question, Route, Source
 from knowledge.access import Reader
@@ -74,12 +75,29 @@ class AnswerRecord:
     passages: list[str] = field(default_factory=list)  # the text the models were shown
     outcome: Outcome | None = None
     error: str | None = None  # the reference id of a failure
+    events: AnswerEvents | None = None  # set when the answer is streamed
 
     @classmethod
-    def start(cls, question: Question, notify: Notify | None = None) -> AnswerRecord:
+    def start(cls, question: Question, notify: Notify | None = None,
+              events: AnswerEvents | None = None) -> AnswerRecord:
         """A record for ``question`` with its text stripped and its language settled."""
         language = question.language or detect_language(question.text)
-        return cls(replace(question, language=language, text=question.text.strip()), notify)
+        return cls(replace(question, language=language, text=question.text.strip()), notify,
+                   events=events)
+
+    # -- streaming (no-ops unless the answer is streamed) ---------------------------------
+    def status(self, texts: dict[Language, str]) -> None:
+        """Tell a streaming asker what is happening (``texts`` per language)."""
+        if self.events is not None:
+            self.events.status(texts, self.language)
+
+    def on_text(self) -> TextSink | None:
+        """Where a model about to write this answer sends its pieces (None: not streamed); its
+        first piece replaces whatever text an earlier model streamed."""
+        if self.events is None:
+            return None
+        self.events.begin()
+        return self.events.text
 
     @property
     def language(self) -> Language:

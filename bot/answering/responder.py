@@ -1,15 +1,17 @@
 """The core responder: question in, cited reply out, one ledger row per answer.
 
-``Firstline`` is the :class:`bot.types.Responder` every adapter talks to. It is given its parts
-(built from settings by the composition root, :mod:`bot.app.composition`), builds the answer path
-once — :func:`build_steps`, read it top to bottom — and runs it for every question. It never
-imports a chat SDK, and it never swaps a part after construction.
+``Firstline`` is the :class:`bot.types.Responder` every adapter talks to (``handle``;
+``stream`` gives the same answer as events while it is written, :mod:`bot.answering.streaming`).
+It is given its parts (built from settings by the composition root, :mod:`bot.app.composition`),
+builds the answer path once — :func:`build_steps`, read it top to bottom — and runs it for every
+question. It never imports a chat SDK, and it never swaps a part after construction.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncGenerator
 from typing import Literal
 
 from bot.answering.cache import AnswerCache, CacheLookup
@@ -29,6 +31,7 @@ from bot.answering.record import AnswerRecord
 from bot.answering.recording import AnswerRecorder, build_reply
 from bot.answering.retrieval import Retrieve
 from bot.answering.rewrite import Rewrite
+from bot.answering.streaming import AnswerEvents
 from bot.answering.validation import Validate
 from bot.answering.verify import DeclineUnsure, Verify
 from bot.errors import UserFacingError
@@ -39,7 +42,7 @@ from bot.ops.metrics import FEEDBACK
 from bot.routing.abstention import abstention_from_setting
 from bot.routing.router import Router
 from bot.settings import Settings
-from bot.types import Notify, Question, Reply, Responder
+from bot.types import Notify, Question, Reply, StreamEvent, StreamingResponder
 from knowledge.embeddings import Embedder
 from knowledge.retrieval import HybridRetriever, Searcher
 from knowledge.store import KnowledgeStore
@@ -47,7 +50,7 @@ from knowledge.store import KnowledgeStore
 log = logging.getLogger(__name__)
 
 
-class Firstline(Responder):
+class Firstline(StreamingResponder):
     """The :class:`bot.types.Responder` every adapter uses.
 
     ``ledger`` plays all three ledger roles (answers, event claims, locks); ``searcher``
@@ -75,10 +78,34 @@ class Firstline(Responder):
                                        keep_question_text=settings.log_question_text)
         self.pipeline = Pipeline(build_steps(self),
                                  [SafeLinks(settings.link_domains), WarnFlagged(store)])
+        self._running: set[asyncio.Task[None]] = set()  # streamed answers in progress
 
     # -- the Responder seam ---------------------------------------------------------------
     async def handle(self, question: Question, notify: Notify | None = None) -> Reply:
-        answer = AnswerRecord.start(question, notify)
+        return await self._answer(AnswerRecord.start(question, notify))
+
+    async def stream(self, question: Question,
+                     notify: Notify | None = None) -> AsyncGenerator[StreamEvent, None]:
+        """The answer as it is written (:class:`bot.types.StreamingResponder`). The answer runs
+        as its own task: a consumer that stops early does not stop it, so it still gets its
+        one ledger row."""
+        events = AnswerEvents()
+        task = asyncio.create_task(self._streamed(AnswerRecord.start(question, notify, events)))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        while (event := await events.queue.get()) is not None:
+            yield event
+        await task  # raises what the answer raised (the pipeline itself turns errors to replies)
+
+    async def _streamed(self, answer: AnswerRecord) -> None:
+        assert answer.events is not None
+        try:
+            answer.events.settle(await self._answer(answer))
+        except BaseException:
+            answer.events.end()
+            raise
+
+    async def _answer(self, answer: AnswerRecord) -> Reply:
         await self.pipeline.run(answer)
         reply = build_reply(answer, self.pricing)
         await asyncio.to_thread(self.recorder.record, answer, reply)
@@ -115,7 +142,9 @@ class Firstline(Responder):
         return {"model_loaded": self.local.ready(), "store_reachable": store_ok}
 
     async def aclose(self) -> None:
-        """Close the parts: model sessions and contexts, the index, the ledger."""
+        """Close the parts (model sessions and contexts, the index, the ledger) once the
+        streamed answers still running have their ledger rows."""
+        await asyncio.gather(*self._running, return_exceptions=True)
         await self.local.aclose()
         if self.cloud is not None:
             await self.cloud.aclose()

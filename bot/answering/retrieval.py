@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.answering.record import AnswerRecord
+from bot.answering.streaming import SEARCHING
 from bot.types import Language
 from knowledge.retrieval import Searcher
 
@@ -26,6 +27,7 @@ class Retrieve:
     async def __call__(self, answer: AnswerRecord) -> None:
         reader = answer.reader
         query = answer.search_text or answer.question.text  # a follow-up's standalone text
+        answer.status(SEARCHING)
         evidence = await asyncio.to_thread(
             self.searcher.search, query, self.depth, answer.language, reader)
         answer.evidence = evidence

@@ -9,7 +9,7 @@ nothing looks for methods with ``getattr``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -54,6 +54,10 @@ class Draft:
     prompt: tuple[Message, ...] = ()
 
 
+TextSink = Callable[[str], None]
+"""Receives generated text piece by piece (:meth:`ChatModel.complete_streaming`)."""
+
+
 class ChatModel(Protocol):
     """Anything that completes a chat: the local SLM, a shared SLM server, a cloud endpoint.
 
@@ -67,6 +71,16 @@ class ChatModel(Protocol):
         """Answer ``messages``; raises :class:`bot.errors.CloudError` (remote) or
         :class:`bot.errors.ModelUnavailableError` (local) when it cannot."""
         ...
+
+    async def complete_streaming(self, messages: list[Message], on_text: TextSink, *,
+                                 max_tokens: int = 256) -> Completion:
+        """As :meth:`complete`, calling ``on_text`` (on the event loop) with each piece of the
+        text as it is generated; the pieces joined are the text before stripping. The default
+        (a model that cannot stream) sends the whole text as one piece."""
+        completion = await self.complete(messages, max_tokens=max_tokens)
+        if completion.text:
+            on_text(completion.text)
+        return completion
 
     async def choose(self, messages: list[Message],
                      options: Sequence[str] = ("yes", "no")) -> dict[str, float]:

@@ -29,7 +29,7 @@ import aiohttp
 from yarl import URL
 
 from bot.errors import CloudError, UserFacingError
-from bot.models.base import ChatModel, Completion, Message
+from bot.models.base import ChatModel, Completion, Message, TextSink
 from bot.models.choice import from_logprobs
 
 if TYPE_CHECKING:
@@ -133,6 +133,18 @@ class CloudChatModel(ChatModel):
             "logprobs": True, "top_logprobs": CHOICE_TOP_LOGPROBS}
         data = await self._retrying(lambda: self._post_json(body))
         return from_logprobs(_top_logprobs(_first_choice(data, self._scrub)), options)
+
+    async def complete_streaming(self, messages: list[Message], on_text: TextSink, *,
+                                 max_tokens: int = 256) -> Completion:
+        """As :meth:`complete`, over server-sent events: ``on_text`` gets each piece as it
+        arrives; raises :class:`CloudError` as :meth:`complete` (retried only before the first
+        piece)."""
+        async with self.stream_completion(messages, max_tokens=max_tokens) as pieces:
+            async for piece in pieces:
+                on_text(piece)
+        if pieces.completion is None:  # the iteration ends only by finishing or raising
+            raise CloudError(f"cloud model {self.model}: stream ended without a completion")
+        return pieces.completion
 
     def stream_completion(self, messages: list[Message], *, max_tokens: int = 256) -> CloudStream:
         """A stream of text pieces; its ``completion`` is set once it is exhausted."""

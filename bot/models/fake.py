@@ -4,16 +4,19 @@
 ``FakeChatModel(["It is [1]."])`` answers each call with the next scripted text (the last one
 repeats); a callable decides per request; an exception in the script is raised for that call.
 Token counts are the words of the messages and of the answer, so costs and ledger rows are real
-numbers. :meth:`FakeChatModel.choose` answers from ``verdicts`` the same way: each a P(yes), a
+numbers; :meth:`FakeChatModel.complete_streaming` sends the text word by word.
+:meth:`FakeChatModel.choose` answers from ``verdicts`` the same way: each a P(yes), a
 ``{option: probability}`` mapping or a callable of the messages (None: the model cannot say).
 Integration tests use the real GGUF and real servers instead.
 """
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import Callable, Mapping, Sequence
 
-from bot.models.base import ChatModel, Completion, Message
+from bot.models.base import ChatModel, Completion, Message, TextSink
 from bot.models.choice import normalise
 
 Script = str | BaseException | Callable[[list[Message]], str]
@@ -39,6 +42,7 @@ class FakeChatModel(ChatModel):
         self.requests: list[list[Message]] = []
         self.loaded = False
         self.closed = False
+        self.streamed = 0  # calls answered through complete_streaming
 
     async def complete(self, messages: list[Message], *, max_tokens: int = 256) -> Completion:
         self.requests.append(list(messages))
@@ -49,6 +53,16 @@ class FakeChatModel(ChatModel):
         prompt = sum(len(m.content.split()) for m in messages)
         return Completion(text, self.name, prompt, len(text.split()), self.seconds,
                           mean_logprob=self.mean_logprob, min_logprob=self.min_logprob)
+
+    async def complete_streaming(self, messages: list[Message], on_text: TextSink, *,
+                                 max_tokens: int = 256) -> Completion:
+        """As :meth:`complete`, the text sent word by word (yielding to the loop between)."""
+        completion = await self.complete(messages, max_tokens=max_tokens)
+        for piece in re.findall(r"\s*\S+", completion.text):
+            on_text(piece)
+            await asyncio.sleep(0)
+        self.streamed += 1
+        return completion
 
     async def choose(self, messages: list[Message],
                      options: Sequence[str] = ("yes", "no")) -> dict[str, float]:

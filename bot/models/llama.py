@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from bot.errors import ModelUnavailableError
-from bot.models.base import ChatModel, Completion, Message
+from bot.models.base import ChatModel, Completion, Message, TextSink
 from bot.models.chat_template import ChatTemplate, choose
 from bot.models.choice import normalise, variants
 
@@ -175,8 +175,11 @@ class LocalSLM(ChatModel):
         return len(self._model().tokenize(text.encode(), add_bos=False, special=True))
 
     def complete_sync(
-        self, messages: list[Message], *, max_tokens: int = 256, stop: list[str] | None = None
+        self, messages: list[Message], *, max_tokens: int = 256, stop: list[str] | None = None,
+        on_piece: TextSink | None = None,
     ) -> Completion:
+        """One greedy completion; ``on_piece`` gets each text piece as llama.cpp decodes it
+        (in this thread)."""
         llm = self._model()
         confidence = _Confidence()
         with self._lock:
@@ -199,6 +202,8 @@ class LocalSLM(ChatModel):
                 piece = choice.get("delta", {}).get("content") or ""
                 if piece and first_token_at is None:
                     first_token_at = time.perf_counter()
+                if piece and on_piece is not None:
+                    on_piece(piece)
                 pieces.append(piece)
                 finish = choice.get("finish_reason") or finish
                 usage = chunk.get("usage") or usage
@@ -225,6 +230,19 @@ class LocalSLM(ChatModel):
 
     async def complete(self, messages: list[Message], *, max_tokens: int = 256) -> Completion:
         return await asyncio.to_thread(self.complete_sync, messages, max_tokens=max_tokens)
+
+    async def complete_streaming(self, messages: list[Message], on_text: TextSink, *,
+                                 max_tokens: int = 256) -> Completion:
+        """Tokens as llama.cpp decodes them: the worker thread hands each piece to the event
+        loop, where ``on_text`` runs; every piece is delivered before this returns (the loop
+        runs callbacks in the order they were scheduled)."""
+        loop = asyncio.get_running_loop()
+
+        def hand_over(piece: str) -> None:
+            loop.call_soon_threadsafe(on_text, piece)
+
+        return await asyncio.to_thread(self.complete_sync, messages, max_tokens=max_tokens,
+                                       on_piece=hand_over)
 
     # -- choosing a word -------------------------------------------------------------------
     def choose_sync(self, messages: list[Message],

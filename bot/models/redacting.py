@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from bot.models.base import ChatModel, Completion, Message
+from bot.models.base import ChatModel, Completion, Message, TextSink
 from bot.models.redaction import DEFAULT_COMPANY, redact
 
 
@@ -25,12 +25,20 @@ class Redacting(ChatModel):
         self.masked: Counter[str] = Counter()
 
     async def complete(self, messages: list[Message], *, max_tokens: int = 256) -> Completion:
+        return await self.model.complete(self._clean(messages), max_tokens=max_tokens)
+
+    async def complete_streaming(self, messages: list[Message], on_text: TextSink, *,
+                                 max_tokens: int = 256) -> Completion:
+        return await self.model.complete_streaming(self._clean(messages), on_text,
+                                                   max_tokens=max_tokens)
+
+    def _clean(self, messages: list[Message]) -> list[Message]:
         clean = []
         for message in messages:
             text, counts = redact(message.content, self.company)
             self.masked.update(counts)
             clean.append(Message(message.role, text))
-        return await self.model.complete(clean, max_tokens=max_tokens)
+        return clean
 
     def load(self) -> None:
         self.model.load()

@@ -6,11 +6,12 @@ import json
 import logging
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from bot.errors import CloudError
-from bot.models.base import Completion, Message
+from bot.models.base import Completion, Message, TextSink
 from bot.models.cloud import CloudChatModel
 
 log = logging.getLogger(__name__)
@@ -46,9 +47,31 @@ class RemoteSLM(CloudChatModel):
         except CloudError:
             if not self.want_logprobs:
                 raise
+        return await self._without_logprobs(super().complete(messages, max_tokens=max_tokens))
+
+    async def complete_streaming(self, messages: list[Message], on_text: TextSink, *,
+                                 max_tokens: int = 256) -> Completion:
+        """As :meth:`complete`, streamed; asked again without logprobs only when the refusal
+        came before any text."""
+        sent = False
+
+        def note(piece: str) -> None:
+            nonlocal sent
+            sent = True
+            on_text(piece)
+
+        try:
+            return await super().complete_streaming(messages, note, max_tokens=max_tokens)
+        except CloudError:
+            if sent or not self.want_logprobs:
+                raise
+        return await self._without_logprobs(
+            super().complete_streaming(messages, on_text, max_tokens=max_tokens))
+
+    async def _without_logprobs(self, call: Coroutine[Any, Any, Completion]) -> Completion:
         self.want_logprobs = False
         try:
-            completion = await super().complete(messages, max_tokens=max_tokens)
+            completion = await call
         except CloudError:
             self.want_logprobs = True  # the server is down, not picky: keep asking for them
             raise

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -88,12 +89,63 @@ def http_error(code: int, headers: dict[str, str] | None = None,
     return answer
 
 
+def sse(pieces: list[str], *, usage: bool = True, done: bool = True,
+        model: str = "gpt-fake-2024", gap: float = 0.0,
+        tokens: tuple[int, int] | None = None) -> Behaviour:
+    """Server-sent events as OpenAI streams them: a role chunk, one chunk per piece (``gap``
+    seconds apart), the finish chunk, a usage chunk, ``[DONE]``; ``done=False`` cuts the
+    connection after the pieces."""
+    async def answer(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        base: dict[str, Any] = {"id": "chatcmpl-2", "object": "chat.completion.chunk",
+                                "model": model}
+        first = {**base, "choices": [{"index": 0, "delta": {"role": "assistant"}}]}
+        chunks: list[dict[str, Any]] = [first]
+        chunks += [{**base, "choices": [{"index": 0, "delta": {"content": p}}]} for p in pieces]
+        if done:
+            chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+            if usage:
+                prompt, completion = tokens or (30, len(pieces))
+                chunks.append({**base, "choices": [], "usage": {
+                    "prompt_tokens": prompt, "completion_tokens": completion,
+                    "total_tokens": prompt + completion}})
+        for chunk in chunks:
+            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            await asyncio.sleep(gap)
+        if not done:  # cut the stream mid-answer
+            assert request.transport is not None
+            request.transport.abort()
+            return response
+        await response.write(b": keep-alive comment\n\ndata: [DONE]\n\n")
+        await response.write_eof()
+        return response
+    return answer
+
+
+def words(text: str) -> list[str]:
+    """``text`` in word pieces as a model streams it ("Open", " the", " VPN" …)."""
+    return re.findall(r"\s*\S+", text)
+
+
+def ok_or_sse(text: str, *, tokens: tuple[int, int], model: str) -> Behaviour:
+    """``ok`` for a plain request, ``sse`` of ``text``'s words for ``"stream": true``."""
+    plain = ok(text, tokens=tokens, model=model)
+    streamed = sse(words(text), model=model, tokens=tokens)
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        body = json.loads(await request.read())
+        return await (streamed if body.get("stream") else plain)(request)
+    return answer
+
+
 class RecordingCloud(FakeOpenAI):
-    """Always answers ``text`` (or, with ``status``, fails with that HTTP status)."""
+    """Always answers ``text`` (streamed when asked to; or, with ``status``, fails with that
+    HTTP status)."""
 
     def __init__(self, text: str = "Here is the answer [1].", *, status: int = 200,
                  usage: tuple[int, int] = (150, 40)) -> None:
-        super().__init__(ok(text, tokens=usage, model="recorded-cloud") if status == 200
+        super().__init__(ok_or_sse(text, tokens=usage, model="recorded-cloud") if status == 200
                          else http_error(status, message="boom"))
 
     @property

@@ -8,7 +8,6 @@ successive requests and asserts on what the client posted (headers, JSON body, t
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from recording_cloud import Behaviour, FakeOpenAI, http_error, ok
+from recording_cloud import Behaviour, FakeOpenAI, http_error, ok, sse
 
 from bot.errors import CloudError, UserFacingError
 from bot.models.base import Message
@@ -49,32 +48,6 @@ def drop() -> Behaviour:
         request.transport.abort()  # the client sees the connection vanish, no response at all
         await asyncio.sleep(0.05)
         return web.Response()
-    return answer
-
-
-def sse(pieces: list[str], *, usage: bool = True, done: bool = True) -> Behaviour:
-    async def answer(request: web.Request) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await response.prepare(request)
-        base: dict[str, Any] = {"id": "chatcmpl-2", "object": "chat.completion.chunk",
-                                "model": "gpt-fake-2024"}
-        first = {**base, "choices": [{"index": 0, "delta": {"role": "assistant"}}]}
-        chunks: list[dict[str, Any]] = [first]
-        chunks += [{**base, "choices": [{"index": 0, "delta": {"content": p}}]} for p in pieces]
-        if done:
-            chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-            if usage:
-                chunks.append({**base, "choices": [], "usage": {
-                    "prompt_tokens": 30, "completion_tokens": len(pieces), "total_tokens": 99}})
-        for chunk in chunks:
-            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
-        if not done:  # cut the stream mid-answer
-            assert request.transport is not None
-            request.transport.abort()
-            return response
-        await response.write(b": keep-alive comment\n\ndata: [DONE]\n\n")
-        await response.write_eof()
-        return response
     return answer
 
 
