@@ -11,13 +11,24 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console, ConsoleOptions, RenderResult
+from rich.live import Live
 from rich.markdown import CodeBlock, Markdown
 from rich.text import Text
 
 from bot.answering.responder import Firstline
 from bot.errors import UserFacingError
 from bot.settings import Settings
-from bot.types import Question, Reply, Turn
+from bot.types import (
+    Final,
+    Notify,
+    Question,
+    Replace,
+    Reply,
+    Status,
+    StreamingResponder,
+    TextDelta,
+    Turn,
+)
 
 HISTORY_TURNS = 6
 ROUTES = {"local": "on-prem", "cloud": "cloud", "cache": "cached",
@@ -74,6 +85,28 @@ def show_reply(console: Console, reply: Reply) -> None:
     console.print(Text("\n".join([*reply_footer(reply), ""])), soft_wrap=True)
 
 
+async def answer_live(console: Console, core: StreamingResponder, question: Question,
+                      notify: Notify | None = None) -> Reply:
+    """On a terminal, the answer as it is written: the core's status in dim italics, then the
+    streamed text; the live view is erased at the end, so a draft the core replaced (or
+    declined) is never left on screen, and the finished reply is shown by :func:`show_reply`.
+    Into a pipe or a file, just the finished reply."""
+    if not console.is_terminal:
+        return await core.handle(question, notify)
+    shown, reply = "", None
+    with Live(Text(""), console=console, transient=True, refresh_per_second=10) as live:
+        async for event in core.stream(question, notify):
+            if isinstance(event, Status):
+                live.update(Text(event.text, style="dim italic"), refresh=True)
+            elif isinstance(event, TextDelta | Replace):
+                shown = shown + event.text if isinstance(event, TextDelta) else event.text
+                live.update(Text(shown), refresh=True)
+            elif isinstance(event, Final):
+                reply = event.reply
+    assert reply is not None  # a stream always ends with its Final
+    return reply
+
+
 async def run_chat(core: Firstline, args: argparse.Namespace) -> int:
     """Answer questions from standard input until it ends."""
     console = Console(highlight=False)
@@ -96,10 +129,9 @@ async def run_chat(core: Firstline, args: argparse.Namespace) -> int:
                 return 0
             if not line.strip():
                 continue
-            reply = await core.handle(
-                Question(line, channel="cli", conversation="chat",
-                         is_admin=core.settings.cli_admin,
-                         history=tuple(history[-HISTORY_TURNS:]), **who), notify)
+            reply = await answer_live(console, core, Question(
+                line, channel="cli", conversation="chat", is_admin=core.settings.cli_admin,
+                history=tuple(history[-HISTORY_TURNS:]), **who), notify)
             show_reply(console, reply)
             history += [Turn("user", line), Turn("assistant", reply.text)]
     finally:
