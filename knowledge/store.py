@@ -23,14 +23,16 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
 
+from knowledge.access import Reader
 from knowledge.chunking import Chunk
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,33 @@ class StoredChunk:
     ordinal: int = 0
 
 
+@dataclass(frozen=True)
+class StoreView:
+    """The committed file records at one revision, with what every query needs from them
+    worked out once: the live chunk ids, and the paths per audience for the access filter.
+    Shared by every query until the revision changes (read-only: nothing is copied per query)."""
+
+    revision: str
+    records: Mapping[str, FileRecord]
+    live_ids: frozenset[str]
+    paths_by_audience: Mapping[tuple[str, ...], frozenset[str]]
+
+    @classmethod
+    def of(cls, revision: str, records: dict[str, FileRecord]) -> StoreView:
+        by_audience: dict[tuple[str, ...], set[str]] = {}
+        for path, record in records.items():
+            by_audience.setdefault(record.audience, set()).add(path)
+        live = frozenset(cid for record in records.values() for cid in record.chunk_ids)
+        return cls(revision, MappingProxyType(records), live,
+                   MappingProxyType({a: frozenset(p) for a, p in by_audience.items()}))
+
+    def denied(self, reader: Reader) -> frozenset[str]:
+        """The paths ``reader`` may not read."""
+        hidden = [paths for audience, paths in self.paths_by_audience.items()
+                  if not reader.may_read(audience)]
+        return frozenset().union(*hidden) if hidden else frozenset()
+
+
 def open_client(data_dir: Path, chroma_url: str = "") -> Any:
     """An embedded PersistentClient in ``data_dir/chroma``, or an HttpClient for ``chroma_url``."""
     import chromadb
@@ -107,8 +136,7 @@ class KnowledgeStore:
         self._files = client.get_or_create_collection(f"{name}_files", embedding_function=None)
         self._sides: dict[str, Any] = {MAIN: self._chunks, MULTILINGUAL: self._side_collection()}
         self._lock = threading.Lock()
-        self._cache_revision: str | None = None
-        self._cache_records: dict[str, FileRecord] = {}
+        self._view: StoreView | None = None
 
     def _side_collection(self) -> Any:
         return self._client.get_or_create_collection(
@@ -156,14 +184,17 @@ class KnowledgeStore:
             metadatas=[{"revision": f"{time.time_ns()}"}],
         )
 
-    def files(self) -> dict[str, FileRecord]:
-        """Committed file records by path (cached until the revision changes)."""
+    def view(self) -> StoreView:
+        """The committed records at the current revision (read again only when it changed)."""
         with self._lock:
             revision = self.revision()
-            if revision != self._cache_revision:
-                self._cache_records = self._load_records()
-                self._cache_revision = revision
-            return dict(self._cache_records)
+            if self._view is None or revision != self._view.revision:
+                self._view = StoreView.of(revision, self._load_records())
+            return self._view
+
+    def files(self) -> Mapping[str, FileRecord]:
+        """Committed file records by path (read-only; shared until the revision changes)."""
+        return self.view().records
 
     def _load_records(self) -> dict[str, FileRecord]:
         got = self._files.get(include=["documents"])
@@ -271,8 +302,8 @@ class KnowledgeStore:
         self.delete_chunks(orphans)
         return len(orphans)
 
-    def live_ids(self) -> set[str]:
-        return {cid for rec in self.files().values() for cid in rec.chunk_ids}
+    def live_ids(self) -> frozenset[str]:
+        return self.view().live_ids
 
     def live_chunks(self) -> list[StoredChunk]:
         """Every live chunk with its text, for the lexical index."""
@@ -296,11 +327,12 @@ class KnowledgeStore:
         }
 
     def dense_search(self, vector: np.ndarray, k: int, exclude_paths: Sequence[str] = (),
-                     only_paths: Sequence[str] = (), side: str = MAIN) -> list[tuple[str, float]]:
+                     only_paths: Sequence[str] = (), side: str = MAIN,
+                     live: frozenset[str] | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of live chunks on one dense side, best first. Chroma
         filters by path before it ranks: chunks of ``exclude_paths`` never count, and with
-        ``only_paths`` only theirs do."""
-        live = self.live_ids()
+        ``only_paths`` only theirs do. ``live``: the ids of the caller's :meth:`view`."""
+        live = self.live_ids() if live is None else live
         collection = self._sides[side]
         count = int(collection.count())
         if not live or not count:
