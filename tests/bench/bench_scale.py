@@ -1,7 +1,7 @@
 """Scale: a knowledge base of 10k, 100k or 300k chunks on a Chroma server, and a bot replica
 (the default retrieval: all-MiniLM + use-v3 + BM25) asking it questions.
 
-    python tests/bench/bench_scale.py --sizes 10000,100000 [--sample 768] [--work DIR]
+    python tests/bench/bench_scale.py --sizes 10000,100000 [--sample 512] [--work DIR]
 
 The documents are real: Debian's python3.11-doc reStructuredText sources
 (``apt-get install python3.11-doc``) and the sample knowledge base, copied as often as the size
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import shutil
 import socket
 import subprocess
@@ -165,7 +166,10 @@ def replica(url: str, lexical_dir: Path, queries: Path) -> dict[str, Any]:
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode:
         sys.exit(f"replica failed:\n{done.stderr[-3000:]}")
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    line = done.stdout.strip().splitlines()[-1]
+    with (lexical_dir.parent / "replicas.jsonl").open("a") as fh:  # every figure, kept
+        fh.write(line + "\n")
+    return dict(json.loads(line))
 
 
 def bench_size(size: int, work: Path, files: list[tuple[Path, str]], counts: list[int],
@@ -208,9 +212,11 @@ def report_replicas(first: dict[str, Any], second: dict[str, Any], chroma_mb: fl
               f"{run['p50_ms']:.0f}/{run['p95_ms']:.0f} ms  vs  old per-query record copy "
               f"{run['old_p50_ms']:.0f}/{run['old_p95_ms']:.0f} ms; reading the records once: "
               f"{run['records_s']:.2f}s")
-    print(f"  replica RSS: encoders only {first['rss_models_mb']:.0f} MB; after queries with "
-          f"the lexical index built {first['rss_end_mb']:.0f} MB  vs  loaded (memory-mapped) "
-          f"{second['rss_end_mb']:.0f} MB; Chroma server {chroma_mb:.0f} MB")
+    print(f"  replica RSS: encoders only {first['rss_models_mb']:.0f} MB; with the lexical "
+          f"index built {first['rss_lexical_mb']:.0f} MB, after the queries "
+          f"{first['rss_end_mb']:.0f} MB  vs  loaded (memory-mapped) "
+          f"{second['rss_lexical_mb']:.0f} MB, after the queries {second['rss_end_mb']:.0f} MB; "
+          f"Chroma server {chroma_mb:.0f} MB")
 
 
 def reindex(store: KnowledgeStore, docs: Path, main: Embedder, multi: Embedder) -> None:
@@ -220,7 +226,7 @@ def reindex(store: KnowledgeStore, docs: Path, main: Embedder, multi: Embedder) 
     started = time.perf_counter()
     nothing = indexer.index([docs])
     unchanged = time.perf_counter() - started
-    changed_file = next(iter(sorted(docs.rglob("library/os.rst.txt"))))
+    changed_file = next(p for p in sorted(docs.rglob("*.txt")) if p.stat().st_size > 20_000)
     with changed_file.open("a") as fh:
         fh.write("\n\nA new closing paragraph about file descriptors and the scale bench.\n")
     started = time.perf_counter()
@@ -235,11 +241,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000",
                         help="chunk counts, comma-separated (e.g. 10000,100000,300000)")
-    parser.add_argument("--sample", type=int, default=768,
+    parser.add_argument("--sample", type=int, default=512,
                         help="real chunks embedded by the real encoders")
     parser.add_argument("--work", type=Path, help="working folder (default: a temporary one)")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)  # the copies' "flagged" warnings are expected
     work = args.work or Path(tempfile.mkdtemp(prefix="fl-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
     files = real_files()
     counts = chunk_counts(files)
     print(f"real documents: {len(files)} files, {sum(counts):,} chunks; load {load_average()}")
