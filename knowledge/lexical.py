@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -251,5 +252,8 @@ class LexicalCache:
         finally:
             shutil.rmtree(temporary, ignore_errors=True)
         for old in self.root.iterdir():
-            if old.name != key and not old.name.startswith(".") and stale(old.name):
+            if old.name.startswith("."):  # a half-written copy: its writer died an hour ago
+                if time.time() - old.stat().st_mtime > 3600:
+                    shutil.rmtree(old, ignore_errors=True)
+            elif old.name != key and stale(old.name):
                 shutil.rmtree(old, ignore_errors=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -114,7 +116,12 @@ def test_the_cache_keeps_the_newest_copy_of_each_store(tmp_path: Path) -> None:
     cache.put("other@1", index, lambda name: name.startswith("other@"))
     cache.put("kb@2", index, lambda name: name.startswith("kb@"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kb@2", "other@1"]
+    crashed, writing = tmp_path / ".kb@3.1.1", tmp_path / ".kb@3.2.2"  # a writer died; one runs
+    crashed.mkdir()
+    writing.mkdir()
+    os.utime(crashed, (time.time() - 7200, time.time() - 7200))
     cache.put("kb@2", index, lambda name: name.startswith("kb@"))  # another process won: fine
+    assert not crashed.exists() and writing.exists()
     assert cache.get("kb@1") is None
     got = cache.get("kb@2")
     assert got is not None and got.search("vpn", 1) == [("a", index.search("vpn", 1)[0][1])]
