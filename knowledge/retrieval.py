@@ -299,10 +299,9 @@ class HybridRetriever(Searcher):
         for side, vector in vectors.items():
             hits = ranked[side]
             floor = hits[k - 1][1] if len(hits) >= k else -1.0
-            found = [cid for cid, similarity in
+            found = [cid for cid, _ in
                      self.store.dense_search(vector, k, only_paths=sorted(denied), side=side,
-                                             live=view.live_ids)
-                     if similarity >= floor]
+                                             live=view.live_ids, floor=floor)]
             paths |= {chunk.path for chunk in self.store.get_chunks(found).values()}
         return [view.records[p].audience for p in sorted(paths) if p in view.records]
 

@@ -173,22 +173,24 @@ def replica(url: str, lexical_dir: Path, queries: Path) -> dict[str, Any]:
 
 
 def bench_size(size: int, work: Path, files: list[tuple[Path, str]], counts: list[int],
-               encoders: dict[str, tuple[Embedder, np.ndarray, float]], queries: Path) -> None:
+               encoders: dict[str, tuple[Embedder, np.ndarray, float]], queries: Path,
+               reuse: bool) -> None:
     here = work / f"size-{size}"
-    shutil.rmtree(here, ignore_errors=True)
-    chunks = build_corpus(here / "docs", files, counts, size)
+    reusing = reuse and (here / "chroma").is_dir()
+    if not reusing:
+        shutil.rmtree(here, ignore_errors=True)
+        build_corpus(here / "docs", files, counts, size)
+    shutil.rmtree(here / "lexical", ignore_errors=True)
     server, url = start_chroma(here / "chroma")
     try:
         store = KnowledgeStore(open_client(here, url), "scale")
         (main, main_vectors, _), (multi, multi_vectors, _) = encoders.values()
-        derived = Indexer(store, DerivedEmbedder(main.name, main_vectors),
-                          multilingual=DerivedEmbedder(multi.name, multi_vectors))
-        started = time.perf_counter()
-        summary = derived.index([here / "docs"])
-        fill = time.perf_counter() - started
-        print(f"\n== {size:,} chunks wanted: {summary.chunks_total:,} chunks "
-              f"({chunks:,} counted) in {len(summary.added):,} files; filled with derived "
-              f"vectors in {fill:.0f}s ({summary.chunks_total / fill:.0f} chunks/s, both sides)")
+        if reusing:
+            print(f"\n== {size:,} chunks wanted: {len(store.live_ids()):,} chunks in "
+                  f"{len(store.files()):,} files, the store a previous run filled ({here})")
+        else:
+            fill(store, here / "docs", DerivedEmbedder(main.name, main_vectors),
+                 DerivedEmbedder(multi.name, multi_vectors), size)
         lexical_dir = here / "lexical"
         first = replica(url, lexical_dir, queries)
         second = replica(url, lexical_dir, queries)
@@ -200,6 +202,16 @@ def bench_size(size: int, work: Path, files: list[tuple[Path, str]], counts: lis
     finally:
         server.terminate()
         server.wait(timeout=60)
+
+
+def fill(store: KnowledgeStore, docs: Path, main: Embedder, multi: Embedder, size: int) -> None:
+    """Index ``docs`` through the real indexer, with the derived vectors."""
+    started = time.perf_counter()
+    summary = Indexer(store, main, multilingual=multi).index([docs])
+    seconds = time.perf_counter() - started
+    print(f"\n== {size:,} chunks wanted: {summary.chunks_total:,} chunks in "
+          f"{len(summary.added):,} files; filled with derived vectors in {seconds:.0f}s "
+          f"({summary.chunks_total / seconds:.0f} chunks/s, both sides)")
 
 
 def report_replicas(first: dict[str, Any], second: dict[str, Any], chroma_mb: float) -> None:
@@ -246,6 +258,8 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=512,
                         help="real chunks embedded by the real encoders")
     parser.add_argument("--work", type=Path, help="working folder (default: a temporary one)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the stores a previous run filled in --work again")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)  # the copies' "flagged" warnings are expected
     work = args.work or Path(tempfile.mkdtemp(prefix="fl-scale-"))
@@ -261,7 +275,7 @@ def main() -> None:
     queries = work / "queries.json"
     queries.write_text(json.dumps(question_set()))
     for size in (int(s) for s in args.sizes.split(",")):
-        bench_size(size, work, files, counts, encoders, queries)
+        bench_size(size, work, files, counts, encoders, queries, args.reuse)
     print(f"\nload {load_average()}; working folder {work}")
 
 
