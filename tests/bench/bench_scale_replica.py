@@ -5,7 +5,8 @@
 Loads the real encoders, opens the store on the Chroma server, gets the lexical index (built
 and saved, or loaded from ``LEXICAL_DIR``), then asks every question twice, interleaved: through
 the shared per-revision view of the file records, and through the old path that copied every
-record (and rebuilt the live chunk ids) on each call. Prints one JSON line of figures.
+record (and rebuilt the live chunk ids) on each call and had Chroma filter the paths. Prints one
+JSON line of figures.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from knowledge.store import MAIN, KnowledgeStore, StoreView, open_client
 
 
 class CopyingStore(KnowledgeStore):
-    """The old per-query path, for the baseline: every call for the records copied them all,
-    and every dense search rebuilt the set of live chunk ids from that copy."""
+    """The query path before this change, for the baseline: every call for the records copied
+    them all, every dense search rebuilt the set of live chunk ids from that copy and had Chroma
+    filter the paths (a `where` filter)."""
 
     def view(self) -> StoreView:
         shared = super().view()
@@ -38,8 +40,23 @@ class CopyingStore(KnowledgeStore):
 
     def dense_search(self, vector: np.ndarray, k: int, exclude_paths: Sequence[str] = (),
                      only_paths: Sequence[str] = (), side: str = MAIN,
-                     live: frozenset[str] | None = None) -> list[tuple[str, float]]:
-        return super().dense_search(vector, k, exclude_paths, only_paths, side)
+                     live: frozenset[str] | None = None,
+                     floor: float | None = None) -> list[tuple[str, float]]:
+        live = self.live_ids()
+        collection = self._sides[side]
+        count = int(collection.count())
+        if not live or not count:
+            return []
+        where: dict[str, Any] | None = None
+        if only_paths:
+            where = {"path": {"$in": list(only_paths)}}
+        elif exclude_paths:
+            where = {"path": {"$nin": list(exclude_paths)}}
+        got = collection.query(query_embeddings=[vector], n_results=max(min(count, k + 10), 1),
+                               include=["distances"], where=where)
+        pairs = [(cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0],
+                                                         strict=False) if cid in live][:k]
+        return [(c, sim) for c, sim in pairs if floor is None or sim >= floor]
 
 
 def record_costs(store: KnowledgeStore, rounds: int = 30) -> tuple[float, float]:
