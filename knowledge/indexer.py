@@ -164,7 +164,7 @@ class Indexer:
         with ``replace`` every indexed file that is not under ``roots`` too."""
         started = time.perf_counter()
         summary = IndexSummary()
-        records = self.store.files()
+        records = dict(self.store.files())  # one copy per run: the store's view is read-only
         full = self._models_changed(bool(records)) or full
         sources = disambiguate(discover(roots, summary.refused, summary.skipped), records)
         root_names = {s.root for s in sources} | {str(Path(r).resolve()) for r in roots}

@@ -16,12 +16,23 @@ to ship (sudachidict_core is 193 MB installed) and 3× faster tokenising.
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import re
+import shutil
+import threading
+import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import bm25s
 import numpy as np
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1  # of the saved copy: bump when tokenize() or the saved layout changes
 
 _TOKEN = re.compile(
     r"[a-z0-9][a-z0-9_'\-]*"  # latin words, ids like "vpn-2", numbers
@@ -74,36 +85,73 @@ def content_terms(text: str) -> set[str]:
 
 
 class LexicalIndex:
-    """BM25 over a fixed list of documents; rebuilt (fast) when the knowledge base changes."""
+    """BM25 over a fixed list of documents; rebuilt when the knowledge base changes, or loaded
+    (memory-mapped) from the copy :meth:`save` wrote (see :class:`LexicalCache`)."""
 
     def __init__(self, ids: Sequence[str], texts: Sequence[str],
                  paths: Sequence[str] | None = None) -> None:
-        self.ids = list(ids)
-        self.paths = list(paths) if paths is not None else [""] * len(self.ids)
-        rows: dict[str, list[int]] = {}
-        for row, path in enumerate(self.paths):
-            rows.setdefault(path, []).append(row)
-        self._rows_of = {path: np.asarray(r) for path, r in rows.items()}
-        self._vocab: dict[str, int] = {}
-        corpus = [self._ids_of(tokenize(t), grow=True) for t in texts]
-        self._bm25 = bm25s.BM25()
+        vocab: dict[str, int] = {}
+        corpus = [_token_ids(vocab, tokenize(t), grow=True) for t in texts]
+        bm25 = bm25s.BM25()
+        if ids:
+            bm25.index(bm25s.tokenization.Tokenized(ids=corpus, vocab=vocab), show_progress=False)
+        names = sorted(set(paths or [""]))
+        number = {name: n for n, name in enumerate(names)}
+        rows = np.asarray([number[p] for p in paths or [""] * len(ids)], dtype=np.int32)
+        self._attach(list(ids), names, rows, vocab, bm25)
+
+    def _attach(self, ids: list[str], path_names: list[str], path_rows: np.ndarray,
+                vocab: dict[str, int], bm25: bm25s.BM25) -> None:
+        self.ids = ids
+        self._path_names, self._path_rows = path_names, path_rows
+        order = np.argsort(path_rows, kind="stable")
+        bounds = np.searchsorted(path_rows[order], np.arange(len(path_names) + 1))
+        self._rows_of = {name: order[bounds[n]:bounds[n + 1]]
+                         for n, name in enumerate(path_names)}
+        self._vocab, self._bm25 = vocab, bm25
+
+    # -- persistence ---------------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        """Write the index into the new folder ``folder``: BM25's arrays (bm25s' own format),
+        the chunk ids and their paths, and a manifest checked by :meth:`load`."""
+        folder.mkdir(parents=True)
         if self.ids:
-            self._bm25.index(
-                bm25s.tokenization.Tokenized(ids=corpus, vocab=self._vocab), show_progress=False
-            )
+            self._bm25.save(str(folder / "bm25"), show_progress=False)
+        np.save(folder / "path_rows.npy", self._path_rows)
+        (folder / "chunks.json").write_text(
+            json.dumps({"ids": self.ids, "paths": self._path_names}, ensure_ascii=False))
+        (folder / "manifest.json").write_text(json.dumps(
+            {"format": FORMAT, "chunks": len(self.ids), "vocabulary": len(self._vocab)}))
 
-    def _ids_of(self, tokens: list[str], grow: bool = False) -> list[int]:
-        out = []
-        for token in tokens:
-            if token not in self._vocab:
-                if not grow:
-                    continue
-                self._vocab[token] = len(self._vocab)
-            out.append(self._vocab[token])
-        return out
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        """The index :meth:`save` wrote, its BM25 arrays memory-mapped (pages are read as
+        queries touch them, and shared between processes). Raises ``ValueError`` or
+        ``OSError`` when the copy is missing, incomplete or from another format."""
+        manifest = json.loads((folder / "manifest.json").read_text())
+        if manifest.get("format") != FORMAT:
+            raise ValueError(f"format {manifest.get('format')!r}, expected {FORMAT}")
+        chunks = json.loads((folder / "chunks.json").read_text())
+        ids, names = list(chunks["ids"]), list(chunks["paths"])
+        rows = np.load(folder / "path_rows.npy", mmap_mode=None)
+        bm25 = bm25s.BM25()
+        if ids:
+            bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=True, show_progress=False)
+        vocab = {str(k): int(v) for k, v in (getattr(bm25, "vocab_dict", None) or {}).items()}
+        if len(ids) != manifest["chunks"] or len(rows) != len(ids) or (
+                len(vocab) != manifest["vocabulary"]) or (ids and not _consistent(bm25, ids)):
+            raise ValueError("the saved parts do not match each other")
+        index = cls.__new__(cls)
+        index._attach(ids, names, rows, vocab, bm25)
+        return index
 
+    # -- queries ---------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.ids)
+
+    def path(self, row: int) -> str:
+        """The path of the document the chunk at ``row`` belongs to."""
+        return self._path_names[int(self._path_rows[row])]
 
     def knows(self, token: str) -> bool:
         """Whether any indexed document contains ``token``."""
@@ -114,7 +162,7 @@ class LexicalIndex:
 
     def scores(self, text: str) -> np.ndarray | None:
         """BM25 scores of every chunk for ``text`` (None when no query term is indexed)."""
-        query = self._ids_of(tokenize(text))
+        query = _token_ids(self._vocab, tokenize(text))
         if not query or not self.ids:
             return None
         return np.asarray(self._bm25.get_scores(query), dtype=np.float64)
@@ -141,3 +189,71 @@ class LexicalIndex:
 
     def top(self, scores: np.ndarray, k: int) -> list[tuple[str, float]]:
         return [(self.ids[i], float(scores[i])) for i in self.top_rows(scores, k)]
+
+
+def _token_ids(vocab: dict[str, int], tokens: list[str], grow: bool = False) -> list[int]:
+    out = []
+    for token in tokens:
+        if token not in vocab:
+            if not grow:
+                continue
+            vocab[token] = len(vocab)
+        out.append(vocab[token])
+    return out
+
+
+def _consistent(bm25: bm25s.BM25, ids: list[str]) -> bool:
+    """Whether bm25s' loaded arrays are whole: the document count and the sparse matrix's
+    pointers agree (a truncated array fails to map before this)."""
+    scores = bm25.scores
+    indptr = scores["indptr"]
+    return (scores.get("num_docs") == len(ids) and len(indptr) > 0
+            and int(indptr[-1]) == len(scores["data"]) == len(scores["indices"]))
+
+
+class LexicalCache:
+    """Saved lexical indexes under ``root``, a folder per key (a store's name and revision).
+
+    The first process that needs the index of a revision builds and saves it; a restart, or a
+    second replica sharing ``root``, loads it instead of re-reading and re-tokenising every
+    chunk. A copy is written to a temporary folder and renamed into place, so a reader sees all
+    of it or nothing; an unreadable copy is logged, removed and rebuilt.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def get(self, key: str) -> LexicalIndex | None:
+        """The saved index for ``key``; None when there is none or it is unreadable."""
+        folder = self.root / key
+        if not folder.is_dir():
+            log.info("lexical index: no saved copy %s: building it", folder)
+            return None
+        try:
+            return LexicalIndex.load(folder)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("lexical index: the saved copy %s is unreadable (%s): rebuilding it",
+                        folder, exc)
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
+
+    def put(self, key: str, index: LexicalIndex, stale: Callable[[str], bool]) -> None:
+        """Save ``index`` under ``key`` (unless another process just did) and remove the saved
+        copies whose key ``stale`` names (older revisions)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        temporary = self.root / f".{key}.{os.getpid()}.{threading.get_ident()}"
+        shutil.rmtree(temporary, ignore_errors=True)
+        try:
+            index.save(temporary)
+            os.rename(temporary, self.root / key)
+        except OSError:
+            if not (self.root / key).is_dir():
+                raise
+        finally:
+            shutil.rmtree(temporary, ignore_errors=True)
+        for old in self.root.iterdir():
+            if old.name.startswith("."):  # a half-written copy: its writer died an hour ago
+                if time.time() - old.stat().st_mtime > 3600:
+                    shutil.rmtree(old, ignore_errors=True)
+            elif old.name != key and stale(old.name):
+                shutil.rmtree(old, ignore_errors=True)

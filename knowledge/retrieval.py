@@ -12,7 +12,9 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -20,8 +22,8 @@ import numpy as np
 from knowledge.access import PUBLIC, Reader
 from knowledge.chunking import units
 from knowledge.embeddings import Embedder
-from knowledge.lexical import LexicalIndex, content_terms
-from knowledge.store import MAIN, MULTILINGUAL, FileRecord, KnowledgeStore, StoredChunk
+from knowledge.lexical import LexicalCache, LexicalIndex, content_terms
+from knowledge.store import MAIN, MULTILINGUAL, FileRecord, KnowledgeStore, StoredChunk, StoreView
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +130,8 @@ class HybridRetriever(Searcher):
 
     def __init__(self, store: KnowledgeStore, embeddings: Embedder, search_k: int = 30, *,
                  multilingual: Embedder | None = None, passage_units: int = 1200,
-                 weights: dict[str, Weights] | None = None) -> None:
+                 weights: dict[str, Weights] | None = None,
+                 lexical_dir: Path | None = None) -> None:
         self.store = store
         self.embeddings = embeddings
         self.multilingual = multilingual
@@ -137,6 +140,9 @@ class HybridRetriever(Searcher):
         self.weights = weights or WEIGHTS
         self._lexical: LexicalIndex | None = None
         self._lexical_revision: str | None = None
+        # where the lexical index is saved per store revision (None: built in memory only)
+        self._saved = LexicalCache(lexical_dir) if lexical_dir is not None else None
+        self.lexical_source = ""  # how the current lexical index came: "built" or "loaded"
         self._lock = threading.Lock()
 
     def load(self) -> None:
@@ -168,29 +174,43 @@ class HybridRetriever(Searcher):
             live[side] = embedder
         return live
 
-    def lexical_index(self) -> LexicalIndex:
+    def lexical_index(self, revision: str | None = None) -> LexicalIndex:
+        """BM25 over the live chunks at the store's ``revision`` (now, when not given): kept
+        until the revision changes, loaded from its saved copy when there is one."""
         with self._lock:
-            revision = self.store.revision()
+            revision = self.store.revision() if revision is None else revision
             if self._lexical is None or revision != self._lexical_revision:
                 started = time.perf_counter()
-                chunks = self.store.live_chunks()
-                self._lexical = LexicalIndex(
-                    [c.id for c in chunks], [c.lexical_text for c in chunks],
-                    [c.path for c in chunks])
+                self._lexical, self.lexical_source = self._load_or_build(revision)
                 self._lexical_revision = revision
-                log.info(
-                    "lexical index: %d chunks in %.2fs", len(chunks), time.perf_counter() - started
-                )
+                log.info("lexical index: %d chunks %s in %.2fs", len(self._lexical),
+                         self.lexical_source, time.perf_counter() - started)
             return self._lexical
+
+    def _load_or_build(self, revision: str) -> tuple[LexicalIndex, str]:
+        key = f"{self.store.name}@{revision}"
+        saved = self._saved.get(key) if self._saved is not None else None
+        if saved is not None:
+            return saved, "loaded"
+        chunks = self.store.live_chunks()
+        index = LexicalIndex([c.id for c in chunks], [c.lexical_text for c in chunks],
+                             [c.path for c in chunks])
+        # saved only when the store did not change while the chunks were read
+        if self._saved is not None and revision != "0" and self.store.revision() == revision:
+            try:
+                self._saved.put(key, index, lambda name: name.startswith(f"{self.store.name}@"))
+            except OSError as exc:
+                log.warning("lexical index: could not save it in %s (%s)", self._saved.root, exc)
+        return index, "built"
 
     def search(self, query: str, k: int = 3, language: str = "en",
                reader: Reader = PUBLIC) -> SearchResult:
         started = time.perf_counter()
         live = self._live_sides()
         weights = self._weights_for(language, live)
-        lexical = self.lexical_index()
-        records = self.store.files()
-        denied = frozenset(p for p, r in records.items() if not reader.may_read(r.audience))
+        view = self.store.view()  # one read of the records per revision, shared by queries
+        lexical = self.lexical_index(view.revision)
+        records, denied = view.records, view.denied(reader)
         scores = lexical.scores(query)
         ranked: dict[str, list[tuple[str, float]]] = {
             "lexical": [] if scores is None else lexical.top(lexical.masked(scores, denied),
@@ -204,7 +224,7 @@ class HybridRetriever(Searcher):
                 continue
             vectors[side] = embedder.encode([query])[0]
             nearest = self.store.dense_search(vectors[side], self.search_k, sorted(denied),
-                                              side=side)
+                                              side=side, live=view.live_ids)
             raw[side] = nearest
             if side == MAIN or weights.multilingual > 0:
                 ranked[side] = nearest
@@ -230,7 +250,7 @@ class HybridRetriever(Searcher):
             found |= content_terms(f"{hit.title} {hit.heading} {hit.text}")
         coverage = len(found & set(terms)) / len(terms) if terms else 1.0
         unknown = [t for t in terms if not lexical.knows(t)]
-        held = self._held_back(denied, records, lexical, scores, vectors, k, raw)
+        held = self._held_back(denied, view, lexical, scores, vectors, k, raw)
         return SearchResult(hits, time.perf_counter() - started, terms, coverage, unknown, held)
 
     def _weights_for(self, language: str, live: dict[str, Embedder]) -> Weights:
@@ -252,7 +272,7 @@ class HybridRetriever(Searcher):
                    signal.get(MULTILINGUAL, {}).get(chunk.id, signal.get(CROSS, {}).get(chunk.id)))
 
     def _passages(self, chunks: list[StoredChunk],
-                  records: dict[str, FileRecord]) -> dict[str, str]:
+                  records: Mapping[str, FileRecord]) -> dict[str, str]:
         """Each chunk's enclosing section: the chunk, then its neighbours under the same heading
         (nearest first, alternating after and before) while the whole fits ``passage_units``."""
         windows: dict[str, list[str]] = {}
@@ -265,7 +285,7 @@ class HybridRetriever(Searcher):
                                                if c in stored], self.passage_units)
                 for chunk in chunks}
 
-    def _held_back(self, denied: frozenset[str], records: dict[str, FileRecord],
+    def _held_back(self, denied: frozenset[str], view: StoreView,
                    lexical: LexicalIndex, scores: np.ndarray | None,
                    vectors: dict[str, np.ndarray], k: int,
                    ranked: dict[str, list[tuple[str, float]]]) -> list[tuple[str, ...]]:
@@ -275,15 +295,15 @@ class HybridRetriever(Searcher):
             return []
         paths: set[str] = set()
         if scores is not None:
-            paths |= {lexical.paths[row] for row in lexical.top_rows(scores, k)} & denied
+            paths |= {lexical.path(row) for row in lexical.top_rows(scores, k)} & denied
         for side, vector in vectors.items():
             hits = ranked[side]
             floor = hits[k - 1][1] if len(hits) >= k else -1.0
-            found = [cid for cid, similarity in
-                     self.store.dense_search(vector, k, only_paths=sorted(denied), side=side)
-                     if similarity >= floor]
+            found = [cid for cid, _ in
+                     self.store.dense_search(vector, k, only_paths=sorted(denied), side=side,
+                                             live=view.live_ids, floor=floor)]
             paths |= {chunk.path for chunk in self.store.get_chunks(found).values()}
-        return [records[p].audience for p in sorted(paths) if p in records]
+        return [view.records[p].audience for p in sorted(paths) if p in view.records]
 
 
 def cross_language(nearest: list[tuple[str, float]], chunks: dict[str, StoredChunk],

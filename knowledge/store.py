@@ -23,14 +23,16 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
 
+from knowledge.access import Reader
 from knowledge.chunking import Chunk
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,9 @@ _MODELS_ID = "__firstline_models__"
 MAIN, MULTILINGUAL = "main", "multilingual"  # the dense sides
 REEMBEDDING = "(re-embedding)"  # the model recorded for a side whose vectors were dropped
 _BATCH = 1000
+# extra neighbours fetched when some paths are filtered out after the search, so that a few
+# hidden documents near the top still leave enough allowed ones
+OVERFETCH = 40
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,33 @@ class StoredChunk:
     text: str
     lexical_text: str
     ordinal: int = 0
+
+
+@dataclass(frozen=True)
+class StoreView:
+    """The committed file records at one revision, with what every query needs from them
+    worked out once: the live chunk ids, and the paths per audience for the access filter.
+    Shared by every query until the revision changes (read-only: nothing is copied per query)."""
+
+    revision: str
+    records: Mapping[str, FileRecord]
+    live_ids: frozenset[str]
+    paths_by_audience: Mapping[tuple[str, ...], frozenset[str]]
+
+    @classmethod
+    def of(cls, revision: str, records: dict[str, FileRecord]) -> StoreView:
+        by_audience: dict[tuple[str, ...], set[str]] = {}
+        for path, record in records.items():
+            by_audience.setdefault(record.audience, set()).add(path)
+        live = frozenset(cid for record in records.values() for cid in record.chunk_ids)
+        return cls(revision, MappingProxyType(records), live,
+                   MappingProxyType({a: frozenset(p) for a, p in by_audience.items()}))
+
+    def denied(self, reader: Reader) -> frozenset[str]:
+        """The paths ``reader`` may not read."""
+        hidden = [paths for audience, paths in self.paths_by_audience.items()
+                  if not reader.may_read(audience)]
+        return frozenset().union(*hidden) if hidden else frozenset()
 
 
 def open_client(data_dir: Path, chroma_url: str = "") -> Any:
@@ -107,8 +139,7 @@ class KnowledgeStore:
         self._files = client.get_or_create_collection(f"{name}_files", embedding_function=None)
         self._sides: dict[str, Any] = {MAIN: self._chunks, MULTILINGUAL: self._side_collection()}
         self._lock = threading.Lock()
-        self._cache_revision: str | None = None
-        self._cache_records: dict[str, FileRecord] = {}
+        self._view: StoreView | None = None
 
     def _side_collection(self) -> Any:
         return self._client.get_or_create_collection(
@@ -156,14 +187,17 @@ class KnowledgeStore:
             metadatas=[{"revision": f"{time.time_ns()}"}],
         )
 
-    def files(self) -> dict[str, FileRecord]:
-        """Committed file records by path (cached until the revision changes)."""
+    def view(self) -> StoreView:
+        """The committed records at the current revision (read again only when it changed)."""
         with self._lock:
             revision = self.revision()
-            if revision != self._cache_revision:
-                self._cache_records = self._load_records()
-                self._cache_revision = revision
-            return dict(self._cache_records)
+            if self._view is None or revision != self._view.revision:
+                self._view = StoreView.of(revision, self._load_records())
+            return self._view
+
+    def files(self) -> Mapping[str, FileRecord]:
+        """Committed file records by path (read-only; shared until the revision changes)."""
+        return self.view().records
 
     def _load_records(self) -> dict[str, FileRecord]:
         got = self._files.get(include=["documents"])
@@ -271,8 +305,8 @@ class KnowledgeStore:
         self.delete_chunks(orphans)
         return len(orphans)
 
-    def live_ids(self) -> set[str]:
-        return {cid for rec in self.files().values() for cid in rec.chunk_ids}
+    def live_ids(self) -> frozenset[str]:
+        return self.view().live_ids
 
     def live_chunks(self) -> list[StoredChunk]:
         """Every live chunk with its text, for the lexical index."""
@@ -296,26 +330,50 @@ class KnowledgeStore:
         }
 
     def dense_search(self, vector: np.ndarray, k: int, exclude_paths: Sequence[str] = (),
-                     only_paths: Sequence[str] = (), side: str = MAIN) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of live chunks on one dense side, best first. Chroma
-        filters by path before it ranks: chunks of ``exclude_paths`` never count, and with
-        ``only_paths`` only theirs do."""
-        live = self.live_ids()
+                     only_paths: Sequence[str] = (), side: str = MAIN,
+                     live: frozenset[str] | None = None,
+                     floor: float | None = None) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of live chunks on one dense side, best first: chunks of
+        ``exclude_paths`` never count, and with ``only_paths`` only theirs do (and, with
+        ``floor``, only those at least that similar). ``live``: the ids of the caller's
+        :meth:`view`.
+
+        Chroma is asked without a filter and the paths are filtered here: any ``where`` filter
+        makes it scan every chunk's metadata (0.2-1 s a query at 100k chunks against 3 ms
+        without, ``tests/bench/bench_scale.py``). Only when the unfiltered neighbours cannot
+        hold the answer (too few allowed chunks among them) is Chroma asked with the filter."""
+        live = self.live_ids() if live is None else live
         collection = self._sides[side]
         count = int(collection.count())
         if not live or not count:
             return []
-        n = min(count, k + 10)
-        where: dict[str, Any] | None = None
-        if only_paths:
-            where = {"path": {"$in": list(only_paths)}}
-        elif exclude_paths:
-            where = {"path": {"$nin": list(exclude_paths)}}
-        got = collection.query(
-            query_embeddings=[vector], n_results=max(n, 1), include=["distances"], where=where
-        )
-        pairs = zip(got["ids"][0], got["distances"][0], strict=False)
-        return [(cid, 1.0 - float(dist)) for cid, dist in pairs if cid in live][:k]
+        allowed = set(only_paths) if only_paths else None
+        hidden = set(exclude_paths)
+        n = min(count, k + 10 + (OVERFETCH if allowed is not None or hidden else 0))
+        near = self._nearest(collection, vector, n, None)
+        found = [(cid, sim) for cid, sim, path in near if cid in live and (
+            path in allowed if allowed is not None else path not in hidden)]
+        if floor is not None:
+            found = [(cid, sim) for cid, sim in found if sim >= floor]
+        seen_all = len(near) == count or (floor is not None and (not near or near[-1][1] < floor))
+        if len(found) >= k or seen_all or (allowed is None and not hidden):
+            return found[:k]
+        where = ({"path": {"$in": sorted(allowed)}} if allowed is not None
+                 else {"path": {"$nin": sorted(hidden)}})
+        filtered = self._nearest(collection, vector, min(count, k + 10), where)
+        return [(cid, sim) for cid, sim, _ in filtered if cid in live
+                and (floor is None or sim >= floor)][:k]
+
+    @staticmethod
+    def _nearest(collection: Any, vector: np.ndarray, n: int,
+                 where: dict[str, Any] | None) -> list[tuple[str, float, str]]:
+        """(chunk id, cosine similarity, path) of the ``n`` nearest chunks."""
+        got = collection.query(query_embeddings=[vector], n_results=max(n, 1),
+                               include=["distances", "metadatas"], where=where)
+        metas = got["metadatas"][0] if got.get("metadatas") else [None] * len(got["ids"][0])
+        return [(cid, 1.0 - float(dist), str((meta or {}).get("path", "")))
+                for cid, dist, meta in zip(got["ids"][0], got["distances"][0], metas,
+                                           strict=False)]
 
     def count(self) -> int:
         return int(self._chunks.count())

@@ -235,7 +235,7 @@ class CacheLookup:
         """Whether an entry may be served to this asker: every document it shows (cited or
         listed) is in their audience here, and a confidential answer only to its own asker."""
         reader, asker = answer.reader, _asker(answer.question.user)
-        read: list[dict[str, FileRecord]] = []  # the records, read once, when first needed
+        read: list[Mapping[str, FileRecord]] = []  # the records, read once, when first needed
 
         def usable(entry: CachedAnswer) -> bool:
             if not read:

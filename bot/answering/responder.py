@@ -67,7 +67,7 @@ class Firstline(StreamingResponder):
         self.store, self.embeddings, self.ledger = store, embeddings, ledger
         self.searcher = searcher or HybridRetriever(
             store, embeddings, settings.search_k, multilingual=multilingual,
-            passage_units=settings.section_units)
+            passage_units=settings.section_units, lexical_dir=settings.data_dir / "lexical")
         self.pricing = Pricing.from_settings(settings)
         self.cache = AnswerCache(settings.cache_similarity, settings.cache_ttl_seconds)
         self.indexing = Indexing.from_settings(settings, store, embeddings, multilingual)

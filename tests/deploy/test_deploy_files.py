@@ -4,7 +4,9 @@ command, setting name, probe and metric in them matched against the code that ru
 
 The commands themselves run elsewhere in tests/deploy: ``firstline serve``, ``python -m
 bot.slm_server`` and ``chroma run`` are how the fixtures start the servers, and
-``python -m bot.healthcheck`` is what the entry-point test probes them with.
+``python -m bot.healthcheck`` is what the entry-point test probes them with. Chroma runs from
+its official image pinned to the chromadb version the bot is tested with; no file here holds a
+default database password.
 """
 
 from __future__ import annotations
@@ -14,14 +16,17 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+import chromadb
 import pytest
 import yaml
 from deploy_helpers import ROOT
+from packaging.specifiers import SpecifierSet
 
 from bot.app.cli import SETTINGS_CLASSES
 from bot.models.packaged import DEFAULT_SLM
@@ -31,8 +36,10 @@ DEPLOY = ROOT / "deploy"
 SETTINGS_ENV = {f.metadata["env"] for cls in SETTINGS_CLASSES for f in fields(cls)}
 BOT_COMMAND = ["firstline", "serve"]
 SLM_COMMAND = ["python", "-m", "bot.slm_server", "--host", "0.0.0.0", "--port", "8080"]
-CHROMA_COMMAND = ["chroma", "run", "--path", "/data/chroma", "--host", "0.0.0.0",
-                  "--port", "8000"]
+# the official Chroma image: the version of the chromadb client the bot is tested with, its
+# default command (`chroma run /config.yaml`) keeping the data in /data
+CHROMA_IMAGE = f"chromadb/chroma:{chromadb.__version__}"
+CHROMA_DATA = "/data"
 # what the fixtures wait for before a server counts as up (tests/deploy/conftest.py)
 READY_PATHS = {"slm": "/v1/models", "chroma": "/api/v2/heartbeat", "bot": "/readyz"}
 
@@ -148,15 +155,16 @@ def test_compose_runs_the_tested_commands_with_real_settings() -> None:
     assert set(services) == {"bot", "slm", "chroma", "postgres"}
     assert services["bot"]["command"] == BOT_COMMAND
     assert services["slm"]["command"] == SLM_COMMAND
-    assert services["chroma"]["command"] == CHROMA_COMMAND
-    for name in ("bot", "slm", "chroma"):
+    for name in ("bot", "slm"):
         assert services[name]["build"]["dockerfile"] == "deploy/Dockerfile"
         assert (DEPLOY / services[name]["build"]["context"] / "deploy/Dockerfile").is_file()
         for key in services[name].get("environment", {}):
             assert key in SETTINGS_ENV, f"{name}: {key} is not a firstline setting"
         assert _ready_url(services[name]["healthcheck"]["test"]).endswith(READY_PATHS[name])
-    chroma_path = CHROMA_COMMAND[CHROMA_COMMAND.index("--path") + 1]
-    assert services["chroma"]["volumes"] == [f"chroma-data:{chroma_path}"]
+    chroma = services["chroma"]
+    assert chroma["image"] == CHROMA_IMAGE and "command" not in chroma and "build" not in chroma
+    assert chroma["volumes"] == [f"chroma-data:{CHROMA_DATA}"]
+    assert chroma["healthcheck"]["test"][-1].endswith(READY_PATHS["chroma"])
     env = services["bot"]["environment"]
     assert env["CHROMA_URL"] == "http://chroma:8000" and env["FIRSTLINE_SLM_URL"] == "http://slm:8080/v1"
     assert env["FIRSTLINE_LEDGER_URL"].startswith("postgresql+psycopg://")
@@ -164,7 +172,60 @@ def test_compose_runs_the_tested_commands_with_real_settings() -> None:
     knowledge = services["bot"]["volumes"][0].rsplit(":", 2)[0]
     default = re.fullmatch(r"\$\{FIRSTLINE_KNOWLEDGE_DIR:-(.+)\}", knowledge)
     assert default and (DEPLOY / default.group(1) / "it/vpn-password-reset.md").is_file()
+    assert "lexical:/data/lexical" in services["bot"]["volumes"]  # the saved lexical index
     assert services["bot"]["env_file"][0]["path"] == "firstline.env"
+
+
+def test_compose_has_no_default_database_password() -> None:
+    services = _compose()["services"]
+    required = re.compile(r"\$\{POSTGRES_PASSWORD:\?[^}]+\}")
+    assert required.fullmatch(services["postgres"]["environment"]["POSTGRES_PASSWORD"])
+    url = services["bot"]["environment"]["FIRSTLINE_LEDGER_URL"]
+    assert required.search(url) and url.count("${") == 1
+
+
+def _image_tag(image: str) -> str:
+    name, _, tag = image.rpartition(":")
+    assert name and "/" not in tag, f"{image}: no tag"
+    return tag
+
+
+def test_images_are_pinned_and_chroma_matches_the_client() -> None:
+    with (ROOT / "pyproject.toml").open("rb") as fh:
+        project = tomllib.load(fh)["project"]
+    services = _compose()["services"]
+    for name, service in services.items():
+        tag = _image_tag(re.sub(r"\$\{[A-Z_]+:-([^}]+)\}", r"\1", service["image"]))
+        assert tag != "latest" and re.search(r"\d", tag), f"{name}: {service['image']}"
+    assert _image_tag(services["bot"]["image"]).rstrip("}") == project["version"]
+    [client] = [d for d in project["dependencies"] if re.match(r"chromadb\b", d)]
+    assert chromadb.__version__ in SpecifierSet(client.removeprefix("chromadb"))
+    built = _kustomized(_with_secrets_env(Path(tempfile.mkdtemp())))
+    for container in _containers(built).values():
+        tag = _image_tag(container["image"])
+        assert tag != "latest" and re.search(r"\d", tag), container["image"]
+    assert _containers(built)["chroma"]["image"] == CHROMA_IMAGE
+
+
+# placeholders an operator replaces; anything else after "user:" in a database URL is a password
+_PLACEHOLDERS = re.compile(r"<password>|PASSWORD|\$\{POSTGRES_PASSWORD:\?[^}]+\}")
+
+
+def test_no_default_password_anywhere_in_deploy() -> None:
+    """Database URLs carry a placeholder or the required variable, no variable named like a
+    password has a default, and no CHANGE-ME value waits to be applied as it is.
+    (test-services.sh is the test suite's loopback-only PostgreSQL, not a deployment.)"""
+    checked = 0
+    for path in sorted(DEPLOY.rglob("*")):
+        if not path.is_file() or path.suffix in (".png", ".pyc") or path.name == "test-services.sh":
+            continue
+        text = path.read_text()
+        checked += 1
+        for password in re.findall(r"postgres\w*(?:\+\w+)?://[^:/@\s]+:([^@\s]+)@", text):
+            assert _PLACEHOLDERS.fullmatch(password), f"{path.name}: password {password!r}"
+        assert not re.search(r"\$\{\w*PASSWORD\w*:-", text), f"{path.name}: a default password"
+        assert "CHANGE-ME" not in text, path.name
+    assert checked >= 10
 
 
 def test_env_file_example_names_only_real_settings() -> None:
@@ -209,7 +270,8 @@ def test_kubernetes_manifests_are_valid_api_objects() -> None:
     docs = _manifests()
     kinds = sorted(f"{d['kind']}/{d['metadata']['name']}" for d in docs)
     assert "Deployment/firstline-bot" in kinds and "Deployment/firstline-slm" in kinds
-    assert "StatefulSet/firstline-chroma" in kinds and "Secret/firstline-secrets" in kinds
+    assert "StatefulSet/firstline-chroma" in kinds
+    assert not [k for k in kinds if k.startswith("Secret/")]  # generated from the operator's file
     assert {k for k in kinds if k.startswith("Service/")} == {
         "Service/firstline-bot", "Service/firstline-slm", "Service/firstline-chroma"}
     for doc in docs:
@@ -227,7 +289,9 @@ def test_kubernetes_runs_the_tested_commands_with_probes_resources_and_settings(
     containers = _containers(docs)
     assert containers["bot"]["command"] == BOT_COMMAND
     assert containers["slm"]["command"] == SLM_COMMAND
-    assert containers["chroma"]["command"] == CHROMA_COMMAND
+    chroma = containers["chroma"]
+    assert chroma["image"] == CHROMA_IMAGE and "command" not in chroma and "args" not in chroma
+    assert [m["mountPath"] for m in chroma["volumeMounts"]] == [CHROMA_DATA]
     bot = containers["bot"]
     assert bot["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert bot["livenessProbe"]["httpGet"]["path"] == "/healthz"
@@ -239,8 +303,8 @@ def test_kubernetes_runs_the_tested_commands_with_probes_resources_and_settings(
         for item in container.get("env", []):
             assert item["name"] in SETTINGS_ENV, f"{name}: {item['name']}"
     for doc in docs:
-        if doc["kind"] in ("ConfigMap", "Secret"):
-            for key in {**doc.get("data", {}), **doc.get("stringData", {})}:
+        if doc["kind"] == "ConfigMap":
+            for key in doc["data"]:
                 assert key in SETTINGS_ENV, f"{doc['metadata']['name']}: {key}"
         if doc["kind"] in ("Deployment", "StatefulSet"):
             assert doc["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
@@ -251,14 +315,52 @@ def test_kubernetes_runs_the_tested_commands_with_probes_resources_and_settings(
     assert bot_replicas["spec"]["replicas"] >= 2
 
 
-def test_kustomize_builds_the_manifests() -> None:
-    result = subprocess.run([_tool("kubectl"), "kustomize", str(DEPLOY / "kubernetes")],
-                            capture_output=True, text=True, timeout=120)
+def _with_secrets_env(folder: Path) -> Path:
+    """A copy of deploy/kubernetes with the operator's secrets file made from the example."""
+    target = folder / "kubernetes"
+    shutil.copytree(DEPLOY / "kubernetes", target)
+    example = (target / "firstline-secrets.env.example").read_text()
+    (target / "firstline-secrets.env").write_text(example.replace("<password>", "s3cret"))
+    return target
+
+
+def _kustomize(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([_tool("kubectl"), "kustomize", str(folder)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def _kustomized(folder: Path) -> list[dict[str, Any]]:
+    result = _kustomize(folder)
     assert result.returncode == 0, result.stderr
-    built = [d for d in yaml.safe_load_all(result.stdout) if d]
-    assert len(built) == len(_manifests())
+    return [d for d in yaml.safe_load_all(result.stdout) if d]
+
+
+def test_the_secret_comes_only_from_the_operators_file(tmp_path: Path) -> None:
+    kustomization = yaml.safe_load((DEPLOY / "kubernetes/kustomization.yaml").read_text())
+    [generator] = kustomization["secretGenerator"]
+    assert generator == {"name": "firstline-secrets", "envs": ["firstline-secrets.env"]}
+    assert not (DEPLOY / "kubernetes/firstline-secrets.env").exists()
+    assert "deploy/kubernetes/firstline-secrets.env" in (ROOT / ".gitignore").read_text()
+    missing = _kustomize(DEPLOY / "kubernetes")  # no file, no default: the build stops
+    assert missing.returncode != 0 and "firstline-secrets.env" in missing.stderr
+    example = (DEPLOY / "kubernetes/firstline-secrets.env.example").read_text()
+    keys = re.findall(r"^([A-Za-z_]+)=", example, re.M)
+    assert "FIRSTLINE_LEDGER_URL" in keys and "FIRSTLINE_USER_HASH_SALT" in keys
+    for key in keys:
+        assert key in SETTINGS_ENV, key
+
+
+def test_kustomize_builds_the_manifests(tmp_path: Path) -> None:
+    built = _kustomized(_with_secrets_env(tmp_path))
+    assert len(built) == len(_manifests()) + 1  # and the generated Secret
+    [secret] = [d for d in built if d["kind"] == "Secret"]
+    assert secret["metadata"]["name"].startswith("firstline-secrets-")  # content-hashed
+    ledger = secret["data"]["FIRSTLINE_LEDGER_URL"]
+    assert "s3cret" in __import__("base64").b64decode(ledger).decode()
+    bot = _containers(built)["bot"]
+    assert {"secretRef": {"name": secret["metadata"]["name"]}} in bot["envFrom"]
     images = {c["image"] for c in _containers(built).values()}
-    assert images == {"registry.example.com/firstline:0.1.0"}
+    assert images == {"registry.example.com/firstline:0.1.0", CHROMA_IMAGE}
 
 
 # --- Grafana ------------------------------------------------------------------------------------

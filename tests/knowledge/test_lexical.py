@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from knowledge.lexical import LexicalIndex, content_terms, tokenize
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from knowledge.lexical import LexicalCache, LexicalIndex, content_terms, tokenize
 
 
 def test_latin_words_are_lowercased_without_stop_words() -> None:
@@ -69,3 +75,53 @@ def test_scores_rank_best_first_and_k_limits() -> None:
     assert len(hits) == 2 and hits[0][0] == "two"
     assert hits[0][1] > hits[1][1] > 0
     assert {i for i, _ in index.search("vpn password reset", 10)} == {"one", "two", "three"}
+
+
+def test_a_saved_index_loads_with_the_same_scores_paths_and_masks(tmp_path: Path) -> None:
+    index = LexicalIndex(
+        ["a1", "a2", "b1", "c1"],
+        ["VPN password reset", "VPN client install", "経費精算の締め切り", "printer on floor 8"],
+        ["it/vpn.md", "it/vpn.md", "ja/expense.md", "it/printer.md"],
+    )
+    index.save(tmp_path / "copy")
+    loaded = LexicalIndex.load(tmp_path / "copy")
+    for query in ("vpn password", "経費精算", "printer floor"):
+        assert loaded.search(query, 4) == index.search(query, 4)
+    assert [loaded.path(r) for r in range(4)] == [index.path(r) for r in range(4)] == [
+        "it/vpn.md", "it/vpn.md", "ja/expense.md", "it/printer.md"]
+    scores = loaded.scores("vpn")
+    assert scores is not None
+    assert loaded.top(loaded.masked(scores, frozenset({"it/vpn.md"})), 4) == []
+    assert loaded.knows("経費") and not loaded.knows("cafeteria")
+
+
+def test_an_empty_index_saves_and_loads(tmp_path: Path) -> None:
+    LexicalIndex([], []).save(tmp_path / "empty")
+    loaded = LexicalIndex.load(tmp_path / "empty")
+    assert len(loaded) == 0 and loaded.search("vpn", 3) == []
+
+
+def test_a_copy_from_another_format_is_refused(tmp_path: Path) -> None:
+    LexicalIndex(["a"], ["VPN password reset"]).save(tmp_path / "copy")
+    manifest = tmp_path / "copy" / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"format": 1', '"format": 0'))
+    with pytest.raises(ValueError, match="format 0"):
+        LexicalIndex.load(tmp_path / "copy")
+
+
+def test_the_cache_keeps_the_newest_copy_of_each_store(tmp_path: Path) -> None:
+    cache = LexicalCache(tmp_path)
+    index = LexicalIndex(["a"], ["VPN password reset"])
+    cache.put("kb@1", index, lambda name: name.startswith("kb@"))
+    cache.put("other@1", index, lambda name: name.startswith("other@"))
+    cache.put("kb@2", index, lambda name: name.startswith("kb@"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kb@2", "other@1"]
+    crashed, writing = tmp_path / ".kb@3.1.1", tmp_path / ".kb@3.2.2"  # a writer died; one runs
+    crashed.mkdir()
+    writing.mkdir()
+    os.utime(crashed, (time.time() - 7200, time.time() - 7200))
+    cache.put("kb@2", index, lambda name: name.startswith("kb@"))  # another process won: fine
+    assert not crashed.exists() and writing.exists()
+    assert cache.get("kb@1") is None
+    got = cache.get("kb@2")
+    assert got is not None and got.search("vpn", 1) == [("a", index.search("vpn", 1)[0][1])]
