@@ -70,7 +70,8 @@ class Firstline(StreamingResponder):
             passage_units=settings.section_units, lexical_dir=settings.data_dir / "lexical")
         self.pricing = Pricing.from_settings(settings)
         self.cache = AnswerCache(settings.cache_similarity, settings.cache_ttl_seconds)
-        self.indexing = Indexing.from_settings(settings, store, embeddings, multilingual)
+        self.indexing = Indexing.from_settings(settings, store, embeddings, multilingual,
+                                               warm=self.searcher.load)
         self.commands = Commands(self.indexing, ledger, ledger, local=local, cloud=cloud,
                                  user_hash_salt=settings.user_hash_salt)
         self.cache_step = CacheLookup(self.cache, embeddings, store, ledger)

@@ -18,6 +18,7 @@ from bot.routing.router import RuleRouter
 from bot.settings import Settings
 from bot.types import Question, Reply, Route
 from knowledge import SAMPLES
+from knowledge.retrieval import HybridRetriever
 from knowledge.store import KnowledgeStore, open_client
 
 VPN = "# VPN\n\nReset your VPN password at https://id.northwind.example/reset.\n"
@@ -145,5 +146,27 @@ async def test_the_reindex_summary_names_what_it_could_not_use_and_stops_at_fift
                               "• skipped: archive/00.zip: unsupported type .zip"]
         assert len(lines) == 1 + 15 + 1
         assert lines[-1] == "… and 6 more (`firstline index` lists them all)"
+    finally:
+        await core.aclose()
+
+
+async def test_a_reindex_prepares_the_lexical_index_of_the_new_revision(
+    tmp_path: Path, embeddings: Any
+) -> None:
+    """The first question after a reindex finds the lexical index built (and saved for the
+    other replicas) rather than building it itself."""
+    mine = folder(tmp_path / "mine", {"it/vpn.md": VPN})
+    core = core_for(tmp_path, embeddings, knowledge_paths=str(mine))
+    try:
+        await reindex(core)
+        folder(mine, {"hr/pto.md": PTO})
+        await reindex(core)
+        revision = core.store.revision()
+        saved = [p.name for p in (tmp_path / "data" / "lexical").iterdir()]
+        assert saved == [f"own@{revision}"]
+        searcher = core.searcher
+        assert isinstance(searcher, HybridRetriever)
+        assert searcher.lexical_index() is searcher.lexical_index(revision)  # nothing rebuilt
+        assert searcher.lexical_source == "built" and len(searcher.lexical_index()) == 2
     finally:
         await core.aclose()
