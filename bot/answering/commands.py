@@ -21,7 +21,8 @@ from datetime import UTC, datetime, timedelta
 from bot.answering.indexing import Indexing
 from bot.answering.record import AnswerRecord, Outcome
 from bot.ledger.pending import keep_lease
-from bot.ledger.report import parse_when, render
+from bot.ledger.pricing import Pricing
+from bot.ledger.report import parse_when, pricing_note, render
 from bot.ledger.roles import AnswerLog, Locks
 from bot.ledger.rows import hash_user
 from bot.models.base import ChatModel
@@ -57,8 +58,10 @@ class Commands:
     """Step: run an admin command typed in chat (the answer is the command's reply)."""
 
     def __init__(self, indexing: Indexing, answers: AnswerLog, locks: Locks, *,
-                 local: ChatModel, cloud: ChatModel | None, user_hash_salt: str) -> None:
+                 local: ChatModel, cloud: ChatModel | None, user_hash_salt: str,
+                 pricing: Pricing | None = None) -> None:
         self.indexing = indexing
+        self.pricing = pricing or Pricing()
         self.answers = answers
         self.locks = locks
         self.local = local
@@ -207,7 +210,9 @@ class Commands:
             elif word in {"day", "route", "channel", "model"}:
                 by = word
         rows = self.answers.summary(since=since, by=by)
-        return f"Since {since:%Y-%m-%d %H:%M} UTC\n```\n{render(rows, 'table')}\n```"
+        table = f"Since {since:%Y-%m-%d %H:%M} UTC\n```\n{render(rows, 'table')}\n```"
+        total = self.answers.summary(since=since)[0] if by else rows[0] if rows else None
+        return f"{table}\n{pricing_note(total, self.pricing)}" if total else table
 
 
 def _details(lines: list[str], ja: bool, limit: int = 15) -> str:

@@ -73,7 +73,7 @@ class Firstline(StreamingResponder):
         self.indexing = Indexing.from_settings(settings, store, embeddings, multilingual,
                                                warm=self.searcher.load)
         self.commands = Commands(self.indexing, ledger, ledger, local=local, cloud=cloud,
-                                 user_hash_salt=settings.user_hash_salt)
+                                 user_hash_salt=settings.user_hash_salt, pricing=self.pricing)
         self.cache_step = CacheLookup(self.cache, embeddings, store, ledger)
         self.recorder = AnswerRecorder(ledger, self.pricing, user_hash_salt=settings.user_hash_salt,
                                        keep_question_text=settings.log_question_text)

@@ -37,6 +37,9 @@ async def test_costs_reports_the_answers_so_far(tmp_path: Path) -> None:
     await ask(core, "How do I reset my VPN password?")
     reply = await ask(core, "costs 7d by route", is_admin=True)
     assert "local" in reply.text and reply.reason == "costs"
+    # under the table, as in `firstline costs`: how the dollars are reckoned
+    assert "On-prem time is counted as cost: $0.000020 per second" in reply.text
+    assert "FIRSTLINE_ONPREM_USD_PER_SECOND" in reply.text
 
 
 async def test_a_reindex_held_by_another_replica_is_refused(tmp_path: Path) -> None:
