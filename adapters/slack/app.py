@@ -19,6 +19,7 @@ from adapters.slack.handlers import SlackHandlers
 from adapters.slack.hook import on_error
 from adapters.slack.resume import SlackResumer
 from adapters.slack.settings import SlackSettings
+from adapters.slack.streaming import StreamSwitch
 from bot.errors import UserFacingError
 from bot.ledger.memory import MemoryLedger
 from bot.ledger.questions import Questions
@@ -48,7 +49,8 @@ def build_slack_app(responder: Responder, settings: SlackSettings, *,
     except ValueError as exc:
         raise UserFacingError(str(exc)) from exc
     questions = questions or Questions(MemoryLedger(), "slack")
-    handlers = SlackHandlers(responder, admins, questions, identity=identity)
+    handlers = SlackHandlers(responder, admins, questions, identity=identity,
+                             streaming=StreamSwitch(settings.stream))
     handlers.register(app)
     questions.resumer = resumer = SlackResumer(handlers, client)
     resumer.register(app)

@@ -45,7 +45,13 @@ def is_placeholder(text: str) -> bool:
 
 def reply_blocks(reply: Reply) -> list[Block]:
     """The whole answer message."""
-    blocks = text_blocks(reply.text)
+    return text_blocks(reply.text) + tail_blocks(reply)
+
+
+def tail_blocks(reply: Reply) -> list[Block]:
+    """What follows the answer's text: its sources, the route line, the feedback buttons (the
+    blocks a streamed answer ends with)."""
+    blocks: list[Block] = []
     sources = shown_sources(reply)
     if sources:
         blocks.append(_sources_block(reply, sources))
