@@ -12,6 +12,8 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 from fake_responder import StreamingFakeResponder
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 from slack_standin import (
     ASKER,
     BOT_USER,
@@ -28,6 +30,8 @@ from slack_standin import (
 from adapters.slack.server import mount_slack
 from adapters.slack.settings import SlackSettings
 from adapters.slack.text import to_mrkdwn
+from bot.ledger.memory import MemoryLedger
+from bot.ledger.questions import Questions
 
 CHANNEL, DM = "C0HELP", "D0ASKER"
 QUESTION = "How do I reset my VPN password?"
@@ -184,3 +188,43 @@ async def test_the_setting_turns_streaming_off(not_streaming: Running,
     assert not standin.calls_to("chat.startStream", "assistant.threads.setStatus")
     [answer] = bot_messages(standin, CHANNEL, message["ts"])
     assert answer["text"] == to_mrkdwn(REPLY)
+
+
+async def test_the_pending_question_points_at_the_stream_and_is_done_once_shown(
+        standin: SlackStandIn, responder: StreamingFakeResponder,
+        settings: SlackSettings) -> None:
+    ledger = MemoryLedger()
+    questions = Questions(ledger, "slack", "alive", lease_seconds=30)
+    web_app = web.Application()
+    app = mount_slack(web_app, responder, settings, questions=questions)
+    runner, url = await serve(web_app)
+    async with aiohttp.ClientSession() as session:
+        running = Running(app, url, SignedSender(f"{url}/slack/events", session))
+        message = await mention(running, standin)
+        await standin.wait_for(lambda: standin.calls_to("chat.startStream"))
+        key = f"{CHANNEL}:{message['ts']}"
+        streamed = bot_messages(standin, CHANNEL, message["ts"])[0]["ts"]
+        await standin.wait_for(lambda: ledger._pending[key][0].payload.get("placeholder_ts"))
+        assert ledger._pending[key][0].payload["placeholder_ts"] == streamed  # a takeover's
+        await finished(standin)
+        assert ledger.done[key] == "ans0001" and key not in ledger._pending
+    await runner.cleanup()
+
+
+async def test_the_standin_refuses_what_slack_refuses(standin: SlackStandIn) -> None:
+    client = AsyncWebClient(token="xoxb-test-token", base_url=standin.api_url)
+    with pytest.raises(SlackApiError, match="invalid_arguments"):  # recipients, outside DMs
+        await client.chat_startStream(channel=CHANNEL, thread_ts="1.000001")
+    started = await client.chat_startStream(channel=DM, thread_ts="1.000001", markdown_text="a")
+    await client.chat_appendStream(channel=DM, ts=started["ts"], markdown_text="b")
+    await client.chat_stopStream(channel=DM, ts=started["ts"], markdown_text="c")
+    assert standin.bot_texts(DM, "1.000001") == ["abc"]
+    with pytest.raises(SlackApiError, match="message_not_in_streaming_state"):  # stopped
+        await client.chat_appendStream(channel=DM, ts=started["ts"], markdown_text="d")
+    standin.stream_expiry = 0.0
+    old = await client.chat_startStream(channel=DM, thread_ts="1.000001", markdown_text="a")
+    with pytest.raises(SlackApiError, match="message_not_in_streaming_state"):  # expired
+        await client.chat_appendStream(channel=DM, ts=old["ts"], markdown_text="b")
+    with pytest.raises(SlackApiError, match="invalid_arguments"):  # at most 4 prompts
+        await client.assistant_threads_setSuggestedPrompts(
+            channel_id=DM, thread_ts="1.000001", prompts=[{"title": "t", "message": "m"}] * 5)
