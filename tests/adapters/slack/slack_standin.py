@@ -67,6 +67,7 @@ class SlackStandIn:
         self.usergroups: dict[str, list[str]] = {}
         self.failing_usergroups: set[str] = set()
         self.emails: dict[str, str] = {}  # users.info
+        self.locales: dict[str, str] = {}  # users.info with include_locale
         self.messages: dict[str, list[dict[str, Any]]] = {}  # channel -> messages
         self.stream_expiry = 300.0  # seconds a streamed message accepts appends
         self.statuses: dict[tuple[str, str], str] = {}  # (channel, thread_ts) -> shown status
@@ -258,10 +259,13 @@ class SlackStandIn:
         return {"users": self.usergroups.get(args["usergroup"], [])}
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        email = self.emails.get(args["user"])
-        if email is None:
+        user = args["user"]
+        if user not in self.emails and user not in self.locales:
             return {"ok": False, "error": "user_not_found"}
-        return {"user": {"id": args["user"], "profile": {"email": email}}}
+        found: dict[str, Any] = {"id": user, "profile": {"email": self.emails.get(user)}}
+        if str(args.get("include_locale")).lower() in ("true", "1"):
+            found["locale"] = self.locales.get(user, "en-US")
+        return {"user": found}
 
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"view": {"id": "V0VIEW"}}
@@ -345,6 +349,13 @@ def dm_event(message: dict[str, Any], channel: str) -> dict[str, Any]:
 
 def channel_message_event(message: dict[str, Any], channel: str) -> dict[str, Any]:
     return {**message, "type": "message", "channel": channel, "channel_type": "channel"}
+
+
+def assistant_thread_event(kind: str, user: str, channel: str, thread_ts: str) -> dict[str, Any]:
+    """``assistant_thread_started`` / ``_context_changed``: someone opened the agent view."""
+    return {"type": kind, "assistant_thread": {
+        "user_id": user, "channel_id": channel, "thread_ts": thread_ts,
+        "context": {"channel_id": "C0HELP", "team_id": TEAM, "enterprise_id": None}}}
 
 
 def slash_command(text: str, user: str, channel: str, response_url: str) -> dict[str, str]:
