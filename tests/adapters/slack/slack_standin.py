@@ -366,13 +366,26 @@ def slash_command(text: str, user: str, channel: str, response_url: str) -> dict
 
 
 def block_action(action_id: str, value: str, user: str, channel: str, message: dict[str, Any],
-                 response_url: str) -> dict[str, Any]:
+                 response_url: str, element: str = "button") -> dict[str, Any]:
     return {"type": "block_actions", "team": {"id": TEAM}, "api_app_id": APP_ID,
             "user": {"id": user, "team_id": TEAM}, "channel": {"id": channel},
             "container": {"type": "message", "channel_id": channel, "message_ts": message["ts"]},
             "message": message, "trigger_id": "1337.42.efgh", "response_url": response_url,
-            "actions": [{"type": "button", "action_id": action_id, "value": value,
+            "actions": [{"type": element, "action_id": action_id, "value": value,
                          "block_id": "firstline_feedback", "action_ts": str(time.time())}]}
+
+
+def feedback_click(vote: str, user: str, channel: str, message: dict[str, Any],
+                   response_url: str, answer_id: str | None = None) -> dict[str, Any]:
+    """A click on the 👍 (``vote="up"``) or 👎 of the feedback buttons in ``message``'s blocks
+    (with ``answer_id``: as if they carried that id)."""
+    [buttons] = [e for b in message["blocks"] if b["type"] == "context_actions"
+                 for e in b["elements"] if e["type"] == "feedback_buttons"]
+    value = buttons["positive_button" if vote == "up" else "negative_button"]["value"]
+    if answer_id is not None:
+        value = f"{vote}:{answer_id}"
+    return block_action(buttons["action_id"], value, user, channel, message, response_url,
+                        element="feedback_buttons")
 
 
 def view_submission(view: dict[str, Any], user: str, reason: str) -> dict[str, Any]:

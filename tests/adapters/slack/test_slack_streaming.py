@@ -73,7 +73,7 @@ async def test_a_mention_is_streamed_and_ends_with_sources_route_and_feedback(
     sources, route, feedback = stop.args["blocks"]
     assert "`vpn-password-reset.md`" in sources["elements"][0]["text"]
     assert route["elements"][0]["text"] == "Answered on-prem"
-    assert {e["value"] for e in feedback["elements"]} == {"ans0001"}
+    assert feedback["elements"][0]["positive_button"]["value"] == "up:ans0001"
     [answer] = bot_messages(standin, CHANNEL, message["ts"])
     assert answer["text"] == REPLY and not answer["streaming"]  # Markdown, as the core wrote it
     assert stop.args["ts"] == answer["ts"]
@@ -138,7 +138,7 @@ async def test_an_expired_stream_is_finished_by_chat_update(running: Running,
     assert standin.calls_to("chat.appendStream")  # tried, refused once expired
     [answer] = bot_messages(standin, CHANNEL, message["ts"])
     assert answer["text"] == to_mrkdwn(REPLY)
-    assert "firstline_vote_up" in str(answer["blocks"])
+    assert "up:ans0001" in str(answer["blocks"])
     assert standin.calls_to("chat.update")[-1].args["ts"] == answer["ts"]
 
 
@@ -154,7 +154,7 @@ async def test_where_slack_does_not_stream_the_placeholder_is_replaced(
     for asked in (first, second):
         [answer] = bot_messages(standin, CHANNEL, asked["ts"])
         assert "*self-service portal*" in answer["text"]
-        assert "firstline_vote_up" in str(answer["blocks"])
+        assert "feedback_buttons" in str(answer["blocks"])
     placeholder = standin.calls_to("chat.postMessage")[-1]
     assert placeholder.args["text"] == "_Looking into it…_"
 

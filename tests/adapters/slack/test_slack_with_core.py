@@ -18,8 +18,8 @@ from slack_standin import (
     Running,
     SignedSender,
     SlackStandIn,
-    block_action,
     event_callback,
+    feedback_click,
     mention_event,
     serve,
     slack_settings,
@@ -69,11 +69,10 @@ async def test_a_vpn_question_is_answered_with_its_source(real: Running, standin
     assert "vpn-password-reset.md" in shown
     assert "Answered on-prem" in shown
 
-    buttons = update.args["blocks"][-1]["elements"]
-    answer_id = buttons[0]["value"]
     answer = standin.in_thread(CHANNEL, message["ts"])[1]
-    await real.slack.interaction(block_action("firstline_vote_up", answer_id, ASKER, CHANNEL,
-                                              answer, standin.response_url("vote")))
+    click = feedback_click("up", ASKER, CHANNEL, answer, standin.response_url("vote"))
+    answer_id = click["actions"][0]["value"].removeprefix("up:")
+    await real.slack.interaction(click)
     [thanks] = await standin.wait_for(lambda: standin.responses)
     assert thanks.args["text"] == "Thanks for the feedback!"
     row = await asyncio.to_thread(core.ledger.get, answer_id)  # type: ignore[attr-defined]
