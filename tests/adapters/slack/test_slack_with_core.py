@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
+from typing import Any
 
 import aiohttp
 import pytest
@@ -26,10 +27,13 @@ from slack_standin import (
 )
 
 from adapters.slack.server import mount_slack
+from adapters.slack.text import to_mrkdwn
+from bot.types import Final, Notify, Question, Reply, StreamEvent
 
 pytestmark = pytest.mark.slm
 
 CHANNEL = "C0HELP"
+VPN = "How do I reset my VPN password?"
 ANSWER_SECONDS = 300.0  # a 2-core CI box needs ~10 s per answer; leave room
 
 
@@ -92,3 +96,53 @@ async def test_admin_commands_run_in_the_core(real: Running, standin: SlackStand
         ANSWER_SECONDS)
     texts = standin.bot_texts(CHANNEL, start["ts"])
     assert texts[0].startswith("Reindex started")
+
+
+class Recording:
+    """The real core, noting each streamed answer's final reply (what Slack must end up showing)."""
+
+    def __init__(self, core: Any) -> None:
+        self.core = core
+        self.replies: list[Reply] = []
+
+    async def handle(self, question: Question, notify: Notify | None = None) -> Reply:
+        return await self.core.handle(question, notify)  # type: ignore[no-any-return]
+
+    async def feedback(self, answer_id: str, user: str, vote: Any, reason: str = "") -> None:
+        await self.core.feedback(answer_id, user, vote, reason)
+
+    async def stream(self, question: Question,
+                     notify: Notify | None = None) -> AsyncIterator[StreamEvent]:
+        async for event in self.core.stream(question, notify):
+            if isinstance(event, Final):
+                self.replies.append(event.reply)
+            yield event
+
+
+async def test_a_sample_kb_answer_is_streamed_through_slack(standin: SlackStandIn,
+                                                           core: object) -> None:
+    recording = Recording(core)
+    web_app = web.Application()
+    mount_slack(web_app, recording, slack_settings(standin))
+    runner, url = await serve(web_app)
+    try:
+        async with aiohttp.ClientSession() as session:
+            slack = SignedSender(f"{url}/slack/events", session)
+            message = standin.user_message(CHANNEL, f"<@{BOT_USER}> {VPN}")
+            await slack.event(event_callback(mention_event(message, CHANNEL)))
+            await standin.wait_for(lambda: standin.calls_to("reactions.remove"), ANSWER_SECONDS)
+    finally:
+        await runner.cleanup()
+    [reply] = recording.replies
+    [status, *_] = standin.calls_to("assistant.threads.setStatus")
+    [start] = standin.calls_to("chat.startStream")
+    assert status.at < start.at
+    [answer] = [m for m in standin.in_thread(CHANNEL, message["ts"]) if m.get("bot_id")]
+    assert not answer["streaming"]
+    if standin.calls_to("chat.update"):  # a draft was replaced: overwritten with the reply
+        assert answer["text"] == to_mrkdwn(reply.text)
+    else:
+        assert answer["text"] == reply.text
+        assert standin.calls_to("chat.stopStream")[-1].args["blocks"]
+    assert "vpn-password-reset.md" in str(answer["blocks"])
+    assert f"up:{reply.answer_id}" in str(answer["blocks"])
