@@ -72,7 +72,7 @@ class StreamedAnswer:
         self.switch = switch
         self.question = question  # for the fallback placeholder's language
         self.recipient = recipient or (None, None)  # (user, team): required outside DMs
-        self.started = started  # told the streamed message's ts (where a takeover answers)
+        self.started = started  # told the answer message's ts (where a takeover answers)
         self.mode = "waiting"  # then: streaming | updating | fallback | stopped
         self.ts = ""  # the streamed message
         self.shown = ""  # the answer's text so far, as the user will see it
@@ -159,6 +159,8 @@ class StreamedAnswer:
                         reason)
         self.mode = "fallback"
         await self.thread.show_placeholder(self.question)
+        if self.thread.placeholder_ts is not None:  # where a takeover answers
+            await self.started(self.thread.placeholder_ts)
 
     async def _append(self) -> None:
         thread = self.thread
