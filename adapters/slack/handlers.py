@@ -1,8 +1,9 @@
 """Questions and commands: app mentions, direct messages, thread follow-ups, ``/firstline``.
 
 Bolt acks every event before these run (``process_before_response=False``); the answer comes
-later, in the thread. Anything raised here goes to the app's one error hook, which finds the
-thread through ``context[THREAD_KEY]``.
+later, in the thread — streamed as the core writes it (:mod:`adapters.slack.streaming`) where
+the core streams and Slack allows it, else in place of a placeholder. Anything raised here
+goes to the app's one error hook, which finds the thread through ``context[THREAD_KEY]``.
 
 A question is claimed in the ledger's inbox (:class:`~bot.ledger.questions.Questions`) under
 ``channel:ts`` with what is needed to answer it without Slack's event (the *asked* payload), and
