@@ -13,12 +13,14 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.admins import AdminCheck
+from adapters.slack.agent import AgentView
 from adapters.slack.feedback import FeedbackHandlers
 from adapters.slack.groups import GroupMembers, Identity
 from adapters.slack.handlers import SlackHandlers
 from adapters.slack.hook import on_error
 from adapters.slack.resume import SlackResumer
 from adapters.slack.settings import SlackSettings
+from adapters.slack.streaming import StreamSwitch
 from bot.errors import UserFacingError
 from bot.ledger.memory import MemoryLedger
 from bot.ledger.questions import Questions
@@ -48,11 +50,14 @@ def build_slack_app(responder: Responder, settings: SlackSettings, *,
     except ValueError as exc:
         raise UserFacingError(str(exc)) from exc
     questions = questions or Questions(MemoryLedger(), "slack")
-    handlers = SlackHandlers(responder, admins, questions, identity=identity)
+    handlers = SlackHandlers(responder, admins, questions, identity=identity,
+                             streaming=StreamSwitch(settings.stream))
     handlers.register(app)
     questions.resumer = resumer = SlackResumer(handlers, client)
     resumer.register(app)
     FeedbackHandlers(responder).register(app)
+    AgentView({"en": settings.suggested_prompts,
+               "ja": settings.suggested_prompts_ja}).register(app)
     app.error(on_error)
     return app
 

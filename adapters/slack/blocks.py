@@ -1,7 +1,8 @@
 """A :class:`~bot.types.Reply` as Block Kit: pure functions, no I/O.
 
 An answer is its text, the sources it cites (links, or file names for documents without a
-URL), a small context line with the route, and 👍 / 👎 buttons carrying the answer id.
+URL), a small context line with the route, and Slack's 👍 / 👎 feedback buttons (a
+``feedback_buttons`` element in a ``context_actions`` block) carrying the vote and answer id.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from bot.types import Reply, Route, Source
 
 Block = dict[str, Any]
 
-VOTE_ACTION = "firstline_vote"  # action ids: firstline_vote_up / firstline_vote_down
+FEEDBACK_ACTION = "firstline_feedback"  # the feedback buttons; values "up:ID" / "down:ID"
+VOTE_ACTION = "firstline_vote"  # older answers' buttons: firstline_vote_up / _down, value ID
 REASON_VIEW = "firstline_vote_reason"
 RETRY_ACTION = "firstline_retry"
 REASON_BLOCK, REASON_INPUT = "reason", "reason_input"
@@ -45,7 +47,13 @@ def is_placeholder(text: str) -> bool:
 
 def reply_blocks(reply: Reply) -> list[Block]:
     """The whole answer message."""
-    blocks = text_blocks(reply.text)
+    return text_blocks(reply.text) + tail_blocks(reply)
+
+
+def tail_blocks(reply: Reply) -> list[Block]:
+    """What follows the answer's text: its sources, the route line, the feedback buttons (the
+    blocks a streamed answer ends with)."""
+    blocks: list[Block] = []
     sources = shown_sources(reply)
     if sources:
         blocks.append(_sources_block(reply, sources))
@@ -96,12 +104,16 @@ def context_line(reply: Reply) -> str:
 
 
 def feedback_buttons(answer_id: str, language: str = "en") -> Block:
+    """Slack's feedback buttons for ``answer_id`` (screen readers get the words)."""
     ja = language == "ja"
     up, down = ("役に立った", "役に立たなかった") if ja else ("Helpful", "Not helpful")
-    return {"type": "actions", "block_id": "firstline_feedback", "elements": [
-        _button(f"👍 {up}", f"{VOTE_ACTION}_up", answer_id),
-        _button(f"👎 {down}", f"{VOTE_ACTION}_down", answer_id),
-    ]}
+    return {"type": "context_actions", "block_id": f"firstline_feedback_{answer_id}",
+            "elements": [{
+                "type": "feedback_buttons", "action_id": FEEDBACK_ACTION,
+                "positive_button": {"text": _plain("👍"), "accessibility_label": up,
+                                    "value": f"up:{answer_id}"},
+                "negative_button": {"text": _plain("👎"), "accessibility_label": down,
+                                    "value": f"down:{answer_id}"}}]}
 
 
 def retry_blocks(text: str, label: str, value: str) -> list[Block]:

@@ -1,5 +1,8 @@
 """👍 / 👎 clicks on answers, stored with the answer's ledger row; a 👎 may add a reason.
 
+Answers carry Slack's feedback buttons (value ``up:ID`` / ``down:ID``); the older pair of plain
+buttons (``firstline_vote_up`` / ``_down``, value ``ID``) on answers already posted still work.
+
 The vote is stored on the click itself, so it counts even if the reason dialog is skipped;
 a reason sent later stores the vote again with the reason (the ledger keeps the latest).
 """
@@ -19,7 +22,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.api import api_error
-from adapters.slack.blocks import REASON_BLOCK, REASON_INPUT, REASON_VIEW, VOTE_ACTION, reason_view
+from adapters.slack.blocks import (
+    FEEDBACK_ACTION,
+    REASON_BLOCK,
+    REASON_INPUT,
+    REASON_VIEW,
+    VOTE_ACTION,
+    reason_view,
+)
 from adapters.slack.hook import guarded
 from adapters.slack.text import looks_japanese
 from bot.errors import UserFacingError
@@ -36,6 +46,7 @@ class FeedbackHandlers:
         self.responder = responder
 
     def register(self, app: AsyncApp) -> None:
+        app.action(FEEDBACK_ACTION)(self.on_vote)
         app.action(re.compile(rf"^{VOTE_ACTION}_(up|down)$"))(self.on_vote)
         app.view_submission(REASON_VIEW)(self.on_reason)
 
@@ -52,8 +63,8 @@ class FeedbackHandlers:
 
     async def _vote(self, action: dict[str, Any], body: dict[str, Any], client: AsyncWebClient,
                     respond: AsyncRespond) -> None:
-        vote: Literal["up", "down"] = "up" if action["action_id"].endswith("_up") else "down"
-        answer_id, user = action["value"], body["user"]["id"]
+        vote, answer_id = _vote_of(action)
+        user = body["user"]["id"]
         language = _language(body)
         # trigger_id expires 3 s after the click: open the dialog before anything slow
         asked = vote == "down" and await _ask_reason(client, body, answer_id, language)
@@ -86,6 +97,14 @@ async def _ask_reason(client: AsyncWebClient, body: dict[str, Any], answer_id: s
     except SlackApiError as exc:  # the vote itself still counts
         log.info("could not open the 👎 reason dialog: %s", api_error(exc))
         return False
+
+
+def _vote_of(action: dict[str, Any]) -> tuple[Literal["up", "down"], str]:
+    """(vote, answer id) from the feedback buttons' value, or an older button's id and value."""
+    if action["action_id"] == FEEDBACK_ACTION:
+        vote, _, answer_id = str(action.get("value") or "").partition(":")
+        return ("up" if vote == "up" else "down"), answer_id
+    return ("up" if action["action_id"].endswith("_up") else "down"), action["value"]
 
 
 def _language(body: dict[str, Any]) -> Literal["en", "ja"]:

@@ -1,8 +1,9 @@
 """Questions and commands: app mentions, direct messages, thread follow-ups, ``/firstline``.
 
 Bolt acks every event before these run (``process_before_response=False``); the answer comes
-later, in the thread. Anything raised here goes to the app's one error hook, which finds the
-thread through ``context[THREAD_KEY]``.
+later, in the thread — streamed as the core writes it (:mod:`adapters.slack.streaming`) where
+the core streams and Slack allows it, else in place of a placeholder. Anything raised here
+goes to the app's one error hook, which finds the thread through ``context[THREAD_KEY]``.
 
 A question is claimed in the ledger's inbox (:class:`~bot.ledger.questions.Questions`) under
 ``channel:ts`` with what is needed to answer it without Slack's event (the *asked* payload), and
@@ -30,10 +31,11 @@ from adapters.slack.groups import Identity
 from adapters.slack.history import USER_SUBTYPES, thread_history
 from adapters.slack.hook import LANGUAGE_KEY, THREAD_KEY, guarded
 from adapters.slack.memory import SeenRecently
+from adapters.slack.streaming import StreamedAnswer, StreamSwitch
 from adapters.slack.text import escape, looks_japanese, mentions, question_text
 from adapters.slack.thread import AnchoredNotify, SlackThread
 from bot.ledger.questions import Questions
-from bot.types import Notify, Question, Reply, Responder
+from bot.types import Notify, Question, Reply, Responder, StreamingResponder
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +47,10 @@ class SlackHandlers:
     """Turns Slack events and commands into :class:`Question`s for the responder."""
 
     def __init__(self, responder: Responder, admins: AdminCheck, questions: Questions,
-                 answer_timeout: float = ANSWER_TIMEOUT, identity: Identity | None = None) -> None:
+                 answer_timeout: float = ANSWER_TIMEOUT, identity: Identity | None = None,
+                 streaming: StreamSwitch | None = None) -> None:
         self.responder = responder
+        self.streaming = streaming or StreamSwitch()
         self.admins = admins
         self.identity = identity or Identity()
         self.questions = questions
@@ -116,20 +120,41 @@ class SlackHandlers:
         id. A failure finishes it too (the caller shows the apology) and is raised."""
         try:
             async with self.questions.leased(key):
-                question = await self._working(key, asked, thread)
-                reply = await self._ask(question, thread.notify)
-                await thread.show_reply(reply)
+                streamer = self._streamer(thread)
+                question = await self._working(key, asked, thread, streamer is None)
+                if streamer is None:
+                    reply = await self._ask(question, thread.notify)
+                    await thread.show_reply(reply)
+                else:
+                    reply = await self._stream(key, asked, question, thread, streamer)
         except Exception:  # not on cancellation: a stopping replica leaves it to the others
             await self.questions.finish(key, None)
             raise
         await self.questions.finish(key, reply.answer_id)
         return reply.answer_id
 
-    async def _working(self, key: str, asked: dict[str, Any], thread: SlackThread) -> Question:
+    def _streamer(self, thread: SlackThread) -> StreamingResponder | None:
+        """The core to stream from, where answers are streamed: not into a placeholder that
+        another replica (or an apology) left, which the answer replaces instead."""
+        if not self.streaming.enabled or thread.placeholder_ts is not None:
+            return None
+        return self.responder if hasattr(self.responder, "stream") else None  # type: ignore[return-value]
+
+    async def _stream(self, key: str, asked: dict[str, Any], question: Question,
+                      thread: SlackThread, streamer: StreamingResponder) -> Reply:
+        async def started(ts: str) -> None:  # a takeover answers in the streamed message
+            await self.questions.update(key, {**asked, "placeholder_ts": ts})
+
+        answer = StreamedAnswer(thread, self.streaming, asked["text"],
+                                recipient=_recipient(asked), started=started)
+        return await answer.show(streamer.stream(question, thread.notify), self.answer_timeout)
+
+    async def _working(self, key: str, asked: dict[str, Any], thread: SlackThread,
+                       placeholder: bool = True) -> Question:
         """The signs of work (unless a placeholder is shown already), and the question."""
         if thread.placeholder_ts is not None:
             return await self._question(asked, thread)
-        _, question = await asyncio.gather(thread.show_working(asked["text"]),
+        _, question = await asyncio.gather(thread.show_working(asked["text"], placeholder),
                                            self._question(asked, thread))
         if thread.placeholder_ts is not None:  # where a takeover puts the answer
             await self.questions.update(key, {**asked, "placeholder_ts": thread.placeholder_ts})
@@ -186,7 +211,15 @@ def _asked(event: dict[str, Any], context: AsyncBoltContext) -> dict[str, Any]:
             "user": event["user"], "text": question_text(event.get("text") or "",
                                                          context.bot_user_id),
             "where": "dm" if event.get("channel_type") == "im" else "channel",
-            "bot_user_id": context.bot_user_id, "bot_id": context.bot_id}
+            "bot_user_id": context.bot_user_id, "bot_id": context.bot_id,
+            "team": context.team_id or ""}
+
+
+def _recipient(asked: dict[str, Any]) -> tuple[str, str] | None:
+    """Who a streamed answer is for (user, team): Slack needs it outside direct messages."""
+    if asked["where"] == "dm" or not asked.get("team"):
+        return None
+    return asked["user"], asked["team"]
 
 
 def _by_person(event: dict[str, Any]) -> bool:

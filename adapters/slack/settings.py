@@ -39,3 +39,18 @@ class SlackSettings(SettingsBase):
         False, "FIRSTLINE_SLACK_LOOK_UP_EMAIL",
         "Look up the asker's e-mail address (users:read.email) so that FIRSTLINE_DIRECTORY can "
         "be keyed by e-mail.")
+    stream: bool = setting(
+        True, "FIRSTLINE_SLACK_STREAM",
+        "Show answers as they are written (chat.startStream; needs a workspace where Slack "
+        "offers it). Off, or where Slack refuses it: a placeholder replaced by the answer.")
+    suggested_prompts: tuple[str, ...] = setting(
+        ("How do I reset my VPN password?", "How do I apply for paid leave?",
+         "How do I submit an expense report?"),
+        "FIRSTLINE_SLACK_SUGGESTED_PROMPTS",
+        "Questions offered when someone opens firstline's agent view (at most 4; "
+        "comma-separated, or a list in firstline.toml).")
+    suggested_prompts_ja: tuple[str, ...] = setting(
+        ("VPNのパスワードをリセットするには?", "有給休暇はどうやって申請しますか?",
+         "経費精算はどうやって申請しますか?"),
+        "FIRSTLINE_SLACK_SUGGESTED_PROMPTS_JA",
+        "The same for people whose Slack language is Japanese.")

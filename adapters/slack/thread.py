@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.api import API_FAILURES, api_error, why
-from adapters.slack.blocks import Block, fallback_text, placeholder_text, reply_blocks
+from adapters.slack.blocks import Block, fallback_text, placeholder_text, reply_blocks, text_blocks
 from adapters.slack.text import to_mrkdwn
 from bot.types import Reply
 
@@ -40,9 +40,15 @@ class SlackThread:
         thread._reacted = True  # removed with the answer, whoever added it
         return thread
 
-    async def show_working(self, question: str) -> None:
-        """Both signs at once; either failing only costs the sign, not the answer."""
-        await asyncio.gather(self._react(), self._placeholder(question))
+    async def show_working(self, question: str, placeholder: bool = True) -> None:
+        """Both signs at once (or the reaction alone: a streamed answer shows a status);
+        either failing only costs the sign, not the answer."""
+        await asyncio.gather(self._react(), self.show_placeholder(question) if placeholder
+                             else asyncio.sleep(0))
+
+    async def show_text(self, text: str) -> None:
+        """The answer so far in place of the placeholder (or a streamed message)."""
+        await self._put(to_mrkdwn(text), text_blocks(text))
 
     async def show_reply(self, reply: Reply) -> None:
         text = fallback_text(reply)
@@ -51,6 +57,10 @@ class SlackThread:
         except SlackApiError as exc:  # e.g. invalid_blocks: the words still reach the user
             log.warning("Slack refused the answer's blocks (%s); sending text only", api_error(exc))
             await self._put(text, None)
+        await self.done()
+
+    async def done(self) -> None:
+        """The answer is shown: the working reaction goes."""
         await self._unreact()
 
     async def say(self, text: str, blocks: list[Block] | None = None) -> None:
@@ -83,7 +93,7 @@ class SlackThread:
         await self.client.chat_postMessage(
             channel=self.channel, thread_ts=self.thread_ts, text=text, **extra)
 
-    async def _placeholder(self, question: str) -> None:
+    async def show_placeholder(self, question: str) -> None:
         try:
             resp = await self.client.chat_postMessage(
                 channel=self.channel, thread_ts=self.thread_ts, text=placeholder_text(question))

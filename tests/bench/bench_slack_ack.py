@@ -152,7 +152,7 @@ async def run(args: argparse.Namespace) -> None:
     responder, label = pick_core(args.core, args.slm_seconds, data_dir)
     standin = await SlackStandIn().start()
     settings = SlackSettings(bot_token=BOT_TOKEN, app_token=APP_TOKEN, signing_secret=SECRET,
-                             api_url=standin.api_url)
+                             api_url=standin.api_url, stream=False)  # streamed: bench_slack_stream
     web_app = web.Application()
     mount_slack(web_app, responder, settings)
     runner, url = await serve(web_app)

@@ -138,7 +138,8 @@ def replicas(tmp_path: Path, chroma_url: str, ledger_url: str, model: HeldModel,
         FIRSTLINE_DATA_DIR=str(tmp_path / "data"), FIRSTLINE_HOST="127.0.0.1",
         FIRSTLINE_CACHE_TTL_SECONDS="0", FIRSTLINE_QUESTION_LEASE_SECONDS="2",
         FIRSTLINE_QUESTION_SWEEP_SECONDS="0.5", SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=standin.api_url)
+        SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=standin.api_url,
+        FIRSTLINE_SLACK_STREAM="false")  # the placeholder path (streamed: test_slack_streaming)
     subprocess.run([FIRSTLINE, "index", str(tmp_path / "kb")], env=env, cwd=tmp_path,
                    check=True, timeout=600, stdout=subprocess.DEVNULL)
     running = Replicas(tmp_path, env)

@@ -96,7 +96,7 @@ async def test_a_slack_event_delivered_to_two_replicas_is_answered_once(
     async with aiohttp.ClientSession() as session:
         try:
             for bot in replicas:  # Slack in HTTP mode, as behind a Kubernetes Service
-                slack = slack_settings(standin).replace(app_token="")
+                slack = slack_settings(standin).replace(app_token="", stream=False)
                 app, mode = build_web_app(bot, bot.settings, slack=slack, teams=TeamsSettings())
                 assert mode == "http"
                 runner = web.AppRunner(app)

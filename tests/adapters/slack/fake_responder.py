@@ -4,10 +4,22 @@ failures and commands. The Slack side of these tests is real; only the core is f
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from bot.errors import UserFacingError
-from bot.types import Notify, Question, Reply, Route, Source
+from bot.types import (
+    Final,
+    Notify,
+    Question,
+    Replace,
+    Reply,
+    Route,
+    Source,
+    Status,
+    StreamEvent,
+    TextDelta,
+)
 
 SOURCES = (
     Source("it/vpn-password-reset.md", "VPN password reset", 0.91,
@@ -70,3 +82,34 @@ class FakeResponder:
         await notify("Indexing… 8/16 files")
         await self.reindex_gate.wait()
         await notify("Reindex finished: 16 files, 80 chunks, 0 failed")
+
+
+@dataclass
+class StreamingFakeResponder(FakeResponder):
+    """Also a ``StreamingResponder``: a status while "retrieving" (``delay``), then the reply's
+    text in ``piece``-character deltas ``gap`` seconds apart — after a ``draft`` that a
+    ``Replace`` discards, where one is set — and the ``Final``."""
+
+    piece: int = 5
+    gap: float = 0.05
+    draft: str = ""
+
+    async def stream(self, question: Question,
+                     notify: Notify | None = None) -> AsyncIterator[StreamEvent]:
+        yield Status("Searching the documents…")
+        if self.draft:  # a local draft, which the checks (or the cloud) then replace
+            async for event in self._pieces(self.draft):
+                yield event
+        reply = await self.handle(question, notify)
+        text = reply.text
+        if self.draft:
+            yield Replace(text[:12])
+            text = text[12:]
+        async for event in self._pieces(text):
+            yield event
+        yield Final(reply)
+
+    async def _pieces(self, text: str) -> AsyncIterator[StreamEvent]:
+        for start in range(0, len(text), self.piece):
+            await asyncio.sleep(self.gap)
+            yield TextDelta(text[start:start + self.piece])

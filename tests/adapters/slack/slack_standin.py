@@ -4,6 +4,12 @@
 Every call is recorded (method, arguments, arrival time) so tests assert on what was posted.
 Messages the bot posts are kept per channel, so ``conversations.replies`` returns real threads.
 Modelled on bolt-python's ``tests/mock_web_api_server``.
+
+Streamed messages (``chat.startStream`` / ``appendStream`` / ``stopStream``) keep their text
+like any other message and refuse what Slack refuses: recipients missing outside a DM, and
+appends to a stream that was stopped or is older than ``stream_expiry`` seconds
+(``message_not_in_streaming_state``). ``assistant.threads.setStatus`` and
+``setSuggestedPrompts`` are recorded in ``statuses`` and ``prompts``.
 """
 
 from __future__ import annotations
@@ -61,7 +67,11 @@ class SlackStandIn:
         self.usergroups: dict[str, list[str]] = {}
         self.failing_usergroups: set[str] = set()
         self.emails: dict[str, str] = {}  # users.info
+        self.locales: dict[str, str] = {}  # users.info with include_locale
         self.messages: dict[str, list[dict[str, Any]]] = {}  # channel -> messages
+        self.stream_expiry = 300.0  # seconds a streamed message accepts appends
+        self.statuses: dict[tuple[str, str], str] = {}  # (channel, thread_ts) -> shown status
+        self.prompts: dict[tuple[str, str], dict[str, Any]] = {}  # suggested prompts per thread
         self.socket_received: list[tuple[float, dict[str, Any]]] = []
         self._ts = itertools.count(1)
         self._base = int(time.time())
@@ -161,7 +171,68 @@ class SlackStandIn:
         if args.get("thread_ts"):
             message["thread_ts"] = args["thread_ts"]
         self.messages.setdefault(args["channel"], []).append(message)
+        self.statuses.pop((args["channel"], args.get("thread_ts", "")), None)  # a reply clears it
         return {"channel": args["channel"], "ts": ts, "message": message}
+
+    # -- streamed messages (chat.startStream / appendStream / stopStream) ----------------------
+    def _chat_startStream(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = args.get("channel", "")
+        if not channel or not args.get("thread_ts"):
+            return {"ok": False, "error": "invalid_arguments"}
+        outside_dm = not channel.startswith("D")
+        if outside_dm and not (args.get("recipient_user_id") and args.get("recipient_team_id")):
+            return {"ok": False, "error": "invalid_arguments"}  # required when not in a DM
+        response = self._chat_postMessage({"channel": channel, "thread_ts": args["thread_ts"],
+                                           "text": _streamed_text(args)})
+        response["message"].update(streaming=True, started=time.monotonic())
+        return {"channel": channel, "ts": response["ts"]}
+
+    def _chat_appendStream(self, args: dict[str, Any]) -> dict[str, Any]:
+        message, error = self._streaming(args)
+        if message is None:
+            return {"ok": False, "error": error}
+        message["text"] += _streamed_text(args)
+        return {"channel": args["channel"], "ts": args["ts"]}
+
+    def _chat_stopStream(self, args: dict[str, Any]) -> dict[str, Any]:
+        message, error = self._streaming(args)
+        if message is None:
+            return {"ok": False, "error": error}
+        message["text"] += _streamed_text(args)
+        message["blocks"] = _blocks(args)
+        message["streaming"] = False
+        return {"channel": args["channel"], "ts": args["ts"], "message": message}
+
+    def _streaming(self, args: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+        """The streamed message ``args`` names, if it still accepts text (else Slack's error)."""
+        message = self._message(args.get("channel", ""), args.get("ts", ""))
+        if message is None:
+            return None, "message_not_found"
+        if not message.get("streaming"):
+            return None, "message_not_in_streaming_state"
+        if time.monotonic() - message["started"] > self.stream_expiry:
+            message["streaming"] = False
+            return None, "message_not_in_streaming_state"
+        return message, ""
+
+    def _message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        return next((m for m in self.messages.get(channel, []) if m["ts"] == ts), None)
+
+    # -- the assistant (agent) thread ------------------------------------------------------------
+    def _assistant_threads_setStatus(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not (args.get("channel_id") and args.get("thread_ts")) or "status" not in args:
+            return {"ok": False, "error": "invalid_arguments"}
+        self.statuses[(args["channel_id"], args["thread_ts"])] = args["status"]
+        return {}
+
+    def _assistant_threads_setSuggestedPrompts(self, args: dict[str, Any]) -> dict[str, Any]:
+        prompts = _json_list(args.get("prompts"))
+        well_formed = all({"title", "message"} <= set(p) for p in prompts)
+        if not args.get("channel_id") or not 1 <= len(prompts) <= 4 or not well_formed:
+            return {"ok": False, "error": "invalid_arguments"}
+        self.prompts[(args["channel_id"], args.get("thread_ts", ""))] = {
+            "title": args.get("title"), "prompts": prompts}
+        return {}
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         for message in self.messages.get(args["channel"], []):
@@ -188,10 +259,13 @@ class SlackStandIn:
         return {"users": self.usergroups.get(args["usergroup"], [])}
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        email = self.emails.get(args["user"])
-        if email is None:
+        user = args["user"]
+        if user not in self.emails and user not in self.locales:
             return {"ok": False, "error": "user_not_found"}
-        return {"user": {"id": args["user"], "profile": {"email": email}}}
+        found: dict[str, Any] = {"id": user, "profile": {"email": self.emails.get(user)}}
+        if str(args.get("include_locale")).lower() in ("true", "1"):
+            found["locale"] = self.locales.get(user, "en-US")
+        return {"user": found}
 
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"view": {"id": "V0VIEW"}}
@@ -238,8 +312,20 @@ async def _arguments(request: web.Request) -> dict[str, Any]:
 
 
 def _blocks(args: dict[str, Any]) -> list[dict[str, Any]]:
-    blocks = args.get("blocks") or []
-    return json.loads(blocks) if isinstance(blocks, str) else list(blocks)
+    return _json_list(args.get("blocks"))
+
+
+def _json_list(value: Any) -> list[dict[str, Any]]:
+    value = value or []
+    return json.loads(value) if isinstance(value, str) else list(value)
+
+
+def _streamed_text(args: dict[str, Any]) -> str:
+    """The Markdown a stream call adds: ``markdown_text`` and/or ``markdown_text`` chunks."""
+    pieces = [args.get("markdown_text") or ""]
+    pieces += [c.get("text", "") for c in _json_list(args.get("chunks"))
+               if c.get("type") == "markdown_text"]
+    return "".join(pieces)
 
 
 # -- what Slack sends to the app ------------------------------------------------------------
@@ -265,6 +351,13 @@ def channel_message_event(message: dict[str, Any], channel: str) -> dict[str, An
     return {**message, "type": "message", "channel": channel, "channel_type": "channel"}
 
 
+def assistant_thread_event(kind: str, user: str, channel: str, thread_ts: str) -> dict[str, Any]:
+    """``assistant_thread_started`` / ``_context_changed``: someone opened the agent view."""
+    return {"type": kind, "assistant_thread": {
+        "user_id": user, "channel_id": channel, "thread_ts": thread_ts,
+        "context": {"channel_id": "C0HELP", "team_id": TEAM, "enterprise_id": None}}}
+
+
 def slash_command(text: str, user: str, channel: str, response_url: str) -> dict[str, str]:
     return {"token": "legacy", "team_id": TEAM, "team_domain": "test", "channel_id": channel,
             "channel_name": "helpdesk", "user_id": user, "user_name": user.lower(),
@@ -273,13 +366,26 @@ def slash_command(text: str, user: str, channel: str, response_url: str) -> dict
 
 
 def block_action(action_id: str, value: str, user: str, channel: str, message: dict[str, Any],
-                 response_url: str) -> dict[str, Any]:
+                 response_url: str, element: str = "button") -> dict[str, Any]:
     return {"type": "block_actions", "team": {"id": TEAM}, "api_app_id": APP_ID,
             "user": {"id": user, "team_id": TEAM}, "channel": {"id": channel},
             "container": {"type": "message", "channel_id": channel, "message_ts": message["ts"]},
             "message": message, "trigger_id": "1337.42.efgh", "response_url": response_url,
-            "actions": [{"type": "button", "action_id": action_id, "value": value,
+            "actions": [{"type": element, "action_id": action_id, "value": value,
                          "block_id": "firstline_feedback", "action_ts": str(time.time())}]}
+
+
+def feedback_click(vote: str, user: str, channel: str, message: dict[str, Any],
+                   response_url: str, answer_id: str | None = None) -> dict[str, Any]:
+    """A click on the 👍 (``vote="up"``) or 👎 of the feedback buttons in ``message``'s blocks
+    (with ``answer_id``: as if they carried that id)."""
+    [buttons] = [e for b in message["blocks"] if b["type"] == "context_actions"
+                 for e in b["elements"] if e["type"] == "feedback_buttons"]
+    value = buttons["positive_button" if vote == "up" else "negative_button"]["value"]
+    if answer_id is not None:
+        value = f"{vote}:{answer_id}"
+    return block_action(buttons["action_id"], value, user, channel, message, response_url,
+                        element="feedback_buttons")
 
 
 def view_submission(view: dict[str, Any], user: str, reason: str) -> dict[str, Any]:

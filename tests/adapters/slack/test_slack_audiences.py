@@ -48,13 +48,19 @@ async def running(standin: SlackStandIn, tmp_path: Path) -> AsyncIterator[Runnin
     await runner.cleanup()
 
 
+SENDING = ("chat.postMessage", "chat.update", "chat.startStream", "chat.appendStream",
+           "chat.stopStream", "assistant.threads.setStatus")
+
+
 def posted(standin: SlackStandIn) -> str:
-    return json.dumps([c.args for c in standin.calls
-                       if c.method in ("chat.postMessage", "chat.update")], ensure_ascii=False)
+    """Everything the bot sent to Slack, streamed pieces and statuses included."""
+    return json.dumps([c.args for c in standin.calls if c.method in SENDING],
+                      ensure_ascii=False)
 
 
 async def finished(standin: SlackStandIn) -> None:
-    await standin.wait_for(lambda: standin.calls_to("chat.update"), timeout=20)
+    """The answer is shown (streamed or not): the working reaction is taken away."""
+    await standin.wait_for(lambda: standin.calls_to("reactions.remove"), timeout=20)
 
 
 async def test_a_member_asking_in_a_channel_is_pointed_to_a_dm(running: Running,

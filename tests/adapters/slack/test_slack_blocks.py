@@ -26,13 +26,16 @@ def reply(**kw: object) -> Reply:
 
 def test_an_answer_has_text_sources_route_and_buttons() -> None:
     blocks = reply_blocks(reply())
-    assert [b["type"] for b in blocks] == ["section", "context", "context", "actions"]
+    assert [b["type"] for b in blocks] == ["section", "context", "context", "context_actions"]
     sources = blocks[1]["elements"][0]["text"]
     assert sources.startswith("*Sources:*")
     assert "[1] `vpn-password-reset.md` — VPN password reset" in sources
     assert "[3] <https://intranet.example/leave?a=1&amp;b=2|Leave policy>" in sources
     assert "MFA" not in sources  # not cited
-    assert blocks[3]["elements"][1]["action_id"] == "firstline_vote_down"
+    [buttons] = blocks[3]["elements"]
+    assert (buttons["type"], buttons["action_id"]) == ("feedback_buttons", "firstline_feedback")
+    assert buttons["negative_button"]["value"] == "down:a1"
+    assert buttons["negative_button"]["accessibility_label"] == "Not helpful"
 
 
 def test_route_labels() -> None:
@@ -55,19 +58,19 @@ def test_uncited_answers_list_the_top_passages_and_uncovered_ones_none() -> None
     assert [n for n, _ in shown_sources(reply(cited=()))] == [1, 2, 3]
     assert shown_sources(reply(covered=False, route=Route.DECLINED)) == []
     declined = reply_blocks(reply(covered=False, route=Route.DECLINED))
-    assert [b["type"] for b in declined] == ["section", "actions"]
+    assert [b["type"] for b in declined] == ["section", "context_actions"]
 
 
 def test_commands_and_failures_get_no_buttons() -> None:
     for route in (Route.COMMAND, Route.FAILED):
-        assert all(b["type"] != "actions" for b in reply_blocks(reply(route=route)))
+        assert all(b["type"] != "context_actions" for b in reply_blocks(reply(route=route)))
 
 
 def test_japanese_answers_get_japanese_labels() -> None:
     blocks = reply_blocks(reply(language="ja", text="ポータルを使ってください [1]。"))
     assert blocks[1]["elements"][0]["text"].startswith("*参照:*")
     assert blocks[2]["elements"][0]["text"] == "オンプレミスで回答"
-    assert blocks[3]["elements"][0]["text"]["text"] == "👍 役に立った"
+    assert blocks[3]["elements"][0]["positive_button"]["accessibility_label"] == "役に立った"
     assert placeholder_text("VPNのパスワードは?") == "_確認しています…_"
 
 

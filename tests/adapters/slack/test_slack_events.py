@@ -64,9 +64,10 @@ async def test_a_mention_is_answered_in_its_thread_with_blocks(running: Running,
     assert "*self-service portal*" in blocks[0]["text"]["text"]
     assert "`vpn-password-reset.md`" in blocks[1]["elements"][0]["text"]
     assert blocks[2]["elements"][0]["text"] == "Answered on-prem"
-    assert [e["action_id"] for e in blocks[3]["elements"]] == [
-        "firstline_vote_up", "firstline_vote_down"]
-    assert {e["value"] for e in blocks[3]["elements"]} == {"ans0001"}
+    [buttons] = blocks[3]["elements"]
+    assert (blocks[3]["type"], buttons["type"]) == ("context_actions", "feedback_buttons")
+    assert (buttons["positive_button"]["value"], buttons["negative_button"]["value"]) == (
+        "up:ans0001", "down:ans0001")
 
 
 async def test_the_work_sign_comes_first_and_goes_when_answered(running: Running,

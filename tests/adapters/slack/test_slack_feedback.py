@@ -12,6 +12,7 @@ from slack_standin import (
     SlackStandIn,
     block_action,
     event_callback,
+    feedback_click,
     mention_event,
     view_submission,
 )
@@ -29,10 +30,8 @@ async def answer(running: Running, standin: SlackStandIn) -> dict:
 
 async def click(running: Running, standin: SlackStandIn, message: dict, vote: str,
                 answer_id: str | None = None) -> float:
-    buttons = message["blocks"][-1]["elements"]
-    value = answer_id or buttons[0]["value"]
-    payload = block_action(f"firstline_vote_{vote}", value, ASKER, CHANNEL, message,
-                           standin.response_url("vote"))
+    payload = feedback_click(vote, ASKER, CHANNEL, message, standin.response_url("vote"),
+                             answer_id)
     status, body, seconds = await running.slack.interaction(payload)
     assert (status, body) == (200, "")
     return seconds
@@ -87,3 +86,13 @@ async def test_a_vote_on_an_unknown_answer_is_explained(running: Running, standi
     [reply] = await standin.wait_for(lambda: standin.responses)
     assert reply.args["text"] == "That answer is too old to rate."
     assert responder.votes == []
+
+
+async def test_an_older_answers_plain_buttons_still_vote(running: Running, standin: SlackStandIn,
+                                                         responder: FakeResponder) -> None:
+    message = await answer(running, standin)
+    payload = block_action("firstline_vote_down", "ans0001", ASKER, CHANNEL, message,
+                           standin.response_url("vote"))
+    await running.slack.interaction(payload)
+    await standin.wait_for(lambda: responder.votes)
+    assert responder.votes == [("ans0001", ASKER, "down", "")]

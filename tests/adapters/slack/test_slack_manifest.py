@@ -38,6 +38,18 @@ def test_scopes_cover_the_web_api_calls() -> None:
     assert needed <= scopes
 
 
+def test_the_agent_view_is_declared_with_its_scope_and_events() -> None:
+    m = manifest()
+    view = m["features"]["agent_view"]
+    assert view["agent_description"].strip()
+    assert 1 <= len(view["suggested_prompts"]) <= 4
+    assert all({"title", "message"} == set(p) for p in view["suggested_prompts"])
+    assert "assistant:write" in m["oauth_config"]["scopes"]["bot"]
+    events = set(m["settings"]["event_subscriptions"]["bot_events"])
+    assert {"assistant_thread_started", "assistant_thread_context_changed",
+            "message.im"} <= events
+
+
 def test_slack_accepts_the_descriptions() -> None:
     info = manifest()["display_information"]
     assert 174 <= len(info["long_description"]) <= 4000  # Slack refuses shorter ones

@@ -77,9 +77,11 @@ def test_unknown_keys_in_the_slack_table_are_refused(tmp_path: Path) -> None:
 
 def test_secrets_are_masked() -> None:
     shown = SlackSettings(bot_token="xoxb-1", app_token="xapp-1", admin_users=("U01",)).redacted()
-    assert shown == {"bot_token": "***", "signing_secret": "", "app_token": "***",
-                     "api_url": "https://slack.com/api/", "admin_users": ["U01"],
-                     "admin_groups": [], "audience_groups": [], "look_up_email": False}
+    assert {k: v for k, v in shown.items() if not k.startswith("suggested_prompts")} == {
+        "bot_token": "***", "signing_secret": "", "app_token": "***",
+        "api_url": "https://slack.com/api/", "admin_users": ["U01"], "admin_groups": [],
+        "audience_groups": [], "look_up_email": False, "stream": True}
+    assert len(shown["suggested_prompts"]) == len(shown["suggested_prompts_ja"]) == 3
 
 
 def test_loading_the_settings_loads_no_slack_sdk() -> None:
