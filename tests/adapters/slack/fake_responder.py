@@ -93,6 +93,7 @@ class StreamingFakeResponder(FakeResponder):
     piece: int = 5
     gap: float = 0.05
     draft: str = ""
+    hold: asyncio.Event | None = None  # when set: the Final waits for it
 
     async def stream(self, question: Question,
                      notify: Notify | None = None) -> AsyncIterator[StreamEvent]:
@@ -107,6 +108,8 @@ class StreamingFakeResponder(FakeResponder):
             text = text[12:]
         async for event in self._pieces(text):
             yield event
+        if self.hold is not None:
+            await self.hold.wait()
         yield Final(reply)
 
     async def _pieces(self, text: str) -> AsyncIterator[StreamEvent]:

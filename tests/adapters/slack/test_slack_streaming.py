@@ -4,6 +4,7 @@ Replace that never leaves its draft, and the placeholder path where Slack does n
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -197,6 +198,7 @@ async def test_the_pending_question_points_at_the_stream_and_is_done_once_shown(
         settings: SlackSettings) -> None:
     ledger = MemoryLedger()
     questions = Questions(ledger, "slack", "alive", lease_seconds=30)
+    responder.hold = asyncio.Event()  # the answer stays in flight until the row is checked
     web_app = web.Application()
     app = mount_slack(web_app, responder, settings, questions=questions)
     runner, url = await serve(web_app)
@@ -208,6 +210,7 @@ async def test_the_pending_question_points_at_the_stream_and_is_done_once_shown(
         streamed = bot_messages(standin, CHANNEL, message["ts"])[0]["ts"]
         await standin.wait_for(lambda: ledger._pending[key][0].payload.get("placeholder_ts"))
         assert ledger._pending[key][0].payload["placeholder_ts"] == streamed  # a takeover's
+        responder.hold.set()
         await finished(standin)
         assert ledger.done[key] == "ans0001" and key not in ledger._pending
     await runner.cleanup()
