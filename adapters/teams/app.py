@@ -64,7 +64,10 @@ class MessagesEndpoint:
             return web.Response(status=202)
         response = await self._adapter.process_activity(result, activity, self._bot.on_turn)
         if response is not None:
-            return web.json_response(serializer_helper(response.body), status=response.status)
+            body = response.body
+            if not isinstance(body, dict | list) and body is not None:
+                body = serializer_helper(body)
+            return web.json_response(body, status=response.status)
         return web.Response(status=200)
 
     async def _turn(self, result: AuthenticateRequestResult, activity: Activity) -> None:
