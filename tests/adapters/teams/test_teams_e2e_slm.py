@@ -55,7 +55,7 @@ async def real_bot(
         "data_dir": tmp_path_factory.mktemp("firstline-data"), "slm_model": str(slm_path),
         "host": "127.0.0.1"})
     teams = TeamsSettings.load({
-        "app_id": APP_ID, "app_password": APP_PASSWORD,
+        "app_id": APP_ID, "app_password": APP_PASSWORD, "app_type": "MultiTenant",
         "openid_metadata_url": cloud.openid_metadata_url,
         "login_url": cloud.login_url, "admin_ids": ADMIN_AAD})
     core = build_firstline(settings)
