@@ -14,6 +14,8 @@ final message, which replaces the streamed text, shows the answer. A stream Team
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 
@@ -47,6 +49,8 @@ class TeamsStream:
         self._sent = ""  # the text Teams has streamed
         self._last = 0.0  # when the last activity went out
         self._stopped = False  # no more chunks (refused, failed, or a draft replaced)
+        self._lock = asyncio.Lock()  # one request at a time, each after the last was accepted
+        self._flush: asyncio.Task[None] | None = None  # sends held-back text when due
 
     async def show(self, event: StreamEvent) -> None:
         if isinstance(event, Status):
@@ -62,6 +66,15 @@ class TeamsStream:
 
     async def finish(self, activity: Activity) -> str | None:
         """Send ``activity`` as the stream's final message (or plainly without a stream); its id."""
+        self._stopped = True
+        if self._flush is not None:
+            self._flush.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flush
+        async with self._lock:
+            return await self._final(activity)
+
+    async def _final(self, activity: Activity) -> str | None:
         if self.stream_id is not None:
             activity.entities = [*(activity.entities or []),
                                  stream_entity("final", stream_id=self.stream_id)]
@@ -81,14 +94,34 @@ class TeamsStream:
         return bool(self._sent)
 
     async def _chunk(self) -> None:
-        due = time.monotonic() - self._last >= self._every
-        if self._stopped or not self._text or self._text == self._sent or not due:
-            return
-        text = self._text
-        if await self._send("streaming", text):
-            self._sent = text
+        """Stream the text so far, now or (held back by the pace) as soon as it is due."""
+        if self._behind() and not self._hold_back():
+            async with self._lock:
+                if self._behind() and not self._hold_back():  # still, now that it is our turn
+                    text = self._text
+                    if await self._post("streaming", text):
+                        self._sent = text
+
+    def _behind(self) -> bool:
+        return not self._stopped and bool(self._text) and self._text != self._sent
+
+    def _hold_back(self) -> bool:
+        """Too soon after the last update: send when due (a timer, unless one is set)."""
+        wait = self._every - (time.monotonic() - self._last)
+        if wait > 0 and self._flush is None:
+            self._flush = asyncio.create_task(self._later(wait))
+        return wait > 0
+
+    async def _later(self, wait: float) -> None:
+        await asyncio.sleep(wait)
+        self._flush = None  # from here on finish() waits for this send instead of cancelling it
+        await self._chunk()
 
     async def _send(self, kind: StreamType, text: str) -> bool:
+        async with self._lock:
+            return await self._post(kind, text)
+
+    async def _post(self, kind: StreamType, text: str) -> bool:
         self._sequence += 1
         entity = stream_entity(kind, self._sequence, self.stream_id)
         activity = Activity(type=ActivityTypes.typing, text=text, entities=[entity])

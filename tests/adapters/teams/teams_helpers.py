@@ -52,6 +52,7 @@ class FakeResponder:
         self.background: list[asyncio.Task[None]] = []
         self.draft: str | None = None  # streamed first, then replaced by the answer
         self.piece_seconds = 0.15  # between streamed pieces
+        self.checking_seconds = 0.0  # after the last piece, before the Final
 
     async def stream(self, question: Question,
                      notify: Notify | None = None) -> AsyncIterator[StreamEvent]:
@@ -65,6 +66,7 @@ class FakeResponder:
             if self.draft is not None:
                 await asyncio.sleep(self.piece_seconds)
                 yield Replace(reply.text)
+        await asyncio.sleep(self.checking_seconds)
         yield Final(reply)
 
     @staticmethod

@@ -67,6 +67,20 @@ async def test_a_personal_chat_question_streams_informative_chunks_then_final(
     assert stream_id in teams_bot.cloud.streams.completed
 
 
+async def test_text_held_back_by_the_pace_is_streamed_when_due(
+        teams_bot: RunningBot, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(streaming, "CHUNK_EVERY_SECONDS", 0.4)
+    teams_bot.responder.piece_seconds = 0.01  # the whole text well within one pace interval
+    teams_bot.responder.checking_seconds = 1.5  # then a long pause before the Final
+
+    posted = await answered(teams_bot, message(teams_bot.cloud, QUESTION))
+
+    chunks = [p for p in posted if info(p).get("streamType") == "streaming"]
+    assert 1 <= len(chunks) < 4  # paced: fewer updates than the core's four pieces
+    assert chunks[-1].text == ANSWER  # the last pieces did not wait for the final message
+    assert not [p for p in posted if p.error]
+
+
 async def test_a_channel_question_gets_one_plain_message(teams_bot: RunningBot):
     activity = message(teams_bot.cloud, QUESTION, kind="channel", mention=True)
 
