@@ -111,6 +111,7 @@ class Posted:
     authorized: bool
     status: int = 200
     error: str = ""  # Teams' error code when it refused (or dropped) the activity
+    answer: dict[str, Any] = field(default_factory=dict)  # the connector's JSON reply
 
     @property
     def type(self) -> str:
@@ -306,7 +307,7 @@ class BotFrameworkStandIns:
             if authorized or not self.require_token:
                 status, answer, error = self._accept(conversation, body)
             item = Posted(request.method, conversation, request.match_info.get("activity"),
-                          body, authorized, status, error)
+                          body, authorized, status, error, answer)
             with self._records.lock:
                 self._records.posted.append(item)
             return web.json_response(answer, status=status)

@@ -145,6 +145,33 @@ async def test_teams_feedback_buttons_store_the_vote_and_reason(
     assert teams_bot.responder.votes == [(answer_id, USER_AAD, vote, reason)]
 
 
+async def test_teams_feedback_buttons_work_on_a_group_chat_answer_too(teams_bot: RunningBot):
+    posted = await answered(teams_bot, message(teams_bot.cloud, QUESTION, kind="groupChat",
+                                               mention=True))
+    sent_id = posted[-1].answer["id"]  # the id the connector gave the (unstreamed) message
+    invoke = message(teams_bot.cloud, conversation=posted[-1].conversation_id, kind="groupChat")
+    invoke.update(type="invoke", name="message/submitAction", text=None, replyToId=sent_id,
+                  value={"actionName": "feedback", "actionValue": {"reaction": "like"}})
+
+    assert await teams_bot.post(invoke) == 200
+    assert [vote for _, _, vote, _ in teams_bot.responder.votes] == ["up"]
+
+
+async def test_a_stream_teams_ends_for_time_still_delivers_the_answer(teams_bot: RunningBot):
+    teams_bot.cloud.streams.limit_seconds = 0.5
+    teams_bot.responder.checking_seconds = 1.0  # the final message comes too late
+    try:
+        posted = await answered(teams_bot, message(teams_bot.cloud, QUESTION))
+    finally:
+        teams_bot.cloud.streams.limit_seconds = 120.0
+
+    refused = [p for p in posted if p.error]
+    assert refused and refused[-1].status == 403  # Teams closed the stream...
+    final = posted[-1]
+    assert not final.error and not info(final)  # ...so the answer came as a plain message
+    assert final.text.startswith(ANSWER) and final.card is not None
+
+
 async def test_feedback_on_an_unknown_message_is_answered_but_not_stored(
         teams_bot: RunningBot):
     invoke = message(teams_bot.cloud)
