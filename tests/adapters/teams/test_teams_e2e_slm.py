@@ -120,18 +120,20 @@ async def test_a_personal_question_streams_and_teams_feedback_lands_on_its_ledge
     real_bot: RealBot, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setattr(streaming, "CHUNK_EVERY_SECONDS", 0.2)
-    conversation = await real_bot.say(message(real_bot.cloud, "How do I reset my VPN password?"))
+    # not asked before in this module: a cached answer has no search to report, so no status
+    question = "What is the mileage rate for using my own car on a business trip?"
+    conversation = await real_bot.say(message(real_bot.cloud, question))
     final = await real_bot.next_message(conversation)
 
     posted = real_bot.cloud.posted(conversation)
     assert not real_bot.cloud.refused(conversation), real_bot.cloud.refused(conversation)
     kinds = [(p.type, stream_type(p)) for p in posted]
-    assert kinds[0] == ("typing", "informative")
+    assert kinds[0] == ("typing", "informative"), kinds
     assert ("typing", "streaming") in kinds
     assert kinds[-1] == ("message", "final")
     root = next(e for e in final.activity["entities"] if e["type"] == "https://schema.org/Message")
     assert root["additionalType"] == ["AIGeneratedContent"]
-    assert any("vpn" in str(c["appearance"]).lower() for c in root["citation"])
+    assert root["citation"], root  # the sources the answer shows, as citations
     assert final.card is not None
     answer_id = next(a for a in final.card["actions"] if a["type"] == "Action.Submit")[
         "data"]["answer_id"]
