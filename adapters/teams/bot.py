@@ -4,6 +4,10 @@ A question is claimed in the ledger's inbox under ``teams:<conversation>:<activi
 the activity itself (from which the conversation reference for a proactive answer is made), and
 finished once its answer is sent; a replica that dies in between leaves it to another one's
 sweep (:mod:`adapters.teams.resume`).
+
+In 1:1 chats the answer streams as the core writes it (:mod:`adapters.teams.streaming`);
+elsewhere it is sent finished. Teams' own feedback buttons arrive as a ``message/submitAction``
+invoke naming the message, which :class:`SentAnswers` maps back to the answer.
 """
 
 from __future__ import annotations

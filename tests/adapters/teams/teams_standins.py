@@ -6,7 +6,8 @@
 * ``login.microsoftonline.com``: the authority the bot gets its own reply token from (tenant
   discovery + ``/oauth2/v2.0/token``, client credentials checked);
 * the Bot Connector at the activity's ``serviceUrl``: records every activity posted and answers
-  401 unless it carries ``Bearer <the token the authority issued>``.
+  401 unless it carries ``Bearer <the token the authority issued>``; then applies Teams'
+  streaming and AI-entity rules (:mod:`teams_streams`), answering 400/403 as Teams does.
 
 They run on their own event loop in a thread: botbuilder fetches keys and MSAL fetches tokens
 with blocking ``requests`` calls made from the bot's event loop, so servers on that same loop
