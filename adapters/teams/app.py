@@ -25,6 +25,7 @@ from adapters.teams.auth import Unauthorized, authenticate, build_authentication
 from adapters.teams.bot import FirstlineTeamsBot
 from adapters.teams.resume import TeamsResumer
 from adapters.teams.settings import TeamsSettings
+from adapters.teams.streaming import OPEN_STREAM, TeamsStream
 from bot.errors import UserFacingError, describe
 from bot.ledger.questions import Questions
 from bot.types import Responder
@@ -41,7 +42,11 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
     text, reference = describe(error, "ja" if locale.startswith("ja") else "en")
     if isinstance(error, UserFacingError):
         log.info("user-facing error shown in Teams (reference %s)", reference)
-    await context.send_activity(MessageFactory.text(text))
+    stream = context.turn_state.get(OPEN_STREAM)
+    if isinstance(stream, TeamsStream):  # a stream left open ends with the apology
+        await stream.finish(MessageFactory.text(text))
+    else:
+        await context.send_activity(MessageFactory.text(text))
 
 
 class MessagesEndpoint:

@@ -28,6 +28,7 @@ from bot.types import Replace, Status, StreamEvent, TextDelta
 
 log = logging.getLogger(__name__)
 
+OPEN_STREAM = "firstline.teams.stream"  # turn_state key: the turn's stream, until it is ended
 CHUNK_EVERY_SECONDS = 1.0  # Teams asks for a steady pace, not one request per token
 STATUS_LIMIT = 1000  # informative updates: 1000 characters at most
 
@@ -51,6 +52,7 @@ class TeamsStream:
         self._stopped = False  # no more chunks (refused, failed, or a draft replaced)
         self._lock = asyncio.Lock()  # one request at a time, each after the last was accepted
         self._flush: asyncio.Task[None] | None = None  # sends held-back text when due
+        context.turn_state[OPEN_STREAM] = self  # the error hook ends it with the apology
 
     async def show(self, event: StreamEvent) -> None:
         if isinstance(event, Status):
@@ -67,6 +69,7 @@ class TeamsStream:
     async def finish(self, activity: Activity) -> str | None:
         """Send ``activity`` as the stream's final message (or plainly without a stream); its id."""
         self._stopped = True
+        self._context.turn_state.pop(OPEN_STREAM, None)
         if self._flush is not None:
             self._flush.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -172,6 +172,20 @@ async def test_a_stream_teams_ends_for_time_still_delivers_the_answer(teams_bot:
     assert final.text.startswith(ANSWER) and final.card is not None
 
 
+async def test_a_failure_mid_stream_ends_the_stream_with_the_apology(teams_bot: RunningBot):
+    teams_bot.responder.fail_with = RuntimeError("boom")  # after the status, before any text
+    activity = message(teams_bot.cloud, QUESTION)
+
+    posted = await answered(teams_bot, activity)
+
+    assert not [p for p in posted if p.error]
+    first, apology = posted
+    assert info(first)["streamType"] == "informative"
+    assert apology.text.startswith("Sorry, something went wrong while answering (reference ")
+    assert info(apology)["streamType"] == "final"  # the chat is free for the next stream
+    assert activity["conversation"]["id"] not in teams_bot.cloud.streams.active
+
+
 async def test_feedback_on_an_unknown_message_is_answered_but_not_stored(
         teams_bot: RunningBot):
     invoke = message(teams_bot.cloud)
