@@ -19,7 +19,7 @@ import contextlib
 import logging
 import time
 
-from botbuilder.core import TurnContext
+from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 
 from adapters.teams.convert import is_personal
@@ -140,3 +140,13 @@ class TeamsStream:
             self.stream_id = response.id if response is not None else None
             self._stopped = self._stopped or self.stream_id is None
         return True
+
+
+async def say_last(context: TurnContext, text: str) -> None:
+    """Send ``text`` as the turn's last word: the final message of a stream left open (a
+    failure mid-answer), else a plain message."""
+    stream = context.turn_state.get(OPEN_STREAM)
+    if isinstance(stream, TeamsStream):
+        await stream.finish(MessageFactory.text(text))
+    else:
+        await context.send_activity(MessageFactory.text(text))
