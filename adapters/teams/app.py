@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from botbuilder.core import Bot, MessageFactory, TurnContext, serializer_helper
+from botbuilder.core import Bot, TurnContext, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkAuthentication
@@ -25,6 +25,7 @@ from adapters.teams.auth import Unauthorized, authenticate, build_authentication
 from adapters.teams.bot import FirstlineTeamsBot
 from adapters.teams.resume import TeamsResumer
 from adapters.teams.settings import TeamsSettings
+from adapters.teams.streaming import say_last
 from bot.errors import UserFacingError, describe
 from bot.ledger.questions import Questions
 from bot.types import Responder
@@ -41,7 +42,7 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
     text, reference = describe(error, "ja" if locale.startswith("ja") else "en")
     if isinstance(error, UserFacingError):
         log.info("user-facing error shown in Teams (reference %s)", reference)
-    await context.send_activity(MessageFactory.text(text))
+    await say_last(context, text)  # a stream left open ends with the apology
 
 
 class MessagesEndpoint:
@@ -64,7 +65,10 @@ class MessagesEndpoint:
             return web.Response(status=202)
         response = await self._adapter.process_activity(result, activity, self._bot.on_turn)
         if response is not None:
-            return web.json_response(serializer_helper(response.body), status=response.status)
+            body = response.body
+            if not isinstance(body, dict | list) and body is not None:
+                body = serializer_helper(body)
+            return web.json_response(body, status=response.status)
         return web.Response(status=200)
 
     async def _turn(self, result: AuthenticateRequestResult, activity: Activity) -> None:

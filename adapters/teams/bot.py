@@ -4,15 +4,21 @@ A question is claimed in the ledger's inbox under ``teams:<conversation>:<activi
 the activity itself (from which the conversation reference for a proactive answer is made), and
 finished once its answer is sent; a replica that dies in between leaves it to another one's
 sweep (:mod:`adapters.teams.resume`).
+
+In 1:1 chats the answer streams as the core writes it (:mod:`adapters.teams.streaming`);
+elsewhere it is sent finished. Teams' own feedback buttons arrive as a ``message/submitAction``
+invoke naming the message, which :class:`SentAnswers` maps back to the answer.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
+from botbuilder.core import ActivityHandler, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.schema import Activity
 
 from adapters.teams.cards import reply_activity
@@ -24,10 +30,20 @@ from adapters.teams.convert import (
     to_question,
     user_id,
 )
+from adapters.teams.entities import native_feedback
 from adapters.teams.outbound import ProactiveNotifier, keep_typing
+from adapters.teams.streaming import TeamsStream, can_stream
 from bot.ledger.memory import MemoryLedger
 from bot.ledger.questions import Questions
-from bot.types import Question, Responder
+from bot.types import (
+    Final,
+    Notify,
+    Question,
+    Reply,
+    Responder,
+    StreamEvent,
+    StreamingResponder,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +53,25 @@ THANKS = {
     "ja": {"up": "フィードバックありがとうございます 👍",
            "down": "ありがとうございます。改善に役立てます 👎"},
 }
+
+
+class SentAnswers:
+    """Which answer each sent message carries, for Teams' feedback buttons (whose invoke names
+    the message, not the answer). Kept in this process for the last :data:`KEEP` answers."""
+
+    KEEP = 10_000
+
+    def __init__(self) -> None:
+        self._answers: OrderedDict[str, str] = OrderedDict()
+
+    def remember(self, message_id: str | None, answer_id: str) -> None:
+        if message_id and answer_id:
+            self._answers[message_id] = answer_id
+            while len(self._answers) > self.KEEP:
+                self._answers.popitem(last=False)
+
+    def answer_of(self, message_id: str | None) -> str | None:
+        return self._answers.get(message_id or "")
 
 
 @dataclass(frozen=True)
@@ -60,6 +95,7 @@ class FirstlineTeamsBot(ActivityHandler):
     def __init__(self, responder: Responder, app_id: str, admin_ids: tuple[str, ...],
                  questions: Questions | None = None) -> None:
         super().__init__()
+        self.sent = SentAnswers()
         self._responder = responder
         self._app_id = app_id
         self._admin_ids = admin_ids
@@ -99,14 +135,50 @@ class FirstlineTeamsBot(ActivityHandler):
         reference = TurnContext.get_conversation_reference(asked.activity)
         notify = ProactiveNotifier(turn_context.adapter, self._app_id, reference)
         try:
-            async with self.questions.leased(asked.key), keep_typing(turn_context):
-                reply = await self._responder.handle(asked.question, notify)
-            await turn_context.send_activity(reply_activity(reply, asked.activity.channel_id))
+            async with self.questions.leased(asked.key):
+                reply, message_id = await self._reply(turn_context, asked, notify)
         except Exception:
             await self.questions.finish(asked.key, None)
             raise
+        self.sent.remember(message_id, reply.answer_id)
         await self.questions.finish(asked.key, reply.answer_id)
         return reply.answer_id
+
+    async def _reply(self, turn_context: TurnContext, asked: Asked,
+                     notify: Notify) -> tuple[Reply, str | None]:
+        """The answer, streamed in 1:1 chats when the core can stream; its message's id."""
+        channel = asked.activity.channel_id
+        streaming = _streaming(self._responder)
+        if streaming is not None and can_stream(asked.activity):
+            stream = TeamsStream(turn_context)
+            reply = await self._streamed(stream, streaming.stream(asked.question, notify))
+            final = reply_activity(reply, channel, streamed=stream.stream_id is not None)
+            return reply, await stream.finish(final)
+        async with keep_typing(turn_context):
+            reply = await self._responder.handle(asked.question, notify)
+        response = await turn_context.send_activity(reply_activity(reply, channel))
+        return reply, response.id if response is not None else None
+
+    @staticmethod
+    async def _streamed(stream: TeamsStream, events: AsyncIterator[StreamEvent]) -> Reply:
+        async for event in events:
+            if isinstance(event, Final):
+                return event.reply
+            await stream.show(event)
+        raise RuntimeError("the answer stream ended without its final reply")
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """Teams' own feedback buttons (``message/submitAction``); other invokes: 501."""
+        activity = turn_context.activity
+        vote = native_feedback(activity.value) if activity.name == "message/submitAction" else None
+        if vote is None:
+            return await super().on_invoke_activity(turn_context)
+        answer_id = self.sent.answer_of(activity.reply_to_id)
+        if answer_id is None:
+            log.info("feedback on a message this replica did not send; not stored")
+        else:
+            await self._responder.feedback(answer_id, user_id(activity), *vote)
+        return InvokeResponse(status=200, body={})  # Teams wants an empty answer
 
     async def _record(self, turn_context: TurnContext, feedback: Feedback) -> None:
         user = user_id(turn_context.activity)
@@ -114,3 +186,9 @@ class FirstlineTeamsBot(ActivityHandler):
         locale = (turn_context.activity.locale or "").lower()
         thanks = THANKS["ja" if locale.startswith("ja") else "en"][feedback.vote]
         await turn_context.send_activity(MessageFactory.text(thanks))
+
+
+def _streaming(responder: Responder) -> StreamingResponder | None:
+    """``responder`` if it can stream (the Protocol is not runtime-checkable)."""
+    return cast(StreamingResponder, responder) if callable(
+        getattr(responder, "stream", None)) else None

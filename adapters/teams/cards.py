@@ -13,6 +13,7 @@ from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity
 
 from adapters.teams.convert import FEEDBACK_MARKER, RETRY_MARKER
+from adapters.teams.entities import mark_answer, markers
 from bot.types import Language, Reply, Route, Source
 
 CARD_VERSION = "1.4"  # rendered by Teams desktop, web and mobile
@@ -70,10 +71,10 @@ def plain_text(reply: Reply) -> str:
     return "\n\n".join(parts)
 
 
-def answer_card(reply: Reply) -> dict[str, Any]:
-    """The Adaptive Card JSON for an answer."""
+def answer_card(reply: Reply, with_text: bool = True) -> dict[str, Any]:
+    """The Adaptive Card JSON for an answer (``with_text=False``: the message text has it)."""
     words = _words(reply)
-    body: list[dict[str, Any]] = [_text(reply.text)]
+    body: list[dict[str, Any]] = [_text(reply.text)] if with_text else []
     if reply.notice:
         body.append(_text(reply.notice, isSubtle=True, size="Small"))
     sources = shown_sources(reply)
@@ -94,13 +95,24 @@ def answer_card(reply: Reply) -> dict[str, Any]:
     }
 
 
-def reply_activity(reply: Reply, channel_id: str | None) -> Activity:
-    """The message to send: a card for rateable answers on card-capable channels, else text."""
-    if not is_rateable(reply) or (channel_id or "") not in CARD_CHANNELS:
+def reply_activity(reply: Reply, channel_id: str | None, streamed: bool = False) -> Activity:
+    """The message to send: a card for rateable answers on card-capable channels, else text.
+
+    Answers carry the AI label, citations of their sources and Teams' feedback loop. A streamed
+    answer's final message keeps the answer in its text (with the ``[n]`` citation markers),
+    where the stream showed it, and the card below it holds sources, route and feedback.
+    """
+    if not is_rateable(reply):
         return MessageFactory.text(plain_text(reply))
-    activity = MessageFactory.attachment(CardFactory.adaptive_card(answer_card(reply)))
+    sources = shown_sources(reply)
+    if (channel_id or "") not in CARD_CHANNELS:
+        return mark_answer(MessageFactory.text(plain_text(reply)), sources)
+    card = answer_card(reply, with_text=not streamed)
+    activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
     activity.summary = plain_text(reply)  # shown by clients that cannot render the card
-    return activity
+    if streamed:
+        activity.text = f"{reply.text}\n\n{markers(sources)}" if sources else reply.text
+    return mark_answer(activity, sources)
 
 
 def retry_activity(text: str, label: str, question: str, number: int) -> Activity:

@@ -17,6 +17,7 @@ from botbuilder.schema import Activity
 
 from adapters.teams.bot import FirstlineTeamsBot
 from adapters.teams.cards import retry_activity
+from adapters.teams.streaming import say_last
 from bot.errors import describe, not_answered
 from bot.language import detect_language
 from bot.ledger.pending import Pending
@@ -45,7 +46,7 @@ class TeamsResumer:
                 answered[0] = await self.bot.answer(context, asked)
             except Exception as exc:
                 text, _ = describe(exc, detect_language(asked.question.text))
-                await context.send_activity(text)
+                await say_last(context, text)
 
         await self._continue(activity, turn)
         return answered[0]

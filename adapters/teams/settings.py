@@ -21,9 +21,12 @@ class TeamsSettings(SettingsBase):
     app_id: str = setting("", "MicrosoftAppId", "Bot's Microsoft app id.")
     app_password: str = setting("", "MicrosoftAppPassword", "Bot's client secret.", secret=True)
     app_type: str = setting(
-        "MultiTenant", "MicrosoftAppType", "MultiTenant, SingleTenant or UserAssignedMSI.",
+        "SingleTenant", "MicrosoftAppType",
+        "SingleTenant (new bots), MultiTenant (older registrations) or UserAssignedMSI.",
         check=one_of(*APP_TYPES))
-    app_tenant_id: str = setting("", "MicrosoftAppTenantId", "Tenant for SingleTenant.")
+    app_tenant_id: str = setting(
+        "", "MicrosoftAppTenantId",
+        "Your Entra tenant id; required for SingleTenant and UserAssignedMSI.")
     openid_metadata_url: str = setting(
         "https://login.botframework.com/v1/.well-known/openidconfiguration",
         "TEAMS_OPENID_METADATA_URL",

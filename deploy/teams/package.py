@@ -1,4 +1,5 @@
-"""Build the Teams app package: ``manifest.json`` (from the template) and the two icons, zipped.
+"""Build the Teams app package: ``manifest.json`` (from the template), the two icons and the
+localization files the manifest names (``ja-jp.json``), zipped.
 
     MicrosoftAppId=<bot app id> FIRSTLINE_ORG_NAME="Contoso IT" \\
     FIRSTLINE_ORG_URL=https://intranet.contoso.com python deploy/teams/package.py
@@ -42,12 +43,18 @@ def render(template: str, values: Mapping[str, str]) -> str:
     return text
 
 
+def localizations(manifest: str) -> list[str]:
+    """The translation files ``localizationInfo`` lists (each must be next to the template)."""
+    info = json.loads(manifest).get("localizationInfo") or {}
+    return [str(language["file"]) for language in info.get("additionalLanguages") or []]
+
+
 def build(out: Path, values: Mapping[str, str]) -> Path:
     manifest = render(TEMPLATE.read_text(encoding="utf-8"), values)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("manifest.json", manifest)
-        for icon in ICONS:
-            archive.write(HERE / icon, icon)
+        for name in (*ICONS, *localizations(manifest)):
+            archive.write(HERE / name, name)
     return out
 
 

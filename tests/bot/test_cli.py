@@ -418,7 +418,7 @@ def test_serve_reads_the_adapters_tables_from_the_cores_config_file(
 
     config = tmp_path / "site.toml"
     config.write_text('host = "0.0.0.0"\n[slack]\nbot_token = "xoxb-1"\nsigning_secret = "s"\n'
-                      '[teams]\napp_id = "app-1"\n')
+                      '[teams]\napp_id = "app-1"\napp_tenant_id = "tenant-1"\n')
     settings = Settings.load(config_file=config)
     app, mode = build_web_app(object(), settings, config_file=config)  # type: ignore[arg-type]
     paths = {route.resource.canonical for route in app.router.routes() if route.resource}

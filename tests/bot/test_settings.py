@@ -169,7 +169,7 @@ def test_serve_refuses_half_a_credential_or_no_channel(
 
 
 def test_complete_channels_and_the_emulator_on_loopback_pass() -> None:
-    teams = TeamsSettings(app_id="a", app_password="p")
+    teams = TeamsSettings(app_id="a", app_password="p", app_tenant_id="t")
     assert channel_problems(SlackSettings(bot_token="x", app_token="y"), TeamsSettings(),
                             teams_on=False) == []
     assert channel_problems(SlackSettings(), teams,

@@ -32,7 +32,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotFrameworkStan
 @pytest.fixture
 def settings(cloud: BotFrameworkStandIns) -> TeamsSettings:
     return TeamsSettings(
-        app_id=APP_ID, app_password=APP_PASSWORD,
+        app_id=APP_ID, app_password=APP_PASSWORD, app_type="MultiTenant",
         openid_metadata_url=cloud.openid_metadata_url,
         login_url=cloud.login_url, admin_ids=(ADMIN_AAD.upper(),))
 

@@ -17,7 +17,19 @@ from adapters.teams.app import TEAMS_ENDPOINT, mount_teams
 from adapters.teams.settings import TeamsSettings
 from bot.errors import UserFacingError
 from bot.ledger.questions import Questions
-from bot.types import Notify, Question, Reply, Responder, Route, Source
+from bot.types import (
+    Final,
+    Notify,
+    Question,
+    Replace,
+    Reply,
+    Responder,
+    Route,
+    Source,
+    Status,
+    StreamEvent,
+    TextDelta,
+)
 
 APP_ID = "00000000-0000-0000-0000-00000000b07"
 APP_PASSWORD = "test-client-secret"
@@ -38,6 +50,29 @@ class FakeResponder:
         self.fail_with: BaseException | None = None
         self.reindex_may_finish = asyncio.Event()
         self.background: list[asyncio.Task[None]] = []
+        self.draft: str | None = None  # streamed first, then replaced by the answer
+        self.piece_seconds = 0.15  # between streamed pieces
+        self.checking_seconds = 0.0  # after the last piece, before the Final
+
+    async def stream(self, question: Question,
+                     notify: Notify | None = None) -> AsyncIterator[StreamEvent]:
+        """Like the core: a status, the text in pieces (a draft replaced, if set), the Final."""
+        yield Status("Searching the documents…")
+        reply = await self.handle(question, notify)
+        if reply.route != Route.COMMAND:
+            for piece in self._pieces(self.draft or reply.text):
+                await asyncio.sleep(self.piece_seconds)
+                yield TextDelta(piece)
+            if self.draft is not None:
+                await asyncio.sleep(self.piece_seconds)
+                yield Replace(reply.text)
+        await asyncio.sleep(self.checking_seconds)
+        yield Final(reply)
+
+    @staticmethod
+    def _pieces(text: str, count: int = 4) -> list[str]:
+        size = -(-len(text) // count)
+        return [text[i:i + size] for i in range(0, len(text), size)]
 
     async def handle(self, question: Question, notify: Notify | None = None) -> Reply:
         self.questions.append(question)

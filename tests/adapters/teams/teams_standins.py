@@ -6,7 +6,8 @@
 * ``login.microsoftonline.com``: the authority the bot gets its own reply token from (tenant
   discovery + ``/oauth2/v2.0/token``, client credentials checked);
 * the Bot Connector at the activity's ``serviceUrl``: records every activity posted and answers
-  401 unless it carries ``Bearer <the token the authority issued>``.
+  401 unless it carries ``Bearer <the token the authority issued>``; then applies Teams'
+  streaming and AI-entity rules (:mod:`teams_streams`), answering 400/403 as Teams does.
 
 They run on their own event loop in a thread: botbuilder fetches keys and MSAL fetches tokens
 with blocking ``requests`` calls made from the bot's event loop, so servers on that same loop
@@ -36,6 +37,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from teams_streams import Refused, StreamRules
 
 BOTFRAMEWORK_ISSUER = "https://api.botframework.com"
 BOTFRAMEWORK_SCOPE = "https://api.botframework.com/.default"
@@ -108,6 +110,9 @@ class Posted:
     reply_to_id: str | None
     activity: dict[str, Any]
     authorized: bool
+    status: int = 200
+    error: str = ""  # Teams' error code when it refused (or dropped) the activity
+    answer: dict[str, Any] = field(default_factory=dict)  # the connector's JSON reply
 
     @property
     def type(self) -> str:
@@ -144,6 +149,7 @@ class BotFrameworkStandIns:
         self.endorsements = ["msteams"]
         self.issued_token = secrets.token_urlsafe(24)
         self.require_token = True
+        self.streams = StreamRules()  # Teams' streaming rules, checked on every activity
         # A unique path per instance: botbuilder caches OpenID metadata per URL in a class-level
         # dict (JwtTokenExtractor.metadataCache) for a day, so a reused port must not alias.
         self._prefix = f"/{uuid.uuid4().hex}"
@@ -221,6 +227,10 @@ class BotFrameworkStandIns:
             items = list(self._records.posted)
         return [p for p in items if conversation_id in (None, p.conversation_id)]
 
+    def refused(self, conversation_id: str | None = None) -> list[Posted]:
+        """The activities Teams would have refused or dropped (an error code set)."""
+        return [p for p in self.posted(conversation_id) if p.error]
+
     @property
     def token_requests(self) -> list[dict[str, str]]:
         with self._records.lock:
@@ -292,13 +302,16 @@ class BotFrameworkStandIns:
     def _connector_app(self) -> web.Application:
         async def activities(request: web.Request) -> web.Response:
             authorized = request.headers.get("Authorization") == f"Bearer {self.issued_token}"
-            item = Posted(request.method, request.match_info["conversation"],
-                          request.match_info.get("activity"), await request.json(), authorized)
+            body = await request.json()
+            conversation = request.match_info["conversation"]
+            status, answer, error = 401, {"error": {"code": "Unauthorized"}}, "Unauthorized"
+            if authorized or not self.require_token:
+                status, answer, error = self._accept(conversation, body)
+            item = Posted(request.method, conversation, request.match_info.get("activity"),
+                          body, authorized, status, error, answer)
             with self._records.lock:
                 self._records.posted.append(item)
-            if self.require_token and not authorized:
-                return web.json_response({"error": {"code": "Unauthorized"}}, status=401)
-            return web.json_response({"id": uuid.uuid4().hex})
+            return web.json_response(answer, status=status)
 
         app = web.Application()
         base = "/teams/v3/conversations/{conversation}/activities"
@@ -306,3 +319,11 @@ class BotFrameworkStandIns:
         app.router.add_post(base + "/{activity}", activities)
         app.router.add_put(base + "/{activity}", activities)
         return app
+
+    def _accept(self, conversation: str,
+                activity: dict[str, Any]) -> tuple[int, dict[str, Any], str]:
+        try:
+            status, answer = self.streams.check(conversation, activity)
+        except Refused as refused:
+            return refused.status, refused.body, refused.code
+        return status, answer, ""

@@ -42,7 +42,8 @@ async def test_personal_chat_gets_a_card_with_sources_route_and_feedback(teams_b
     card = reply.card
     assert card is not None and card["type"] == "AdaptiveCard"
     texts = [block.get("text", "") for block in card["body"]]
-    assert "Open the self-service portal and choose **Reset VPN password**." in texts
+    # streamed in a 1:1 chat: the answer is the message text (as streamed), with its citation
+    assert reply.text == "Open the self-service portal and choose **Reset VPN password**.\n\n[1]"
     assert any("Resetting your VPN password" in t for t in texts)
     assert "Answered on-prem" in texts
     votes = {a["title"]: a for a in card["actions"]}

@@ -17,6 +17,7 @@ from aiohttp import web
 from teams_helpers import ADMIN_AAD, APP_ID, APP_PASSWORD, USER_AAD, message
 from teams_standins import BotFrameworkStandIns, Posted
 
+import adapters.teams.streaming as streaming
 from adapters.teams.app import mount_teams
 from adapters.teams.settings import TeamsSettings
 from bot.settings import Settings
@@ -54,7 +55,7 @@ async def real_bot(
         "data_dir": tmp_path_factory.mktemp("firstline-data"), "slm_model": str(slm_path),
         "host": "127.0.0.1"})
     teams = TeamsSettings.load({
-        "app_id": APP_ID, "app_password": APP_PASSWORD,
+        "app_id": APP_ID, "app_password": APP_PASSWORD, "app_type": "MultiTenant",
         "openid_metadata_url": cloud.openid_metadata_url,
         "login_url": cloud.login_url, "admin_ids": ADMIN_AAD})
     core = build_firstline(settings)
@@ -108,3 +109,46 @@ async def test_a_non_admins_reindex_is_refused_and_logged(
     assert refusal.card is None and "admin" in refusal.text
     assert not real_bot.core.commands.reindex_running
     assert "refused admin command" in caplog.text
+
+
+def stream_type(posted: Posted) -> str:
+    entities = [e for e in posted.activity.get("entities") or [] if e["type"] == "streaminfo"]
+    return str(entities[0]["streamType"]) if entities else ""
+
+
+async def test_a_personal_question_streams_and_teams_feedback_lands_on_its_ledger_row(
+    real_bot: RealBot, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(streaming, "CHUNK_EVERY_SECONDS", 0.2)
+    # not asked before in this module: a cached answer has no search to report, so no status
+    question = "What is the mileage rate for using my own car on a business trip?"
+    conversation = await real_bot.say(message(real_bot.cloud, question))
+    final = await real_bot.next_message(conversation)
+
+    posted = real_bot.cloud.posted(conversation)
+    assert not real_bot.cloud.refused(conversation), real_bot.cloud.refused(conversation)
+    kinds = [(p.type, stream_type(p)) for p in posted]
+    assert kinds[0] == ("typing", "informative"), kinds
+    assert ("typing", "streaming") in kinds
+    assert kinds[-1] == ("message", "final")
+    root = next(e for e in final.activity["entities"] if e["type"] == "https://schema.org/Message")
+    assert root["additionalType"] == ["AIGeneratedContent"]
+    assert root["citation"], root  # the sources the answer shows, as citations
+    assert final.card is not None
+    answer_id = next(a for a in final.card["actions"] if a["type"] == "Action.Submit")[
+        "data"]["answer_id"]
+    stream_id = next(e for e in final.activity["entities"] if e["type"] == "streaminfo")[
+        "streamId"]
+
+    invoke = message(real_bot.cloud, conversation=conversation)
+    invoke.update(type="invoke", name="message/submitAction", text=None, replyToId=stream_id,
+                  value={"actionName": "feedback", "actionValue": {
+                      "reaction": "dislike", "feedback": '{"feedbackText": "link is broken"}'}})
+    async with aiohttp.ClientSession() as http, http.post(
+        f"{real_bot.url}/api/messages", json=invoke,
+        headers={"Authorization": f"Bearer {real_bot.cloud.channel_token()}"},
+    ) as response:
+        assert response.status == 200
+
+    row = real_bot.core.ledger.get(answer_id)
+    assert (row.feedback, row.feedback_reason) == ("down", "link is broken")

@@ -35,20 +35,49 @@ def test_the_package_has_the_manifest_and_icons(tmp_path: Path) -> None:
     out = package.build(tmp_path / "app.zip", package.defaults(ENV))
 
     with zipfile.ZipFile(out) as archive:
-        assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        assert sorted(archive.namelist()) == [
+            "color.png", "ja-jp.json", "manifest.json", "outline.png"]
         manifest = json.loads(archive.read("manifest.json"))
+        japanese = json.loads(archive.read("ja-jp.json"))
         assert _png_size(archive.read("color.png")) == (192, 192)
         assert _png_size(archive.read("outline.png")) == (32, 32)
 
     assert manifest["id"] == BOT_APP_ID and manifest["version"] == "1.0.0"
-    assert manifest["$schema"].endswith("/v1.17/MicrosoftTeams.schema.json")
+    assert manifest["$schema"] == (
+        "https://developer.microsoft.com/json-schemas/teams/v1.22/MicrosoftTeams.schema.json")
+    assert manifest["manifestVersion"] == "1.22"
     bot = manifest["bots"][0]
     assert bot["botId"] == BOT_APP_ID
     assert set(bot["scopes"]) == {"personal", "team", "groupChat"}
-    commands = bot["commandLists"][0]["commands"]
-    assert {c["title"] for c in commands} == {"help", "status", "costs", "reindex"}
-    assert all(len(c["description"]) <= 128 for c in commands)
+    personal, shared = bot["commandLists"]
+    assert personal["scopes"] == ["personal"] and set(shared["scopes"]) == {"team", "groupChat"}
+    # 1:1 chats show prompt starters: questions to send as they are
+    starters = [c["title"] for c in personal["commands"]]
+    assert "How do I reset my VPN password?" in starters and "help" in starters
+    assert {c["title"] for c in shared["commands"]} == {"help", "status", "costs", "reindex"}
+    commands = personal["commands"] + shared["commands"]
+    assert all(len(c["title"]) <= 32 and len(c["description"]) <= 128 for c in commands)
+    assert manifest["localizationInfo"]["defaultLanguageTag"] == "en-us"
+    assert japanese["$schema"].endswith("/v1.22/MicrosoftTeams.Localization.schema.json")
+    first_starter = japanese["bots[0].commandLists[0].commands[0].title"]
+    assert first_starter == "VPNのパスワードを再設定するには?"
+    for key, text in japanese.items():  # every key names a manifest string, within its limit
+        if key.startswith("bots["):
+            assert _lookup(manifest, key), key
+            assert len(text) <= (32 if key.endswith(".title") else 128), key
+    assert {"name.short", "name.full", "description.short", "description.full"} <= set(japanese)
     assert len(manifest["description"]["short"]) <= 80
+
+
+def _lookup(manifest: dict[str, object], key: str) -> object:
+    """``bots[0].commandLists[1].commands[2].title`` in ``manifest`` (a localization key)."""
+    node: object = manifest
+    for part in key.split("."):
+        name, _, index = part.partition("[")
+        node = node[name]  # type: ignore[index]
+        if index:
+            node = node[int(index.rstrip("]"))]  # type: ignore[index]
+    return node
 
 
 def test_a_missing_placeholder_is_named() -> None:

@@ -61,12 +61,19 @@ def test_with_an_app_id_any_address_will_do() -> None:
 @pytest.mark.parametrize("app_type", ["SingleTenant", "UserAssignedMSI"])
 def test_single_tenant_and_msi_need_a_tenant(app_type: str) -> None:
     settings = TeamsSettings(app_id=APP_ID, app_type=app_type)
-    with pytest.raises(UserFacingError, match="MicrosoftAppTenantId"):
+    with pytest.raises(UserFacingError, match="MicrosoftAppTenantId: set it to the bot's "
+                                               "Entra tenant id"):
         mount_teams(web.Application(), FakeResponder(), settings, host="0.0.0.0")
 
 
+def test_single_tenant_is_the_default_and_the_emulator_needs_no_tenant() -> None:
+    with pytest.raises(UserFacingError, match="MicrosoftAppType=SingleTenant needs"):
+        bot_config(TeamsSettings(app_id=APP_ID))
+    assert bot_config(TeamsSettings(app_id="")).APP_TYPE == "MultiTenant"
+
+
 def test_public_cloud_defaults() -> None:
-    config = bot_config(TeamsSettings(app_id=APP_ID))
+    config = bot_config(TeamsSettings(app_id=APP_ID, app_type="MultiTenant"))
     assert config.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL == (
         "https://login.botframework.com/v1/.well-known/openidconfiguration")
     assert config.TO_CHANNEL_FROM_BOT_LOGIN_URL == (
@@ -75,7 +82,8 @@ def test_public_cloud_defaults() -> None:
 
 
 def test_the_us_government_cloud_follows_from_its_metadata_url() -> None:
-    config = bot_config(TeamsSettings(app_id=APP_ID, openid_metadata_url=GOV_METADATA,
+    config = bot_config(TeamsSettings(app_id=APP_ID, app_type="MultiTenant",
+                                      openid_metadata_url=GOV_METADATA,
                                       login_url="https://login.microsoftonline.us"))
     assert config.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE == "https://api.botframework.us"
     assert config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER == "https://api.botframework.us"

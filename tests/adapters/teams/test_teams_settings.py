@@ -29,10 +29,10 @@ def write(tmp_path: Path, toml: str) -> Path:
     return path
 
 
-def test_defaults_are_the_public_cloud_and_multi_tenant(tmp_path: Path) -> None:
+def test_defaults_are_the_public_cloud_and_single_tenant(tmp_path: Path) -> None:
     loaded = TeamsSettings.load(environ={}, config_file=tmp_path / "none.toml")
     assert loaded == TeamsSettings()
-    assert loaded.app_type == "MultiTenant"
+    assert loaded.app_type == "SingleTenant"  # Azure no longer creates multi-tenant bots
     assert loaded.openid_metadata_url == (
         "https://login.botframework.com/v1/.well-known/openidconfiguration")
     assert loaded.login_url == "https://login.microsoftonline.com"
