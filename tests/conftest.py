@@ -9,6 +9,7 @@ embedded ``PersistentClient`` in temporary folders, and the GGUF assembled from 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,3 +62,13 @@ def sample_core(tmp_path_factory: pytest.TempPathFactory, slm_path: Path) -> Ite
     assert len(summary.added) == 37
     yield core
     asyncio.run(core.aclose())
+
+
+@pytest.fixture(autouse=True)
+def _root_log_level() -> Iterator[None]:
+    """A test that runs the CLI in-process sets the root logger's level (setup_logging); put it
+    back, so that what the next test's ``caplog`` captures does not depend on the order."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    root.setLevel(level)
