@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from botbuilder.core import BotAdapter, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 
+from bot.background import in_background
+
 log = logging.getLogger(__name__)
 
 TYPING_EVERY_SECONDS = 3.0  # Teams hides the indicator a few seconds after each typing activity
@@ -33,13 +35,8 @@ async def keep_typing(
             await send_typing()
 
     await send_typing()  # at once: a quick answer must not outrun its indicator
-    task = asyncio.create_task(repeat())
-    try:
+    async with in_background(repeat()):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 class ProactiveNotifier:

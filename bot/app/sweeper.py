@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
 
+from bot.background import in_background
 from bot.ledger.pending import Pending
 from bot.ledger.questions import Questions
 from bot.ledger.roles import Inbox
@@ -72,10 +73,5 @@ class Sweeper:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Run the sweep in the background while the block runs."""
-        task = asyncio.create_task(self.run())
-        try:
+        async with in_background(self.run()):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.background import in_background
+
 log = logging.getLogger(__name__)
 
 
@@ -49,10 +51,5 @@ async def keep_lease(renew: Callable[[], bool], every: float) -> AsyncIterator[N
             except Exception:
                 log.exception("renewing a lease failed")
 
-    task = asyncio.create_task(loop())
-    try:
+    async with in_background(loop()):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
