@@ -97,10 +97,9 @@ def bot_config(settings: TeamsSettings) -> BotConfig:
     # no app id (the Emulator on loopback): no registration, so no tenant either
     app_type = (settings.app_type or "SingleTenant") if settings.app_id else "MultiTenant"
     tenant = settings.app_tenant_id
-    if app_type.lower() in {"singletenant", "userassignedmsi"} and not tenant:
-        raise UserFacingError(
-            f"MicrosoftAppType={app_type} needs MicrosoftAppTenantId: set it to the bot's "
-            "Entra tenant id (or MicrosoftAppType=MultiTenant for an older multi-tenant bot).")
+    problem = settings.tenant_problem()
+    if problem:
+        raise UserFacingError(f"{problem}.")
     cloud = cloud_for(settings.openid_metadata_url)
     authority = f"{settings.login_url.rstrip('/')}/{tenant or cloud.default_tenant}"
     return BotConfig(

@@ -40,3 +40,13 @@ class TeamsSettings(SettingsBase):
     admin_ids: tuple[str, ...] = setting(
         (), "FIRSTLINE_TEAMS_ADMIN_IDS", "AAD object ids allowed to run admin commands."
     )
+
+    def tenant_problem(self) -> str | None:
+        """A registered bot of a single-tenant type (SingleTenant, UserAssignedMSI) without its
+        tenant id; None when nothing is missing (the Emulator has no app id, so no tenant)."""
+        app_type = self.app_type or "SingleTenant"
+        if not self.app_id or app_type.lower() == "multitenant" or self.app_tenant_id:
+            return None
+        return (f"MicrosoftAppType={app_type} needs MicrosoftAppTenantId: set it to the bot's "
+                "Entra tenant id ([teams] app_tenant_id), or MicrosoftAppType=MultiTenant for "
+                "an older multi-tenant bot")

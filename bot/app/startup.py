@@ -168,10 +168,8 @@ def _teams_halves(teams: TeamsSettings) -> list[str]:
     if teams.app_password and not teams.app_id:
         return ["MicrosoftAppPassword ([teams] app_password) is set but MicrosoftAppId "
                 "([teams] app_id) is not: set the bot's app id"]
-    if teams.app_id and teams.app_type.lower() != "multitenant" and not teams.app_tenant_id:
-        return [f"MicrosoftAppType={teams.app_type} needs MicrosoftAppTenantId "
-                "([teams] app_tenant_id)"]
-    return []
+    problem = teams.tenant_problem()
+    return [problem] if problem else []
 
 
 async def check_slack(slack: SlackSettings) -> None:
