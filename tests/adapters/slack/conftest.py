@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 import pytest_asyncio
-from aiohttp import web
 from fake_responder import FakeResponder
-from slack_standin import ADMIN_GROUP, GROUP_ADMIN, Running, SignedSender, SlackStandIn, serve
+from slack_standin import (
+    ADMIN_GROUP,
+    GROUP_ADMIN,
+    Running,
+    SlackStandIn,
+    mounted,
+)
 from slack_standin import slack_settings as _settings
 
-from adapters.slack.server import mount_slack
 from adapters.slack.settings import SlackSettings
 
 
@@ -39,9 +42,5 @@ def settings(standin: SlackStandIn) -> SlackSettings:
 async def running(standin: SlackStandIn, responder: FakeResponder,
                   settings: SlackSettings) -> AsyncIterator[Running]:
     """What `firstline serve` does: mount the Slack app on an aiohttp app and listen."""
-    web_app = web.Application()
-    app = mount_slack(web_app, responder, settings)
-    runner, url = await serve(web_app)
-    async with aiohttp.ClientSession() as session:
-        yield Running(app, url, SignedSender(f"{url}/slack/events", session))
-    await runner.cleanup()
+    async with mounted(responder, settings) as running:
+        yield running

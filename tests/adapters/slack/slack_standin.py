@@ -15,10 +15,11 @@ appends to a stream that was stopped or is older than ``stream_expiry`` seconds
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -28,6 +29,7 @@ from aiohttp import web
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
+from adapters.slack.server import mount_slack
 from adapters.slack.settings import SlackSettings
 
 T = TypeVar("T")
@@ -55,6 +57,21 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
     await site.start()
     host, port = runner.addresses[0][:2]
     return runner, f"http://{host}:{port}"
+
+
+@contextlib.asynccontextmanager
+async def mounted(responder: Any, settings: SlackSettings, **options: Any
+                  ) -> AsyncIterator[Running]:
+    """What `firstline serve` does: the Slack app mounted on an aiohttp app (``options`` go to
+    :func:`mount_slack`), listening, with a signed client for its /slack/events."""
+    web_app = web.Application()
+    app = mount_slack(web_app, responder, settings, **options)
+    runner, url = await serve(web_app)
+    try:
+        async with aiohttp.ClientSession() as session:
+            yield Running(app, url, SignedSender(f"{url}/slack/events", session))
+    finally:
+        await runner.cleanup()
 
 
 class SlackStandIn:

@@ -6,23 +6,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
-import aiohttp
 import pytest
 import pytest_asyncio
-from aiohttp import web
 from fake_responder import StreamingFakeResponder
 from slack_standin import (
     ASKER,
     Running,
-    SignedSender,
     SlackStandIn,
     assistant_thread_event,
     dm_event,
     event_callback,
-    serve,
+    mounted,
 )
 
-from adapters.slack.server import mount_slack
 from adapters.slack.settings import SlackSettings
 
 DM, THREAD = "D0ASKER", "1700000000.000100"
@@ -61,12 +57,8 @@ async def test_a_japanese_speaker_gets_japanese_suggestions(running: Running,
 async def configured(standin: SlackStandIn, responder: StreamingFakeResponder,
                      settings: SlackSettings) -> AsyncIterator[Running]:
     mine = tuple(f"Question {n}?" for n in range(1, 6))
-    web_app = web.Application()
-    app = mount_slack(web_app, responder, replace(settings, suggested_prompts=mine))
-    runner, url = await serve(web_app)
-    async with aiohttp.ClientSession() as session:
-        yield Running(app, url, SignedSender(f"{url}/slack/events", session))
-    await runner.cleanup()
+    async with mounted(responder, replace(settings, suggested_prompts=mine)) as running:
+        yield running
 
 
 async def test_configured_suggestions_are_shown_four_at_most(configured: Running,

@@ -13,24 +13,19 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
-import aiohttp
 import pytest_asyncio
-from aiohttp import web
 from restricted_core import QUESTION, SECRET_FIGURE, restricted_core
 from slack_standin import (
     ASKER,
     BOT_USER,
     Running,
-    SignedSender,
     SlackStandIn,
     dm_event,
     event_callback,
     mention_event,
-    serve,
+    mounted,
     slack_settings,
 )
-
-from adapters.slack.server import mount_slack
 
 CHANNEL, DM, HR_GROUP = "C0HELP", "D0ASKER", "S0HRTEAM"
 
@@ -39,13 +34,9 @@ CHANNEL, DM, HR_GROUP = "C0HELP", "D0ASKER", "S0HRTEAM"
 async def running(standin: SlackStandIn, tmp_path: Path) -> AsyncIterator[Running]:
     core = restricted_core(tmp_path)
     standin.usergroups[HR_GROUP] = [ASKER]
-    web_app = web.Application()
-    app = mount_slack(web_app, core, replace(slack_settings(standin),
-                                             audience_groups=(f"{HR_GROUP}=hr",)))
-    runner, url = await serve(web_app)
-    async with aiohttp.ClientSession() as session:
-        yield Running(app, url, SignedSender(f"{url}/slack/events", session))
-    await runner.cleanup()
+    settings = replace(slack_settings(standin), audience_groups=(f"{HR_GROUP}=hr",))
+    async with mounted(core, settings) as running:
+        yield running
 
 
 SENDING = ("chat.postMessage", "chat.update", "chat.startStream", "chat.appendStream",

@@ -7,26 +7,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import pytest
 import pytest_asyncio
-from aiohttp import web
 from fake_responder import FakeResponder
 from slack_standin import (
     ASKER,
     BOT_ID,
     BOT_USER,
     Running,
-    SignedSender,
     SlackStandIn,
     block_action,
     event_callback,
     mention_event,
-    serve,
+    mounted,
 )
 
 from adapters.slack.blocks import RETRY_ACTION
-from adapters.slack.server import mount_slack
 from adapters.slack.settings import SlackSettings
 from bot.app.sweeper import Sweeper
 from bot.ledger.memory import MemoryLedger
@@ -41,12 +37,8 @@ async def replica(standin: SlackStandIn, responder: FakeResponder, settings: Sla
                   ) -> AsyncIterator[tuple[Running, Questions]]:
     """A live replica on a shared in-memory ledger (the dead one only left its claims there)."""
     questions = Questions(MemoryLedger(), "slack", "alive", lease_seconds=30)
-    web_app = web.Application()
-    app = mount_slack(web_app, responder, settings, questions=questions)
-    runner, url = await serve(web_app)
-    async with aiohttp.ClientSession() as session:
-        yield Running(app, url, SignedSender(f"{url}/slack/events", session)), questions
-    await runner.cleanup()
+    async with mounted(responder, settings, questions=questions) as running:
+        yield running, questions
 
 
 def died_while_answering(standin: SlackStandIn, questions: Questions, text: str,

@@ -8,10 +8,8 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
-import aiohttp
 import pytest
 import pytest_asyncio
-from aiohttp import web
 from fake_responder import StreamingFakeResponder
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -20,15 +18,13 @@ from slack_standin import (
     BOT_USER,
     TEAM,
     Running,
-    SignedSender,
     SlackStandIn,
     dm_event,
     event_callback,
     mention_event,
-    serve,
+    mounted,
 )
 
-from adapters.slack.server import mount_slack
 from adapters.slack.settings import SlackSettings
 from adapters.slack.text import to_mrkdwn
 from bot.ledger.memory import MemoryLedger
@@ -176,12 +172,8 @@ async def test_a_failure_after_streaming_began_shows_the_apology_in_its_place(
 @pytest_asyncio.fixture(loop_scope="function")
 async def not_streaming(standin: SlackStandIn, responder: StreamingFakeResponder,
                         settings: SlackSettings) -> AsyncIterator[Running]:
-    web_app = web.Application()
-    app = mount_slack(web_app, responder, replace(settings, stream=False))
-    runner, url = await serve(web_app)
-    async with aiohttp.ClientSession() as session:
-        yield Running(app, url, SignedSender(f"{url}/slack/events", session))
-    await runner.cleanup()
+    async with mounted(responder, replace(settings, stream=False)) as running:
+        yield running
 
 
 async def test_the_setting_turns_streaming_off(not_streaming: Running,
@@ -199,11 +191,7 @@ async def test_the_pending_question_points_at_the_stream_and_is_done_once_shown(
     ledger = MemoryLedger()
     questions = Questions(ledger, "slack", "alive", lease_seconds=30)
     responder.hold = asyncio.Event()  # the answer stays in flight until the row is checked
-    web_app = web.Application()
-    app = mount_slack(web_app, responder, settings, questions=questions)
-    runner, url = await serve(web_app)
-    async with aiohttp.ClientSession() as session:
-        running = Running(app, url, SignedSender(f"{url}/slack/events", session))
+    async with mounted(responder, settings, questions=questions) as running:
         message = await mention(running, standin)
         await standin.wait_for(lambda: standin.calls_to("chat.startStream"))
         key = f"{CHANNEL}:{message['ts']}"
@@ -213,7 +201,6 @@ async def test_the_pending_question_points_at_the_stream_and_is_done_once_shown(
         responder.hold.set()
         await finished(standin)
         assert ledger.done[key] == "ans0001" and key not in ledger._pending
-    await runner.cleanup()
 
 
 async def test_the_standin_refuses_what_slack_refuses(standin: SlackStandIn) -> None:

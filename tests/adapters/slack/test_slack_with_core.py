@@ -23,6 +23,7 @@ from slack_standin import (
     event_callback,
     feedback_click,
     mention_event,
+    mounted,
     serve,
     slack_settings,
 )
@@ -51,13 +52,9 @@ def core(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
 @pytest_asyncio.fixture(loop_scope="function")
 async def real(standin: SlackStandIn, core: object) -> AsyncIterator[Running]:
-    web_app = web.Application()
     settings = replace(slack_settings(standin), stream=False)  # the placeholder path
-    app = mount_slack(web_app, core, settings)  # type: ignore[arg-type]
-    runner, url = await serve(web_app)
-    async with aiohttp.ClientSession() as session:
-        yield Running(app, url, SignedSender(f"{url}/slack/events", session))
-    await runner.cleanup()
+    async with mounted(core, settings) as running:
+        yield running
 
 
 async def test_a_vpn_question_is_answered_with_its_source(real: Running, standin: SlackStandIn,
