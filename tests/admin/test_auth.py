@@ -23,8 +23,10 @@ from bot.settings import Settings, SettingsError
 
 # every path of the console, GET and POST (a page added later goes here too)
 GETS = ["/admin/", "/admin/overview", "/admin/overview?days=30", "/admin/static/admin.css",
-        "/admin/static/admin.js"]
-POSTS = ["/admin/logout"]
+        "/admin/static/admin.js", "/admin/conversations", "/admin/conversations?route=local",
+        "/admin/documents", "/admin/documents/reindex.json", "/admin/costs",
+        "/admin/costs?by=model", "/admin/costs/costs.csv"]
+POSTS = ["/admin/logout", "/admin/documents/reindex"]
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 on_loop = pytest.mark.asyncio(loop_scope="function")  # the client fixture's loop
 

@@ -50,7 +50,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.answering.responder import Firstline
-from bot.app.admin.console import PREFIX, Console
+from bot.app.admin.console import Console
+from bot.app.admin.pages import PREFIX
 from bot.settings import Settings
 
 __all__ = ["Console", "admin_enabled", "admin_problems", "mount_admin"]

@@ -16,13 +16,12 @@ from aiohttp import web
 from bot.answering.responder import Firstline
 from bot.app.admin.auth import LOGIN_COOKIE, SESSION_COOKIE, Admin, AdminAuth
 from bot.app.admin.i18n import LANG_COOKIE, pick_language, translator
-from bot.app.admin.pages import Handler, Page
+from bot.app.admin.pages import PREFIX, Handler, Page
 from bot.app.admin.registry import PAGES
 from bot.ledger.roles import AnswerLog
 
 log = logging.getLogger(__name__)
 
-PREFIX = "/admin"
 ADMIN = web.RequestKey("admin", Admin)  # who is asking (set by the middleware)
 NONCE = web.RequestKey("nonce", str)  # this response's CSP nonce
 _OPEN = {f"{PREFIX}/login"}  # the only paths answered without auth

@@ -20,6 +20,8 @@ from bot.answering.indexing import Indexing
 from bot.ledger.roles import AnswerLog
 from bot.settings import Settings
 
+PREFIX = "/admin"  # where the console is mounted
+
 
 class Context(Protocol):
     """The console as its pages see it."""
