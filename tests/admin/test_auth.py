@@ -236,3 +236,27 @@ async def test_serve_mounts_the_console_only_when_configured(tmp_path: Path) -> 
             assert (await client.get("/admin/overview")).status == status
             assert (await client.get("/healthz")).status == 200
         await core.aclose()
+
+
+@on_loop
+async def test_scripts_post_with_the_bearer_token_and_sso_forms_with_their_token(
+        tmp_path: Path) -> None:
+    core = console_core(tmp_path, admin_sso_header="X-Forwarded-User", admin_users=("alice",))
+    app = web.Application()
+    mount_admin(app, core)
+    async with TestClient(TestServer(app, host="127.0.0.1", port=0)) as client:
+        started = await client.post("/admin/documents/reindex", headers=BEARER,
+                                    allow_redirects=False)
+        assert started.headers["Location"] == "/admin/documents?reindex=started"
+        await core.commands.wait_reindex()
+        state = await (await client.get("/admin/documents/reindex.json", headers=BEARER)).json()
+        assert not state["running"] and "3 added" in state["finished"]
+        alice = {"X-Forwarded-User": "alice"}
+        page = await client.get("/admin/documents", headers=alice)
+        token = re.search(r'name="csrf" value="([^"]+)"', await page.text())
+        assert token is not None
+        again = await client.post("/admin/documents/reindex", headers=alice,
+                                  data={"csrf": token[1]}, allow_redirects=False)
+        assert again.headers["Location"] == "/admin/documents?reindex=started"
+        await core.commands.wait_reindex()
+    await core.aclose()
