@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -67,8 +68,8 @@ def test_conversations_show_logged_text_filter_and_page(logged_console: Served,
         f"a{n:06d}" for n in range(0, 60, 10)]
 
 
-def test_documents_list_files_and_reindex_with_live_progress(console: Served,
-                                                             browser: Any) -> None:
+def test_documents_list_files_and_reindex_with_live_progress(
+        console: Served, browser: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     login(browser, console.url)
     browser.get(f"{console.url}/admin/documents")
     files = {r.get_attribute("data-path"): r.text
@@ -79,14 +80,21 @@ def test_documents_list_files_and_reindex_with_live_progress(console: Served,
     assert "3 added" in browser.find_element(By.ID, "last-run").text
     assert "flagged" in browser.find_element(By.ID, "problems").text
     (Path(console.core.settings.knowledge_paths[0]) / "new.md").write_text("# New\n\nHello.\n")
+    go = threading.Event()  # the real reindex, held back until the page has shown it running
+    index = console.core.indexing.index
+    monkeypatch.setattr(console.core.indexing, "index",
+                        lambda *a, **k: go.wait(30) and index(*a, **k))
     browser.find_element(By.NAME, "full").click()
     browser.find_element(By.ID, "reindex").click()
     WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.ID, "reindex-notice"))
     assert browser.find_element(By.ID, "reindex-notice").text == "Reindex started."
-    status = browser.find_element(By.CSS_SELECTOR, "#reindex-status .text")
-    WebDriverWait(browser, 60).until(lambda b: "Reindex finished" in status.text)  # polled
-    assert "1 added" in status.text
-    browser.get(f"{console.url}/admin/documents")
+    assert "Indexing… 0/0 files" in browser.find_element(By.ID, "reindex-status").text
+    go.set()
+    # the page polls the progress, then shows itself again once the reindex is done
+    WebDriverWait(browser, 60).until(lambda b: not b.current_url.endswith("=started"))
+    status = browser.find_element(By.CSS_SELECTOR, "#reindex-status .text").text
+    assert "Reindex finished" in status and "1 added" in status
+    assert "1 added" in browser.find_element(By.ID, "last-run").text
     assert "new.md" in browser.find_element(By.ID, "files").text
 
 

@@ -15,17 +15,18 @@
       state = await response.json();
     } catch (err) { setTimeout(poll, 3000); return; }
     if (state.running) {
+      box.dataset.wasRunning = "1";
       bar.hidden = false;
       bar.max = Math.max(state.total, 1);
       bar.value = state.done;
       text.textContent = labels.running.replace("{done}", state.done).replace("{total}", state.total);
       setTimeout(poll, 1000);
+    } else if (box.dataset.wasRunning === "1") {
+      location.replace(location.pathname);  // finished: the page again, with the new last run
     } else {
       bar.hidden = true;
       text.textContent = state.finished || labels.idle;
-      if (box.dataset.wasRunning === "1" && state.finished) { box.dataset.wasRunning = "0"; }
     }
-    if (state.running) { box.dataset.wasRunning = "1"; }
   }
   poll();
 })();
