@@ -32,8 +32,9 @@ on_loop = pytest.mark.asyncio(loop_scope="function")  # the client fixture's loo
 
 
 async def client_for(tmp_path: Path, **settings: object) -> TestClient:
-    app = web.Application()
-    mount_admin(app, console_core(tmp_path, **settings))
+    app, core = web.Application(), console_core(tmp_path, **settings)
+    mount_admin(app, core)
+    app.on_cleanup.append(lambda _app: core.aclose())  # closed with the server
     client = TestClient(TestServer(app, host="127.0.0.1", port=0))
     await client.start_server()
     return client
@@ -79,6 +80,8 @@ async def test_every_path_refuses_without_auth(client: TestClient) -> None:
         assert forged.status == 401, path
     for path in POSTS:
         assert (await client.post(path, data={"csrf": "x"}, allow_redirects=False)).status == 401
+    assert (await client.get("/admin", allow_redirects=False)).status == 401
+    assert (await client.get("/admin/no-such-page", allow_redirects=False)).status == 401
 
 
 @on_loop
