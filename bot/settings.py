@@ -330,6 +330,25 @@ class Settings(SettingsBase):
         "How long an answer stays in the in-memory cache (0: no cache). Entries also go when a "
         "cited source changes or the answer gets a 👎.",
     )
+    # --- approved answers and knowledge gaps ------------------------------------------------
+    approved_similarity: float = setting(
+        0.85,
+        "FIRSTLINE_APPROVED_SIMILARITY",
+        "Cosine similarity (multilingual encoder, same language) of a question to an approved "
+        "answer's question above which the approved answer is given (calibrated by "
+        "`tests/bench/calibrate_approved.py`).",
+    )
+    gaps_similarity: float = setting(
+        0.75,
+        "FIRSTLINE_GAPS_SIMILARITY",
+        "Cosine similarity above which unanswered questions join the same knowledge gap.",
+    )
+    gaps_low_confidence: float = setting(
+        0.5,
+        "FIRSTLINE_GAPS_LOW_CONFIDENCE",
+        "An answer whose `p_right` is below this (or that was judged not confident) counts as "
+        "a knowledge gap, as declined, 👎 and handed-off ones do.",
+    )
     # --- ledger and logs -----------------------------------------------------------------
     ledger_url: str = setting(
         "",
