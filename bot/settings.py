@@ -332,11 +332,16 @@ class Settings(SettingsBase):
     )
     # --- approved answers and knowledge gaps ------------------------------------------------
     approved_similarity: float = setting(
-        0.85,
+        0.91,
         "FIRSTLINE_APPROVED_SIMILARITY",
-        "Cosine similarity (multilingual encoder, same language) of a question to an approved "
+        "Cosine similarity (multilingual encoder) of an English question to an approved "
         "answer's question above which the approved answer is given (calibrated by "
         "`tests/bench/calibrate_approved.py`).",
+    )
+    approved_similarity_ja: float = setting(
+        0.82,
+        "FIRSTLINE_APPROVED_SIMILARITY_JA",
+        "The same for Japanese questions (which must also name the same things).",
     )
     gaps_similarity: float = setting(
         0.75,

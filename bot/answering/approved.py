@@ -8,9 +8,9 @@ after every reindex). :class:`ApprovedMatch` is the pipeline step, right after v
 before the answer cache. An approved answer is given when all of these hold:
 
 * the question's embedding (the multilingual encoder when configured, as the question traces)
-  has cosine similarity >= ``FIRSTLINE_APPROVED_SIMILARITY`` with the approved question's, in
-  the same language; a Japanese question must also name the same things as the cache requires
-  (:func:`bot.answering.cache.same_topic` of their topic marks);
+  has cosine similarity >= ``FIRSTLINE_APPROVED_SIMILARITY`` (``…_JA`` for Japanese) with the
+  approved question's, in the same language; a Japanese question must also name the same
+  things (:func:`approved_topic` of the cache's topic marks, with a looser allowance);
 * every cited document still has the SHA-256 it had when approved (else the answer is withdrawn
   on the spot, with the reason, and the next candidate is tried);
 * the asker may read every cited document (their current audiences); one citing nothing has its
@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 
-from bot.answering.cache import hashes_of, same_topic, topic_marks
+from bot.answering.cache import hashes_of, topic_marks
 from bot.answering.record import AnswerRecord, Outcome
 from bot.errors import UserFacingError
 from bot.ledger.approved import Approved, CitedDocument, new_approved_id
@@ -48,6 +48,15 @@ log = logging.getLogger(__name__)
 
 REASON = "approved-answer"
 LANGUAGES = ("en", "ja")
+# the Japanese topic guard's allowance: the cache's 2 turns away most looser paraphrases
+# (tests/bench/calibrate_approved.py)
+APPROVED_TOPIC_DIFFERENCE = 3
+
+
+def approved_topic(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two Japanese questions name the same things (their marks differ in at most
+    :data:`APPROVED_TOPIC_DIFFERENCE` items)."""
+    return len(a ^ b) <= APPROVED_TOPIC_DIFFERENCE
 
 
 @dataclass(frozen=True)
@@ -62,11 +71,13 @@ class ApprovedBook:
     records, for the cited documents' hashes and audiences)."""
 
     def __init__(self, store: ApprovedAnswers, encoder: Embedder, catalog: KnowledgeStore,
-                 similarity: float, *, today: Callable[[], date] | None = None) -> None:
+                 similarity: float, similarity_ja: float | None = None, *,
+                 today: Callable[[], date] | None = None) -> None:
         self.store = store
         self.encoder = encoder
         self.catalog = catalog
-        self.similarity = similarity
+        self.similarity = {"en": similarity,
+                           "ja": similarity if similarity_ja is None else similarity_ja}
         self.today = today or (lambda: datetime.now(UTC).date())
 
     # -- curating -------------------------------------------------------------------------
@@ -161,13 +172,13 @@ class ApprovedBook:
                     marks: frozenset[str]) -> list[tuple[Approved, float]]:
         items = [a for a in self.store.approved_list("active")
                  if a.language == language and a.encoder == self.encoder.name
-                 and (language != "ja" or same_topic(frozenset(a.marks), marks))]
+                 and (language != "ja" or approved_topic(frozenset(a.marks), marks))]
         if not items:
             return []
         matrix = np.stack([np.frombuffer(a.vector, dtype=np.float16) for a in items])
         sims = matrix.astype(np.float32) @ np.asarray(vector, dtype=np.float32)
         ranked = sorted(zip(items, sims.tolist(), strict=True), key=lambda p: -p[1])
-        return [(a, s) for a, s in ranked if s >= self.similarity]
+        return [(a, s) for a, s in ranked if s >= self.similarity[language]]
 
     # -- helpers --------------------------------------------------------------------------
     def _embed(self, question: str) -> bytes:

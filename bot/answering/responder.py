@@ -75,7 +75,8 @@ class Firstline(StreamingResponder):
         # the question traces' and approved answers' encoder
         self.question_encoder = multilingual or embeddings
         self.approved = ApprovedBook(ledger, self.question_encoder, store,
-                                     settings.approved_similarity)
+                                     settings.approved_similarity,
+                                     settings.approved_similarity_ja)
         self.indexing = Indexing.from_settings(settings, store, embeddings, multilingual,
                                                warm=self._after_index)
         self.commands = Commands(self.indexing, ledger, ledger, local=local, cloud=cloud,
