@@ -354,6 +354,10 @@ class Settings(SettingsBase):
         "An answer whose `p_right` is below this (or that was judged not confident) counts as "
         "a knowledge gap, as declined, 👎 and handed-off ones do.",
     )
+    gaps_min_count: int = setting(
+        2, "FIRSTLINE_GAPS_MIN_COUNT",
+        "How many questions in the period a group needs to be shown as a knowledge gap.",
+        check=positive)
     # --- ledger and logs -----------------------------------------------------------------
     ledger_url: str = setting(
         "",

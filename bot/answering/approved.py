@@ -190,8 +190,8 @@ class ApprovedBook:
         for path in dict.fromkeys(p.strip() for p in paths if p.strip()):
             record = records.get(path)
             if record is None:
-                raise UserFacingError(f"cited document {path!r} is not indexed (give the path "
-                                      "`firstline status`/the console's Documents page shows)")
+                raise UserFacingError(f"cited document {path!r} is not indexed (cite a document "
+                                      "by the path answers show as their source)")
             if record.flags:
                 raise UserFacingError(f"cited document {path!r} is flagged (instruction-like "
                                       "text); review it before citing it")

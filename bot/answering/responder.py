@@ -22,6 +22,7 @@ from bot.answering.decompose import Decomposer
 from bot.answering.empty import EmptyKnowledge
 from bot.answering.escalation import Budget, Escalate
 from bot.answering.flagged import WarnFlagged
+from bot.answering.gaps import GapFinder
 from bot.answering.identity import FileDirectory, Identify, NoDirectory
 from bot.answering.indexing import Indexing
 from bot.answering.links import SafeLinks
@@ -79,8 +80,12 @@ class Firstline(StreamingResponder):
                                      settings.approved_similarity_ja)
         self.indexing = Indexing.from_settings(settings, store, embeddings, multilingual,
                                                warm=self._after_index)
+        self.gaps = GapFinder(ledger, store, similarity=settings.gaps_similarity,
+                              low_confidence=settings.gaps_low_confidence,
+                              min_count=settings.gaps_min_count)
         self.commands = Commands(self.indexing, ledger, ledger, local=local, cloud=cloud,
-                                 user_hash_salt=settings.user_hash_salt, pricing=self.pricing)
+                                 user_hash_salt=settings.user_hash_salt, pricing=self.pricing,
+                                 gaps=self.gaps)
         self.cache_step = CacheLookup(self.cache, embeddings, store, ledger)
         self.recorder = AnswerRecorder(ledger, self.pricing, user_hash_salt=settings.user_hash_salt,
                                        keep_question_text=settings.log_question_text,
