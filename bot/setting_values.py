@@ -70,6 +70,13 @@ def positive(value: float) -> str | None:
     return None if value > 0 else "a number greater than 0"
 
 
+def secret_key(value: str) -> str | None:
+    """``check`` for tokens and signing keys: empty (off), or at least 16 characters."""
+    if not value or len(value) >= 16:
+        return None
+    return "empty or at least 16 characters (e.g. openssl rand -hex 24)"
+
+
 def port_number(value: int) -> str | None:
     return None if 0 <= value <= 65535 else "a port number from 0 to 65535"
 

@@ -32,6 +32,7 @@ from bot.setting_values import (
     positive,
     read_value,
     regex_list,
+    secret_key,
     setting,
     unknown_key,
 )
@@ -395,6 +396,38 @@ class Settings(SettingsBase):
         15.0, "FIRSTLINE_QUESTION_SWEEP_SECONDS",
         "How often each replica looks for questions whose claim expired (and at start-up).",
         check=positive)
+    # --- admin console (bot/app/admin) ------------------------------------------------------
+    admin_token: str = setting(
+        "", "FIRSTLINE_ADMIN_TOKEN",
+        "Turns on the admin console at `/admin/`: the token for `Authorization: Bearer …` "
+        "(scripts) and the console's login form. At least 16 characters (openssl rand -hex 24).",
+        secret=True, check=secret_key)
+    admin_sso_header: str = setting(
+        "", "FIRSTLINE_ADMIN_SSO_HEADER",
+        "Turns on the console behind the company's SSO reverse proxy: the request header holding "
+        "the signed-in user (e.g. `X-Forwarded-User`). The proxy must strip this header from "
+        "clients' requests; needs FIRSTLINE_ADMIN_USERS.")
+    admin_sso_groups_header: str = setting(
+        "", "FIRSTLINE_ADMIN_SSO_GROUPS_HEADER",
+        "The proxy's header with the user's groups, comma-separated (e.g. `X-Forwarded-Groups`); "
+        "the proxy must strip it from clients' requests too.")
+    admin_users: tuple[str, ...] = setting(
+        (), "FIRSTLINE_ADMIN_USERS",
+        "Who may use the console through the SSO header: user names as the proxy sends them, or "
+        "`group:NAME` for members of a group (comma-separated).")
+    admin_session_key: str = setting(
+        "", "FIRSTLINE_ADMIN_SESSION_KEY",
+        "Key that signs console session cookies and CSRF tokens (at least 16 characters). "
+        "Empty: derived from FIRSTLINE_ADMIN_TOKEN (or random per process with SSO only).",
+        secret=True, check=secret_key)
+    admin_session_hours: float = setting(
+        12.0, "FIRSTLINE_ADMIN_SESSION_HOURS",
+        "How long a console login lasts (the cookie expires then; logging out ends it at once).",
+        check=positive)
+    admin_trust_proxy: bool = setting(
+        False, "FIRSTLINE_ADMIN_TRUST_PROXY",
+        "Believe `X-Forwarded-Proto: https` from the reverse proxy in front (the session cookie "
+        "is then marked Secure). Set it only behind a proxy that sets or strips that header.")
 
     # ------------------------------------------------------------------------------------
     @classmethod

@@ -9,6 +9,10 @@ EXTRAS=dev bash deploy/install.sh
 if [ ! -d /usr/share/doc/python3.11/html/_sources ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11-doc >/dev/null
 fi
+# chromium and its driver: the admin console's browser tests (tests/admin, Selenium)
+if ! command -v chromedriver >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
 bash deploy/test-services.sh || echo "note: PostgreSQL not available; its ledger tests will skip"
 if [ -f .test-services.env ]; then . ./.test-services.env; fi
 .venv/bin/ruff check bot knowledge adapters tests

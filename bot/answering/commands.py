@@ -16,7 +16,7 @@ import re
 import socket
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.answering.gaps import GapFinder, parse_period, render_gaps
@@ -53,6 +53,18 @@ LOCK_TTL = 120.0  # seconds; renewed every third of it while the reindex runs
 
 
 @dataclass(frozen=True)
+class ReindexProgress:
+    """The latest reindex of this process: files done of total, then its summary line."""
+
+    running: bool = False
+    done: int = 0
+    total: int = 0
+    path: str = ""
+    started_at: float | None = None  # epoch seconds
+    finished: str | None = None  # what the chat command posts at the end
+
+
+@dataclass(frozen=True)
 class Command:
     name: str
     args: tuple[str, ...]
@@ -76,6 +88,7 @@ class Commands:
         # unique per bot, not per process: two bots in one process must not share the lock
         self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.last_summary: str | None = None
+        self.progress = ReindexProgress()
         self.lock_ttl = LOCK_TTL
 
     async def __call__(self, answer: AnswerRecord) -> None:
@@ -127,13 +140,9 @@ class Commands:
 
     async def _reindex(self, command: Command, notify: Notify | None, ja: bool) -> Outcome:
         busy = "再インデックスは既に実行中です。" if ja else "A reindex is already running."
-        if self.reindex_running:
-            return self._outcome(busy, "reindex-busy")
-        if not await asyncio.to_thread(self._hold_lock):
-            return self._outcome(busy, "reindex-busy")
         full = any(a.lstrip("-").lower() == "full" for a in command.args)
-        loop = asyncio.get_running_loop()
-        self._running = loop.create_task(self._reindex_task(full, notify, ja, loop))
+        if not await self.start_reindex(full, notify, ja):
+            return self._outcome(busy, "reindex-busy")
         return self._outcome(
             "再インデックスを開始しました。進捗をお知らせします。"
             if ja
@@ -141,12 +150,25 @@ class Commands:
             "reindex-started",
         )
 
+    async def start_reindex(self, full: bool = False, notify: Notify | None = None,
+                            ja: bool = False) -> bool:
+        """Start a reindex in the background (the chat command's and the admin console's);
+        False when one is already running here or in another process (the ledger's lock).
+        :attr:`progress` follows it."""
+        if self.reindex_running or not await asyncio.to_thread(self._hold_lock):
+            return False
+        self.progress = ReindexProgress(running=True, started_at=time.time())
+        loop = asyncio.get_running_loop()
+        self._running = loop.create_task(self._reindex_task(full, notify, ja, loop))
+        return True
+
     async def _reindex_task(
         self, full: bool, notify: Notify | None, ja: bool, loop: asyncio.AbstractEventLoop
     ) -> None:
         last = [time.monotonic()]
 
         def progress(done: int, total: int, path: str) -> None:
+            self.progress = replace(self.progress, done=done, total=total, path=path)
             if notify is None or time.monotonic() - last[0] < 10 or done == total:
                 return
             last[0] = time.monotonic()
@@ -176,6 +198,7 @@ class Commands:
         finally:
             await asyncio.to_thread(self.locks.release_lock, "reindex", self._owner)
         self.last_summary = text
+        self.progress = replace(self.progress, running=False, finished=text)
         if notify is not None:
             try:
                 await notify(text)

@@ -3,10 +3,12 @@ metrics. Used by `firstline index`, the admin `reindex` command and evaluation s
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from bot.ops.metrics import REINDEX, observe_index
 from bot.settings import Settings
@@ -23,6 +25,8 @@ from knowledge.indexer import (
 from knowledge.store import KnowledgeStore
 
 log = logging.getLogger(__name__)
+
+LAST_SUMMARY = "last-index.json"  # in the data dir
 
 
 def knowledge_roots(settings: Settings) -> list[Path]:
@@ -44,7 +48,9 @@ class Indexing:
                  access: Sequence[AccessRule] = (), max_file_bytes: int = MAX_FILE_BYTES,
                  max_chunks: int = MAX_CHUNKS_PER_FILE,
                  multilingual: Embedder | None = None, configured: bool = False,
-                 warm: Callable[[], None] | None = None) -> None:
+                 warm: Callable[[], None] | None = None,
+                 summary_file: Path | None = None) -> None:
+        self.summary_file = summary_file  # the last run's summary, for the admin console
         self.configured = configured
         self.warm = warm  # builds (and saves) the search's lexical index for the new revision
         self.multilingual = multilingual
@@ -67,7 +73,8 @@ class Indexing:
                    access=[AccessRule.from_table(t) for t in settings.access],
                    max_file_bytes=int(settings.max_file_mb * 2**20),
                    max_chunks=settings.max_chunks_per_file, multilingual=multilingual,
-                   configured=bool(settings.knowledge_paths), warm=warm)
+                   configured=bool(settings.knowledge_paths), warm=warm,
+                   summary_file=settings.data_dir / LAST_SUMMARY)
 
     def index(self, paths: Sequence[Path] | None = None, *, full: bool = False,
               progress: ProgressCallback | None = None, replace: bool = False) -> IndexSummary:
@@ -89,9 +96,31 @@ class Indexing:
             REINDEX.labels("error").inc()
             raise
         REINDEX.labels("failed-files" if summary.failed else "ok").inc()
+        self._keep(summary)
         self.observe()
         self._warm()
         return summary
+
+    def _keep(self, summary: IndexSummary) -> None:
+        """Write the run's summary (counts, failed and flagged files) for :meth:`last_run`."""
+        if self.summary_file is None:
+            return
+        record = {"finished_at": time.time(), "line": summary.line(), **summary.as_dict()}
+        try:
+            self.summary_file.parent.mkdir(parents=True, exist_ok=True)
+            self.summary_file.write_text(json.dumps(record, ensure_ascii=False), "utf-8")
+        except OSError:
+            log.warning("could not keep the index summary in %s", self.summary_file,
+                        exc_info=True)
+
+    def last_run(self) -> dict[str, Any] | None:
+        """The last run's summary (by any process on this data dir), or None."""
+        try:
+            if self.summary_file is not None:
+                return dict(json.loads(self.summary_file.read_text("utf-8")))
+        except (OSError, ValueError):
+            pass
+        return None
 
     def _warm(self) -> None:
         """The lexical index of the new revision now, so that the first question after a

@@ -1,5 +1,6 @@
 """`firstline serve`: one aiohttp app on FIRSTLINE_PORT with Slack (HTTP mode) at /slack/events,
-Teams at /api/messages, and /healthz, /readyz, /metrics; Slack Socket Mode runs beside it.
+Teams at /api/messages, the admin console at /admin/ (when configured, :mod:`bot.app.admin`),
+and /healthz, /readyz, /metrics; Slack Socket Mode runs beside it.
 
 This is the only module that imports the adapters' code (``bot.app.cli`` and
 ``bot.app.startup`` read their settings classes, which import no SDK). They are imported
@@ -27,6 +28,7 @@ from aiohttp import web
 from adapters.slack.settings import SlackSettings
 from adapters.teams.settings import TeamsSettings
 from bot.answering.responder import Firstline
+from bot.app.admin import admin_enabled, admin_problems, mount_admin
 from bot.app.composition import build_firstline
 from bot.app.health import health_routes
 from bot.app.startup import channel_problems, check_slack, preflight
@@ -76,6 +78,9 @@ def build_web_app(
     if teams_configured(teams, settings.host):
         mount_teams(app, core, teams, host=settings.host, questions=inbox.teams if inbox else None)
         log.info("Teams: Bot Framework endpoint at /api/messages")
+    if admin_enabled(settings):
+        mount_admin(app, core)
+        log.info("admin console at /admin/")
     return app, mode
 
 
@@ -154,8 +159,9 @@ def serve(settings: Settings, *, config_file: str | Path | None = None,
     teams = TeamsSettings.load(config_file=config_file) if teams is None else teams
     from adapters.teams.auth import teams_configured
 
-    preflight(settings, channel_problems(slack, teams, allow_none=allow_no_channels,
-                                         teams_on=teams_configured(teams, settings.host)))
+    preflight(settings, [*channel_problems(slack, teams, allow_none=allow_no_channels,
+                                           teams_on=teams_configured(teams, settings.host)),
+                         *admin_problems(settings)])
     if slack.bot_token:
         asyncio.run(check_slack(slack))
     asyncio.run(run_service(settings, slack=slack, teams=teams))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
@@ -19,6 +20,7 @@ from bot.ledger.pending import Pending
 from bot.ledger.roles import AnswerLog, ApprovedAnswers, EventClaims, Inbox, Locks, TraceLog
 from bot.ledger.rows import CLOUD_ROUTES, LedgerRow, utcnow
 from bot.ledger.summary import summarise
+from bot.ledger.tally import Tally, quantiles, tally_rows
 from bot.ledger.traces import QuestionTrace, TracedAnswer
 
 
@@ -78,6 +80,22 @@ class MemoryLedger(AnswerLog, EventClaims, Inbox, Locks, TraceLog, ApprovedAnswe
         mapped = [{**r.__dict__, "models": json.dumps(r.models), "tokens": json.dumps(r.tokens)}
                   for r in self.rows(since, until)]
         return summarise(mapped, by)
+
+    # -- the admin console's reads ---------------------------------------------------------
+    def tallies(self, since: datetime | None = None,
+                until: datetime | None = None) -> list[Tally]:
+        return tally_rows(self.rows(since, until))
+
+    def latency_quantiles(self, qs: Sequence[float], since: datetime | None = None,
+                          until: datetime | None = None) -> list[float]:
+        return quantiles((r.latency_ms for r in self.rows(since, until)), qs)
+
+    def latest(self, limit: int, offset: int = 0, *, route: str | None = None,
+               feedback: str | None = None) -> list[LedgerRow]:
+        vote = None if feedback == "none" else feedback
+        chosen = [r for r in reversed(self.rows()) if (route is None or r.route == route)
+                  and (feedback is None or r.feedback == vote)]
+        return chosen[offset:offset + limit]
 
     def claim_event(self, key: str) -> bool:
         with self._lock:

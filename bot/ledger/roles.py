@@ -9,12 +9,14 @@ in memory for unit tests. Steps are given only the role they use.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from bot.ledger.approved import Approved
 from bot.ledger.pending import Pending
 from bot.ledger.rows import LedgerRow
+from bot.ledger.tally import Tally
 from bot.ledger.traces import QuestionTrace, TracedAnswer
 
 
@@ -47,6 +49,22 @@ class AnswerLog(Protocol):
     def summary(self, since: datetime | None = None, until: datetime | None = None,
                 by: str | None = None) -> list[dict[str, Any]]:
         """Totals per group (:func:`bot.ledger.summary.summarise`)."""
+        ...
+
+    # -- the admin console's reads (bot/app/admin): small results whatever the row count --
+    def tallies(self, since: datetime | None = None,
+                until: datetime | None = None) -> list[Tally]:
+        """Answers in ``[since, until)`` summed per day, route, models, vote and hand-off."""
+        ...
+
+    def latency_quantiles(self, qs: Sequence[float], since: datetime | None = None,
+                          until: datetime | None = None) -> list[float]:
+        """Nearest-rank latency quantiles (ms) of the answers in ``[since, until)``."""
+        ...
+
+    def latest(self, limit: int, offset: int = 0, *, route: str | None = None,
+               feedback: str | None = None) -> list[LedgerRow]:
+        """A page of answers, newest first; ``feedback`` "up", "down" or "none" (no vote)."""
         ...
 
     def close(self) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, fields, is_dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -27,6 +27,7 @@ from bot.ledger.roles import AnswerLog, ApprovedAnswers, EventClaims, Inbox, Loc
 from bot.ledger.rows import CLOUD_ROUTES, GROUPINGS, LedgerRow, utcnow
 from bot.ledger.schema import answers, create_ledger_engine, events, locks, migrate, write
 from bot.ledger.summary import SUMMARY_COLUMNS, summarise
+from bot.ledger.tally import Tally, models_of, rank
 from bot.ledger.traces import QuestionTrace
 
 if TYPE_CHECKING:
@@ -77,6 +78,13 @@ def _window(since: datetime | None, until: datetime | None) -> list[sa.ColumnEle
     if until is not None:
         clauses.append(answers.c.created_at < until)
     return clauses
+
+
+def _handed_off() -> sa.ColumnElement[int]:
+    """1 for an answer handed off to a person (once the hand-off migration added the column)."""
+    if "handed_off_at" not in answers.c:
+        return sa.literal(0)
+    return sa.case((answers.c.handed_off_at.is_not(None), 1), else_=0)
 
 
 class Ledger(SqlInbox, SqlGaps, AnswerLog, EventClaims, Inbox, Locks, TraceLog,
@@ -165,6 +173,54 @@ class Ledger(SqlInbox, SqlGaps, AnswerLog, EventClaims, Inbox, Locks, TraceLog,
             *_window(since, until))
         with self._engine.connect() as conn:
             return summarise(conn.execute(query).mappings(), by)
+
+    # -- the admin console's reads: aggregated in SQL, small results at any row count -------
+    def tallies(self, since: datetime | None = None,
+                until: datetime | None = None) -> list[Tally]:
+        """Answers in ``[since, until)`` summed per day, route, models, vote and hand-off."""
+        keys = (self._day(), answers.c.route, answers.c.models, answers.c.feedback, _handed_off())
+        query = (sa.select(*keys, sa.func.count(), sa.func.sum(answers.c.cost_usd),
+                           sa.func.sum(answers.c.all_cloud_cost_usd),
+                           sa.func.sum(answers.c.latency_ms))
+                 .where(*_window(since, until)).group_by(*keys).order_by(keys[0], keys[1]))
+        with self._engine.connect() as conn:
+            return [Tally(str(day), route, models_of(models), vote, bool(handed), int(n),
+                          float(cost), float(cloud), float(latency))
+                    for day, route, models, vote, handed, n, cost, cloud, latency
+                    in conn.execute(query)]
+
+    def latency_quantiles(self, qs: Sequence[float], since: datetime | None = None,
+                          until: datetime | None = None) -> list[float]:
+        """Nearest-rank latency quantiles (ms) of the answers in ``[since, until)``."""
+        window = _window(since, until)
+        with self._engine.connect() as conn:
+            n = conn.execute(sa.select(sa.func.count()).select_from(answers)
+                             .where(*window)).scalar_one()
+            return [0.0 if n == 0 else float(conn.execute(
+                sa.select(answers.c.latency_ms).where(*window).order_by(answers.c.latency_ms)
+                .limit(1).offset(rank(q, n))).scalar_one()) for q in qs]
+
+    def latest(self, limit: int, offset: int = 0, *, route: str | None = None,
+               feedback: str | None = None) -> list[LedgerRow]:
+        """A page of answers, newest first; ``feedback`` "up", "down" or "none" (no vote)."""
+        query = sa.select(answers).order_by(answers.c.created_at.desc(),
+                                            answers.c.answer_id.desc())
+        if route is not None:
+            query = query.where(answers.c.route == route)
+        if feedback == "none":
+            query = query.where(answers.c.feedback.is_(None))
+        elif feedback is not None:
+            query = query.where(answers.c.feedback == feedback)
+        with self._engine.connect() as conn:
+            found = conn.execute(query.limit(limit).offset(offset)).mappings()
+            return [_from_db(m) for m in found]
+
+    def _day(self) -> sa.ColumnElement[str]:
+        """``created_at``'s UTC day as YYYY-MM-DD text (SQLite keeps UTC text)."""
+        if self._engine.dialect.name == "sqlite":
+            return sa.func.substr(answers.c.created_at, 1, 10, type_=sa.String)
+        return sa.func.to_char(sa.func.timezone("UTC", answers.c.created_at), "YYYY-MM-DD",
+                               type_=sa.String)
 
     def claim_event(self, key: str) -> bool:
         """True for the first claim of ``key`` by any process sharing the database."""

@@ -1,0 +1,56 @@
+"""What the admin console reads from the ledger: answers summed per day, route, models, vote and
+hand-off mark (:class:`Tally`), and latency quantiles — small results whatever the row count,
+which :class:`bot.ledger.store.Ledger` works out in SQL and the in-memory ledger in Python."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.ledger.rows import LedgerRow, utc
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The answers that share a UTC day, route, models, vote and hand-off mark, summed."""
+
+    day: str  # YYYY-MM-DD (UTC)
+    route: str
+    models: tuple[str, ...]
+    feedback: str | None  # "up", "down" or None
+    handed_off: bool
+    answers: int
+    cost_usd: float
+    all_cloud_cost_usd: float
+    latency_ms: float  # the sum (divide by answers for the mean)
+
+
+def models_of(raw: str | Sequence[str]) -> tuple[str, ...]:
+    """A row's ``models`` (JSON text in the database) as a tuple."""
+    return tuple(json.loads(raw) if isinstance(raw, str) else raw)
+
+
+def tally_rows(rows: Iterable[LedgerRow]) -> list[Tally]:
+    """:class:`Tally` groups of ``rows`` (what the SQL query returns, in Python)."""
+    groups: dict[tuple[str, str, tuple[str, ...], str | None, bool], list[float]] = {}
+    for row in rows:
+        key = (utc(row.created_at).date().isoformat(), str(row.route), tuple(row.models),
+               row.feedback, getattr(row, "handed_off_at", None) is not None)
+        sums = groups.setdefault(key, [0, 0.0, 0.0, 0.0])
+        for i, value in enumerate((1, row.cost_usd, row.all_cloud_cost_usd, row.latency_ms)):
+            sums[i] += value
+    tallies = [Tally(*key, int(s[0]), s[1], s[2], s[3]) for key, s in groups.items()]
+    return sorted(tallies, key=lambda t: (t.day, t.route))
+
+
+def rank(q: float, n: int) -> int:
+    """The 0-based index of the ``q`` quantile among ``n`` sorted values (nearest rank)."""
+    return min(n - 1, max(0, math.ceil(q * n) - 1))
+
+
+def quantiles(values: Iterable[float], qs: Sequence[float]) -> list[float]:
+    """Nearest-rank quantiles of ``values`` (0.0 each when there are none)."""
+    ordered = sorted(values)
+    return [ordered[rank(q, len(ordered))] if ordered else 0.0 for q in qs]
