@@ -157,7 +157,7 @@ class Commands:
         :attr:`progress` follows it."""
         if self.reindex_running or not await asyncio.to_thread(self._hold_lock):
             return False
-        self.progress = ReindexProgress(running=True, started_at=time.time())
+        self.progress = ReindexProgress(running=True, started_at=datetime.now(UTC).timestamp())
         loop = asyncio.get_running_loop()
         self._running = loop.create_task(self._reindex_task(full, notify, ja, loop))
         return True

@@ -1,0 +1,75 @@
+"""The ledger's reads for the admin console (tallies, latency quantiles, a page of the latest
+answers) give the same results in memory, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from test_ledger import JST, database_url
+
+from bot.ledger.memory import MemoryLedger
+from bot.ledger.roles import AnswerLog
+from bot.ledger.rows import LedgerRow
+from bot.ledger.store import Ledger
+from bot.ledger.tally import Tally, quantiles
+
+START = datetime(2024, 5, 1, 12, tzinfo=UTC)
+
+
+def row(n: int, when: datetime, route: str = "local", vote: str | None = None,
+        models: tuple[str, ...] = ("slm",), cost: float = 0.0) -> LedgerRow:
+    return LedgerRow(f"a{n:03d}", when, "slack", "u", f"c{n}", route, "r", {}, list(models),
+                     {}, 10.0 * n, cost, 0.001, [], feedback=vote)
+
+
+ROWS = [row(1, START), row(2, START + timedelta(minutes=1), vote="up"),
+        row(3, START + timedelta(hours=11, minutes=30), "cloud", "down", ("slm", "gpt"), 0.002),
+        row(4, datetime(2024, 5, 2, 8, 30, tzinfo=JST), "declined"),  # 23:30 UTC on May 1
+        row(5, START + timedelta(days=1), "cloud", None, ("gpt",), 0.003)]
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def answers(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[AnswerLog]:
+    if request.param == "memory":
+        ledger: AnswerLog = MemoryLedger()
+        for r in ROWS:
+            ledger.record(r)
+        yield ledger
+        return
+    with database_url(request.param, tmp_path) as url, Ledger(url) as opened:
+        for r in ROWS:
+            opened.record(r)
+        yield opened
+
+
+def test_tallies_sum_per_utc_day_route_models_and_vote(answers: AnswerLog) -> None:
+    got = sorted(answers.tallies(), key=lambda t: (t.day, t.route, t.feedback or ""))
+    assert [(t.day, t.route, t.models, t.feedback, t.handed_off, t.answers) for t in got] == [
+        ("2024-05-01", "cloud", ("slm", "gpt"), "down", False, 1),
+        ("2024-05-01", "declined", ("slm",), None, False, 1),
+        ("2024-05-01", "local", ("slm",), None, False, 1),
+        ("2024-05-01", "local", ("slm",), "up", False, 1),
+        ("2024-05-02", "cloud", ("gpt",), None, False, 1)]
+    assert sum(t.cost_usd for t in got) == pytest.approx(0.005)
+    assert sum(t.latency_ms for t in got) == pytest.approx(150.0)
+    later = answers.tallies(START + timedelta(hours=11))  # 23:30 UTC twice, then May 2
+    assert sorted((t.day, t.route) for t in later) == [
+        ("2024-05-01", "cloud"), ("2024-05-01", "declined"), ("2024-05-02", "cloud")]
+    assert isinstance(later[0], Tally)
+
+
+def test_latency_quantiles_are_nearest_rank(answers: AnswerLog) -> None:
+    assert answers.latency_quantiles((0.5, 0.95)) == [30.0, 50.0]
+    assert answers.latency_quantiles((0.5,), START + timedelta(days=3)) == [0.0]
+    assert quantiles([10.0, 20.0, 30.0, 40.0], (0.5, 0.95)) == [20.0, 40.0]
+
+
+def test_latest_pages_newest_first_with_filters(answers: AnswerLog) -> None:
+    assert [r.answer_id for r in answers.latest(2)] == ["a005", "a004"]
+    assert [r.answer_id for r in answers.latest(2, 2)] == ["a003", "a002"]
+    assert [r.answer_id for r in answers.latest(9, route="cloud")] == ["a005", "a003"]
+    assert [r.answer_id for r in answers.latest(9, feedback="down")] == ["a003"]
+    assert [r.answer_id for r in answers.latest(9, feedback="none")] == ["a005", "a004", "a001"]
