@@ -57,15 +57,20 @@ class ClosestDocument:
 
 @dataclass
 class Gap:
-    """One group of similar unanswered questions."""
+    """One group of similar unanswered questions: ``members`` (with ``reasons``) are those of
+    the period; ``previous`` counts those of the period before, which only shaped the group."""
 
     language: str
     members: list[TracedAnswer] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
-    count: int = 0  # in the period
     previous: int = 0  # in the period before
     centroid: np.ndarray | None = None
     documents: tuple[ClosestDocument, ...] = ()
+
+    @property
+    def count(self) -> int:
+        """Questions in the period."""
+        return len(self.members)
 
     @property
     def trend(self) -> str:
@@ -162,13 +167,13 @@ class GapFinder:
         gaps: dict[int, Gap] = {}
         for (traced, why), label, v in zip(part, labels, vectors, strict=True):
             gap = gaps.setdefault(label, Gap(language))
+            gap.centroid = v if gap.centroid is None else gap.centroid + v
+            if traced.row.created_at < since:
+                gap.previous += 1
+                continue
             gap.members.append(traced)
             gap.reasons.append(why)
-            recent = traced.row.created_at >= since
-            gap.count += recent
-            gap.previous += not recent
-            gap.centroid = v if gap.centroid is None else gap.centroid + v
-        return list(gaps.values())
+        return [g for g in gaps.values() if g.members]
 
     def closest(self, gap: Gap, key_encoder: str) -> tuple[ClosestDocument, ...]:
         """The documents nearest the gap's centroid (none when no side of the store was made
@@ -189,7 +194,7 @@ class GapFinder:
         docs: dict[str, ClosestDocument] = {}
         for cid, score in near:
             chunk = chunks.get(cid)
-            if chunk is not None and chunk.path not in docs:
+            if chunk is not None and chunk.path not in docs and score > 0:
                 docs[chunk.path] = ClosestDocument(chunk.path, chunk.title, score)
         return tuple(docs.values())[:MAX_DOCUMENTS]
 

@@ -88,7 +88,8 @@ def test_approved_answers_are_added_edited_and_withdrawn(console: Served,
     fill(form, question="How do I reset my VPN password?", answer="Use the portal.",
          owner="it-desk", cited="nope.md")
     form.find_element(By.ID, "add").click()
-    error = browser.find_element(By.ID, "form-error").text
+    error = WebDriverWait(browser, 10).until(
+        lambda b: b.find_elements(By.ID, "form-error"))[0].text
     assert error == ("cited document 'nope.md' is not indexed (cite a document by the path "
                      "answers show as their source)")
     assert console.ledger.approved_list() == []
