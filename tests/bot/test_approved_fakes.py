@@ -13,7 +13,7 @@ from unit_parts import SALARY, VPN, ask, make_core
 from bot.answering.approved import ApprovedBook
 from bot.errors import UserFacingError
 from bot.ledger.memory import MemoryLedger
-from bot.types import Route
+from bot.types import Final, Question, Replace, Route, TextDelta
 
 QUESTION = "How do I reset my VPN password?"
 TEXT = "Use the self-service VPN portal; the helpdesk can reset it too."
@@ -130,3 +130,18 @@ async def test_an_edit_re_embeds_and_reactivates(tmp_path: Path) -> None:
     edited = book.edit(item.id, question="Where do I book a meeting room?", answer="In Outlook.")
     assert edited.status == "active" and edited.vector != item.vector
     assert (await ask(core, "Where do I book a meeting room?")).text == "In Outlook."
+
+
+async def test_a_streamed_question_gets_the_approved_answer_as_its_text(tmp_path: Path) -> None:
+    ledger = MemoryLedger()
+    core = make_core(tmp_path, ledger=ledger)
+    book_of(core).add(QUESTION, TEXT, "en", "it-desk", cited=[VPN])
+    events = [e async for e in core.stream(Question(QUESTION, user="u1"))]
+    assert isinstance(events[-1], Final) and events[-1].reply.route is Route.APPROVED
+    shown = ""
+    for event in events:
+        if isinstance(event, TextDelta):
+            shown += event.text
+        elif isinstance(event, Replace):
+            shown = event.text
+    assert shown == TEXT and [r.route for r in ledger.rows()] == ["approved"]
