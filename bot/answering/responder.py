@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncGenerator
 from typing import Literal
 
+from bot.answering.approved import ApprovedBook, ApprovedMatch
 from bot.answering.cache import AnswerCache, CacheLookup
 from bot.answering.commands import Commands
 from bot.answering.decide import Decide
@@ -21,6 +22,7 @@ from bot.answering.decompose import Decomposer
 from bot.answering.empty import EmptyKnowledge
 from bot.answering.escalation import Budget, Escalate
 from bot.answering.flagged import WarnFlagged
+from bot.answering.gaps import GapFinder
 from bot.answering.identity import FileDirectory, Identify, NoDirectory
 from bot.answering.indexing import Indexing
 from bot.answering.links import SafeLinks
@@ -53,7 +55,8 @@ log = logging.getLogger(__name__)
 class Firstline(StreamingResponder):
     """The :class:`bot.types.Responder` every adapter uses.
 
-    ``ledger`` plays all three ledger roles (answers, event claims, locks); ``searcher``
+    ``ledger`` plays all the ledger roles (answers, event claims, locks, question traces,
+    approved answers); ``searcher``
     defaults to hybrid retrieval over ``store`` with ``embeddings`` (and ``multilingual``, the
     second dense side, when given; the indexer then embeds with both).
     """
@@ -70,13 +73,23 @@ class Firstline(StreamingResponder):
             passage_units=settings.section_units, lexical_dir=settings.data_dir / "lexical")
         self.pricing = Pricing.from_settings(settings)
         self.cache = AnswerCache(settings.cache_similarity, settings.cache_ttl_seconds)
+        # the question traces' and approved answers' encoder
+        self.question_encoder = multilingual or embeddings
+        self.approved = ApprovedBook(ledger, self.question_encoder, store,
+                                     settings.approved_similarity,
+                                     settings.approved_similarity_ja)
         self.indexing = Indexing.from_settings(settings, store, embeddings, multilingual,
-                                               warm=self.searcher.load)
+                                               warm=self._after_index)
+        self.gaps = GapFinder(ledger, store, similarity=settings.gaps_similarity,
+                              low_confidence=settings.gaps_low_confidence,
+                              min_count=settings.gaps_min_count)
         self.commands = Commands(self.indexing, ledger, ledger, local=local, cloud=cloud,
-                                 user_hash_salt=settings.user_hash_salt, pricing=self.pricing)
+                                 user_hash_salt=settings.user_hash_salt, pricing=self.pricing,
+                                 gaps=self.gaps)
         self.cache_step = CacheLookup(self.cache, embeddings, store, ledger)
         self.recorder = AnswerRecorder(ledger, self.pricing, user_hash_salt=settings.user_hash_salt,
-                                       keep_question_text=settings.log_question_text)
+                                       keep_question_text=settings.log_question_text,
+                                       encoder=self.question_encoder)
         self.pipeline = Pipeline(build_steps(self),
                                  [SafeLinks(settings.link_domains), WarnFlagged(store)])
         self._running: set[asyncio.Task[None]] = set()  # streamed answers in progress
@@ -124,6 +137,15 @@ class Firstline(StreamingResponder):
         if not found:
             raise UserFacingError("That answer is too old to rate.")
 
+    def _after_index(self) -> None:
+        """After a reindex: the new revision's lexical index, and approved answers whose cited
+        documents changed withdrawn (each step logs its own failure; both are retried later)."""
+        try:
+            self.approved.sweep()
+        except Exception:
+            log.exception("could not check the approved answers after indexing")
+        self.searcher.load()
+
     # -- lifecycle ------------------------------------------------------------------------
     def load(self) -> None:
         """Load the models and the lexical index now rather than on the first question."""
@@ -167,6 +189,7 @@ def build_steps(core: Firstline) -> list[Step]:
         Identify(directory),                              # the asker's groups
         core.commands,                                    # admin commands typed in chat
         Validate(s.max_question_chars),                   # empty / over-long questions
+        ApprovedMatch(core.approved),                     # an admin-approved answer fits
         core.cache_step,                                  # a recent answer that still holds
         Rewrite(),                                        # a follow-up's standalone search text
         Retrieve(core.searcher, depth),                   # hybrid search

@@ -25,8 +25,10 @@ from bot.settings import Settings, SettingsError
 GETS = ["/admin/", "/admin/overview", "/admin/overview?days=30", "/admin/static/admin.css",
         "/admin/static/admin.js", "/admin/conversations", "/admin/conversations?route=local",
         "/admin/documents", "/admin/documents/reindex.json", "/admin/costs",
-        "/admin/costs?by=model", "/admin/costs/costs.csv"]
-POSTS = ["/admin/logout", "/admin/documents/reindex"]
+        "/admin/costs?by=model", "/admin/costs/costs.csv", "/admin/gaps", "/admin/gaps?days=30",
+        "/admin/approved", "/admin/approved?status=all"]
+POSTS = ["/admin/logout", "/admin/documents/reindex", "/admin/gaps/promote", "/admin/approved/add",
+         "/admin/approved/edit", "/admin/approved/withdraw"]
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 on_loop = pytest.mark.asyncio(loop_scope="function")  # the client fixture's loop
 

@@ -39,6 +39,8 @@ class Console:
         self.ledger: AnswerLog = core.ledger
         self.indexing = core.indexing
         self.commands = core.commands
+        self.approved = core.approved
+        self.gaps = core.gaps
         self.auth = AdminAuth(core.settings)
         self.pages = tuple(pages)
         self.env = jinja2.Environment(loader=jinja2.PackageLoader("bot.app.admin", "templates"),

@@ -92,6 +92,62 @@ LABELS: dict[str, tuple[str, str]] = {
     "total": ("Total", "合計"),
     "none": ("(none)", "(なし)"),
     "language_switch": ("日本語", "English"),
+    # -- Knowledge gaps and Approved answers (the gaps branch) --
+    "gaps": ("Knowledge gaps", "知識のギャップ"),
+    "gaps_help": ("Declined, 👎, low-confidence and handed-off questions, grouped by "
+                  "similarity per language. Promote a gap to an approved answer to answer it "
+                  "next time.",
+                  "回答できなかった・👎・確信度の低い・担当者に引き継がれた質問を、言語ごとに"
+                  "類似度でまとめています。承認済みの回答にすると、次回からその回答を返します。"),
+    "gaps_no_text": ("Question text is not logged (FIRSTLINE_LOG_QUESTION_TEXT is off): gaps "
+                     "are grouped by the questions' embeddings and show their key terms.",
+                     "質問文は記録されていません(FIRSTLINE_LOG_QUESTION_TEXT がオフ)。"
+                     "質問の埋め込みでまとめ、キーワードを表示しています。"),
+    "gap_questions": ("{n} questions", "{n} 件の質問"),
+    "trend_new": ("new", "新規"),
+    "trend_up": ("up from {p}", "前期間 {p} 件から増加"),
+    "trend_down": ("down from {p}", "前期間 {p} 件から減少"),
+    "trend_same": ("as before", "前期間と同じ"),
+    "reasons": ("Reasons", "理由"),
+    "why_declined": ("declined", "回答不可"),
+    "why_voted-down": ("👎", "👎"),
+    "why_low-confidence": ("low confidence", "確信度が低い"),
+    "why_handed-off": ("handed off", "担当者へ引き継ぎ"),
+    "key_terms": ("Key terms", "キーワード"),
+    "examples": ("Example questions", "質問の例"),
+    "closest_documents": ("Closest documents", "近い文書"),
+    "no_gaps": ("No knowledge gaps in this window.", "この期間に知識のギャップはありません。"),
+    "promote": ("Promote to approved answer", "承認済みの回答にする"),
+    "answer_text": ("Answer", "回答"),
+    "owner": ("Owner", "担当者"),
+    "review_on": ("Review by", "見直し期限"),
+    "cite": ("Cite", "引用する文書"),
+    "other_documents": ("Other cited documents (paths, comma-separated)",
+                        "その他の引用文書(パス、カンマ区切り)"),
+    "audience_if_none": ("Audience when nothing is cited (groups; empty: everyone)",
+                         "文書を引用しない場合の閲覧グループ(空欄: 全員)"),
+    "approved": ("Approved answers", "承認済みの回答"),
+    "approved_help": ("Given before any model runs to questions like theirs (route approved, "
+                      "cost 0). Withdrawn automatically when a cited document changes; past "
+                      "the review date still given and marked due.",
+                      "同様の質問に、モデルより先に返します(ルート approved、費用 0)。引用文書が"
+                      "変わると自動で取り下げます。見直し期限を過ぎても返しますが、期限切れと表示します。"),
+    "approved_added": ("Approved answer {id} added.", "承認済みの回答 {id} を追加しました。"),
+    "approved_edited": ("Approved answer {id} saved.", "承認済みの回答 {id} を保存しました。"),
+    "approved_withdrawn": ("Approved answer {id} withdrawn.",
+                           "承認済みの回答 {id} を取り下げました。"),
+    "status_active": ("Active", "有効"),
+    "status_withdrawn": ("Withdrawn", "取り下げ済み"),
+    "status_all": ("All", "すべて"),
+    "cited_documents": ("Cited documents", "引用文書"),
+    "audience_of_documents": ("that of its documents", "引用文書に従う"),
+    "due": ("due for review", "見直し期限切れ"),
+    "edit": ("Edit", "編集"),
+    "save": ("Save", "保存"),
+    "withdraw": ("Withdraw", "取り下げ"),
+    "no_approved": ("No approved answers here.", "承認済みの回答はありません。"),
+    "add_approved": ("Add an approved answer", "承認済みの回答を追加"),
+    "add": ("Add", "追加"),
 }
 
 

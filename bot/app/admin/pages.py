@@ -15,7 +15,9 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from bot.answering.approved import ApprovedBook
 from bot.answering.commands import Commands
+from bot.answering.gaps import GapFinder
 from bot.answering.indexing import Indexing
 from bot.ledger.roles import AnswerLog
 from bot.settings import Settings
@@ -30,6 +32,8 @@ class Context(Protocol):
     ledger: AnswerLog
     indexing: Indexing
     commands: Commands
+    approved: ApprovedBook  # the Approved answers page, and promoting a gap
+    gaps: GapFinder  # the Knowledge gaps page
 
     def render(self, request: web.Request, template: str, **values: Any) -> web.Response:
         """``template`` (in bot/app/admin/templates) in the page layout, in the request's

@@ -6,14 +6,14 @@ template and its labels (:mod:`bot.app.admin.i18n`), and add it here.
 
 from __future__ import annotations
 
-from bot.app.admin import conversations, costs, documents, overview
+from bot.app.admin import approved, conversations, costs, documents, gaps, overview
 from bot.app.admin.pages import Page
 
 PAGES: tuple[Page, ...] = (
     overview.PAGE,
-    # gaps.PAGE,      (pending: the Knowledge gaps page, from the gaps branch)
+    gaps.PAGE,
     conversations.PAGE,
     documents.PAGE,
-    # approved.PAGE,  (pending: the Approved answers page, from the gaps branch)
+    approved.PAGE,
     costs.PAGE,
 )

@@ -43,6 +43,7 @@ def test_route_labels() -> None:
     assert labels[Route.LOCAL] == "Answered on-prem"
     assert labels[Route.CLOUD] == "Answered in the cloud"
     assert labels[Route.CACHE] == "Cached answer"
+    assert labels[Route.APPROVED] == "Approved answer"
     assert labels[Route.LOCAL_FALLBACK] == "Answered on-prem (cloud unavailable)"
     assert labels[Route.COMMAND] == labels[Route.DECLINED] == ""
 

@@ -20,7 +20,7 @@ def reply(**changes: object) -> Reply:
 
 @pytest.mark.parametrize("route, label", [
     (Route.LOCAL, "on-prem"), (Route.CLOUD, "cloud"), (Route.CACHE, "cached"),
-    (Route.LOCAL_FALLBACK, "on-prem (cloud unavailable)"),
+    (Route.APPROVED, "approved answer"), (Route.LOCAL_FALLBACK, "on-prem (cloud unavailable)"),
 ])
 def test_the_route_is_named_for_people(route: Route, label: str) -> None:
     assert route_label(route) == label

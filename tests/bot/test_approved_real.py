@@ -1,0 +1,85 @@
+"""Approved answers with the real encoders and stores: the defaults hold on the calibration
+pairs (no wrong match), and through a core on Chroma (all-MiniLM + the multilingual encoder)
+and a SQLite ledger, English and Japanese paraphrases get the approved answer and different
+questions do not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from unit_parts import DOCS, VPN, settings_for
+
+from bot.answering.approved import approved_topic
+from bot.answering.cache import topic_marks
+from bot.answering.responder import Firstline
+from bot.ledger.store import Ledger
+from bot.models.fake import FakeChatModel
+from bot.routing.router import RuleRouter
+from bot.settings import Settings
+from bot.types import Question, Route
+from knowledge.embeddings import LocalEmbeddings, MultilingualUSE
+from knowledge.indexer import Indexer
+from knowledge.store import KnowledgeStore, open_client
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def use() -> MultilingualUSE:
+    return MultilingualUSE()
+
+
+def test_the_defaults_never_match_a_different_question_of_the_pairs(use: MultilingualUSE) -> None:
+    """The calibration behind FIRSTLINE_APPROVED_SIMILARITY(_JA)
+    (tests/bench/calibrate_approved.py)."""
+    pairs = [json.loads(line) for line in
+             (ROOT / "tests/eval/approved-pairs.jsonl").read_text("utf-8").splitlines()]
+    a, b = use.encode([p["a"] for p in pairs]), use.encode([p["b"] for p in pairs])
+    s = Settings.load({}, environ={})
+    threshold = {"en": s.approved_similarity, "ja": s.approved_similarity_ja}
+    matched = {"en": [0, 0], "ja": [0, 0]}  # paraphrases matched, different questions matched
+    for p, va, vb in zip(pairs, a, b, strict=True):
+        lang = p["language"]
+        hit = float(np.dot(va, vb)) >= threshold[lang] and (
+            lang != "ja" or approved_topic(topic_marks(p["a"], lang), topic_marks(p["b"], lang)))
+        matched[lang][0 if p["same"] else 1] += hit
+    assert matched["en"][1] == 0 and matched["ja"][1] == 0
+    assert matched["en"][0] >= 8 and matched["ja"][0] >= 9  # of 16 and 12 paraphrases
+
+
+async def test_paraphrases_get_the_approved_answer_through_a_real_core(
+        tmp_path: Path, use: MultilingualUSE) -> None:
+    root = tmp_path / "kb"
+    for path, text in DOCS.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text, encoding="utf-8")
+    store = KnowledgeStore(open_client(tmp_path / "chroma"), "approved")
+    main = LocalEmbeddings()
+    Indexer(store, main, 700, multilingual=use).index([root])
+    core = Firstline(settings_for(tmp_path, cache_ttl_seconds=0), local=FakeChatModel(
+        "I could not find that. [1]", name="slm"), store=store, embeddings=main,
+        multilingual=use, ledger=Ledger(f"sqlite:///{tmp_path / 'l.sqlite3'}"),
+        router=RuleRouter())
+    try:
+        en = core.approved.add("How do I reset my VPN password?", "Use the VPN portal.", "en",
+                               "it", cited=[VPN])
+        ja = core.approved.add("育児休業はいつまで取れますか？", "子が1歳になるまでです。",
+                               "ja", "hr")
+        assert en.encoder == "use-multilingual-v3"
+        cases = [("How can I reset the VPN password?", en.id),
+                 ("育児休業は子どもが何歳まで取れますか？", ja.id),
+                 ("How do I reset my Windows password?", None),
+                 ("介護休業はいつまで取れますか？", None),
+                 ("VPNのパスワードをリセットするには？", None)]  # another language
+        for text, expected in cases:
+            reply = await core.handle(Question(text))
+            got = reply.signals.get("approved_id") if reply.route is Route.APPROVED else None
+            assert got == expected, (text, reply.route, reply.signals)
+        traced = core.ledger.traced()
+        assert len(traced) == len(cases) and {t.trace.encoder for t in traced} == {use.name}
+        assert len(traced[0].trace.vector) == 2 * use.dimensions
+    finally:
+        await core.aclose()
