@@ -15,12 +15,12 @@ from datetime import datetime
 from typing import Any, Literal
 
 from bot.ledger.pending import Pending
-from bot.ledger.roles import AnswerLog, EventClaims, Inbox, Locks
+from bot.ledger.roles import AnswerLog, EventClaims, HandoffClaim, Handoffs, Inbox, Locks
 from bot.ledger.rows import CLOUD_ROUTES, LedgerRow, utcnow
 from bot.ledger.summary import summarise
 
 
-class MemoryLedger(AnswerLog, EventClaims, Inbox, Locks):
+class MemoryLedger(AnswerLog, EventClaims, Inbox, Locks, Handoffs):
     """Answers, claims, pending questions and locks in this process only."""
 
     def __init__(self, clock: Any = time.monotonic) -> None:
@@ -71,6 +71,33 @@ class MemoryLedger(AnswerLog, EventClaims, Inbox, Locks):
         mapped = [{**r.__dict__, "models": json.dumps(r.models), "tokens": json.dumps(r.tokens)}
                   for r in self.rows(since, until)]
         return summarise(mapped, by)
+
+    # -- hand-offs ------------------------------------------------------------------------
+    def claim_handoff(self, answer_id: str, target: str) -> HandoffClaim:
+        with self._lock:
+            row = self._answers.get(answer_id)
+            if row is None:
+                return "unknown"
+            if row.handed_off_at is not None:
+                return "already"
+            self._answers[answer_id] = replace(row, handed_off_at=utcnow(), handoff_target=target)
+            return "claimed"
+
+    def release_handoff(self, answer_id: str) -> None:
+        with self._lock:
+            row = self._answers.get(answer_id)
+            if row is not None and row.handoff_reference is None:
+                self._answers[answer_id] = replace(row, handed_off_at=None, handoff_target=None)
+
+    def set_handoff_reference(self, answer_id: str, reference: str) -> None:
+        with self._lock:
+            row = self._answers.get(answer_id)
+            if row is not None:
+                self._answers[answer_id] = replace(row, handoff_reference=reference)
+
+    def handed_off_answer(self, reference: str) -> str | None:
+        return next((r.answer_id for r in self._answers.values()
+                     if r.handoff_reference == reference), None)
 
     def claim_event(self, key: str) -> bool:
         with self._lock:

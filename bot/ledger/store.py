@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import sqlalchemy as sa
 
 from bot.ledger.inbox import EVENT_TTL, SqlInbox
-from bot.ledger.roles import AnswerLog, EventClaims, Inbox, Locks
+from bot.ledger.roles import AnswerLog, EventClaims, HandoffClaim, Handoffs, Inbox, Locks
 from bot.ledger.rows import CLOUD_ROUTES, GROUPINGS, LedgerRow, utcnow
 from bot.ledger.schema import answers, create_ledger_engine, events, locks, migrate, write
 from bot.ledger.summary import SUMMARY_COLUMNS, summarise
@@ -76,7 +76,7 @@ def _window(since: datetime | None, until: datetime | None) -> list[sa.ColumnEle
     return clauses
 
 
-class Ledger(SqlInbox, AnswerLog, EventClaims, Inbox, Locks):
+class Ledger(SqlInbox, AnswerLog, EventClaims, Inbox, Locks, Handoffs):
     """The ledger database: answers, feedback, cost summaries, event claims, pending questions
     (:class:`~bot.ledger.inbox.SqlInbox`) and locks.
 
@@ -156,6 +156,36 @@ class Ledger(SqlInbox, AnswerLog, EventClaims, Inbox, Locks):
             *_window(since, until))
         with self._engine.connect() as conn:
             return summarise(conn.execute(query).mappings(), by)
+
+    # -- hand-offs (m004_handoff) --------------------------------------------------------
+    def claim_handoff(self, answer_id: str, target: str) -> HandoffClaim:
+        mark = answers.update().where(
+            answers.c.answer_id == answer_id, answers.c.handed_off_at.is_(None)).values(
+            handed_off_at=utcnow(), handoff_target=target)
+        with write(self._engine) as conn:
+            if conn.execute(mark).rowcount > 0:
+                return "claimed"
+            known = conn.execute(sa.select(answers.c.answer_id).where(
+                answers.c.answer_id == answer_id)).first()
+        return "already" if known is not None else "unknown"
+
+    def release_handoff(self, answer_id: str) -> None:
+        undo = answers.update().where(
+            answers.c.answer_id == answer_id, answers.c.handoff_reference.is_(None)).values(
+            handed_off_at=None, handoff_target=None)
+        with write(self._engine) as conn:
+            conn.execute(undo)
+
+    def set_handoff_reference(self, answer_id: str, reference: str) -> None:
+        link = answers.update().where(answers.c.answer_id == answer_id).values(
+            handoff_reference=reference)
+        with write(self._engine) as conn:
+            conn.execute(link)
+
+    def handed_off_answer(self, reference: str) -> str | None:
+        query = sa.select(answers.c.answer_id).where(answers.c.handoff_reference == reference)
+        with self._engine.connect() as conn:
+            return conn.execute(query).scalar()
 
     def claim_event(self, key: str) -> bool:
         """True for the first claim of ``key`` by any process sharing the database."""
