@@ -1,0 +1,201 @@
+""""Ask a person" in Slack: the real core (restricted_core: real Chroma records, in-memory
+ledger) behind the real bolt app, mounted as `firstline serve` mounts it, against the Slack
+stand-in; the helpdesk channel is a channel of the same stand-in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest_asyncio
+from restricted_core import QUESTION, SECRET_FIGURE, restricted_core
+from slack_standin import (
+    ASKER,
+    BOT_TOKEN,
+    BOT_USER,
+    SignedSender,
+    SlackStandIn,
+    block_action,
+    dm_event,
+    event_callback,
+    mention_event,
+    serve,
+    slack_settings,
+)
+
+from adapters.slack.settings import SlackSettings
+from adapters.teams.settings import TeamsSettings
+from bot.answering.responder import Firstline
+from bot.app.serve import build_web_app
+
+CHANNEL, DM, HELPDESK, HR_GROUP = "C0HELP", "D0ASKER", "C0HELPDESK", "S0HRTEAM"
+PII_QUESTION = ("Can I carry paid time off over? I'm EMP-004512, reach me at "
+                "taro.yamada@example.co.jp or 090-1234-5678")
+TOLD = ("I've passed your question to the IT helpdesk. Someone from the IT helpdesk will reply "
+        "to you.")
+
+
+@dataclass
+class Served:
+    core: Firstline
+    slack: SignedSender
+    standin: SlackStandIn
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def make(standin: SlackStandIn, tmp_path: Path) -> AsyncIterator[Any]:
+    runners: list[Any] = []
+    sessions: list[aiohttp.ClientSession] = []
+
+    async def start(stream: bool = False, **core_settings: Any) -> Served:
+        core = restricted_core(tmp_path / str(len(runners)), handoff_target="slack",
+                               **core_settings)
+        standin.usergroups[HR_GROUP] = [ASKER]
+        standin.names[ASKER] = "Taro Yamada"
+        settings: SlackSettings = replace(slack_settings(standin), app_token="", stream=stream,
+                                          handoff_channel=HELPDESK,
+                                          audience_groups=(f"{HR_GROUP}=hr",))
+        app, _ = build_web_app(core, core.settings, slack=settings, teams=TeamsSettings())
+        runner, url = await serve(app)
+        runners.append(runner)
+        sessions.append(aiohttp.ClientSession())
+        return Served(core, SignedSender(f"{url}/slack/events", sessions[-1]), standin)
+
+    yield start
+    for session in sessions:
+        await session.close()
+    for runner in runners:
+        await runner.cleanup()
+
+
+async def ask(served: Served, text: str, channel: str = CHANNEL) -> dict[str, Any]:
+    """Ask and return the answer message as Slack holds it (blocks and all)."""
+    standin = served.standin
+    message = standin.user_message(channel, text if channel == DM else f"<@{BOT_USER}> {text}")
+    event = dm_event(message, channel) if channel == DM else mention_event(message, channel)
+    await served.slack.event(event_callback(event))
+    await standin.wait_for(lambda: standin.calls_to("reactions.remove"), timeout=20)
+    return [m for m in standin.in_thread(channel, message["ts"]) if m.get("bot_id")][-1]
+
+
+def buttons(message: dict[str, Any], action_id: str = "firstline_handoff") -> list[dict]:
+    return [e for b in message.get("blocks") or [] if b["type"] == "actions"
+            for e in b["elements"] if e.get("action_id") == action_id]
+
+
+async def click(served: Served, message: dict[str, Any] | None, value: str,
+                channel: str = CHANNEL, **changes: Any) -> float:
+    payload = block_action("firstline_handoff", value, ASKER, channel,
+                           message or {"ts": "1.000009"}, served.standin.response_url("handoff"))
+    if message is None:  # a button on an ephemeral message: Slack sends no message
+        payload.pop("message")
+        payload["container"]["is_ephemeral"] = True
+    payload.update(changes)
+    status, body, seconds = await served.slack.interaction(payload)
+    assert (status, body) == (200, "")
+    return seconds
+
+
+def helpdesk_posts(standin: SlackStandIn) -> list[dict[str, Any]]:
+    return [c.args for c in standin.calls_to("chat.postMessage")
+            if c.args.get("channel") == HELPDESK]
+
+
+async def test_ask_a_person_posts_the_redacted_question_to_the_helpdesk(
+        make: Any, standin: SlackStandIn) -> None:
+    served = await make(handoff_on_every_answer=True)
+    answer = await ask(served, PII_QUESTION)
+    [button] = buttons(answer)
+    assert button["text"]["text"] == "Ask a person"
+    assert await click(served, answer, button["value"]) < 1.0  # acked at once
+    [post] = await standin.wait_for(lambda: helpdesk_posts(standin))
+    shown = json.dumps(post, ensure_ascii=False)
+    for secret in ("EMP-004512", "taro.yamada@", "090-1234-5678"):
+        assert secret not in shown
+    assert "I'm [ID], reach me at [EMAIL] or [PHONE]" in shown
+    assert f"<@{ASKER}>" in shown and "paid time off" in shown.lower()
+    assert f"https://test.slack.com/archives/{CHANNEL}/p" in shown  # the asker's thread
+    assert [c.authorization for c in standin.calls_to("chat.postMessage")][-1] == (
+        f"Bearer {BOT_TOKEN}")
+    told = await standin.wait_for(
+        lambda: [t for t in standin.bot_texts(CHANNEL, answer["thread_ts"]) if t == TOLD])
+    assert told == [TOLD]
+    row = served.core.ledger.get(button["value"])
+    [posted] = [m for m in standin.messages[HELPDESK]]
+    assert row.handed_off_at is not None and row.handoff_target == f"slack:{HELPDESK}"
+    assert row.handoff_reference == f"{HELPDESK}:{posted['ts']}"
+    assert buttons(posted, "firstline_handoff_promote")[0]["value"] == button["value"]
+
+    await click(served, answer, button["value"])  # the second click
+    [again] = await standin.wait_for(lambda: standin.responses)
+    assert again.args["text"] == "This question was already passed to the IT helpdesk."
+    assert len(helpdesk_posts(standin)) == 1
+
+
+async def test_a_failed_post_tells_the_asker_and_the_button_works_again(
+        make: Any, standin: SlackStandIn) -> None:
+    served = await make(handoff_on_every_answer=True)
+    answer = await ask(served, "Can I carry paid time off over?")
+    [button] = buttons(answer)
+    standin.refused_channels[HELPDESK] = "not_in_channel"
+    await click(served, answer, button["value"])
+    [sorry] = await standin.wait_for(lambda: standin.responses)
+    assert sorry.args["text"].startswith("Sorry, I could not pass your question to the IT "
+                                         "helpdesk just now.")
+    assert sorry.args["response_type"] == "ephemeral"
+    assert served.core.ledger.get(button["value"]).handed_off_at is None
+    del standin.refused_channels[HELPDESK]
+    await click(served, answer, button["value"])
+    await standin.wait_for(lambda: standin.messages.get(HELPDESK))
+    assert served.core.ledger.get(button["value"]).handed_off_at is not None
+
+
+async def test_a_thumbs_down_offers_a_person_in_its_follow_up(make: Any,
+                                                              standin: SlackStandIn) -> None:
+    served = await make()  # declined answers and 👎 only
+    answer = await ask(served, "Can I carry paid time off over?")
+    assert buttons(answer) == []
+    [feedback] = [b for b in answer["blocks"] if b["type"] == "context_actions"]
+    value = feedback["elements"][0]["negative_button"]["value"]
+    payload = block_action("firstline_feedback", value, ASKER, CHANNEL, answer,
+                           standin.response_url("vote"), element="feedback_buttons")
+    payload["actions"][0]["block_id"] = feedback["block_id"]
+    await served.slack.interaction(payload)
+    [offer] = await standin.wait_for(lambda: standin.responses)
+    assert offer.args["response_type"] == "ephemeral"
+    assert offer.args["text"].startswith("Thanks for the feedback! If you like, a person")
+    [button] = buttons(offer.args)
+    answer_id = value.partition(":")[2]
+    assert button["value"] == f"{answer_id}|{answer['ts']}|{answer['thread_ts']}"
+    await click(served, None, button["value"])  # clicked on the ephemeral message
+    [post] = await standin.wait_for(lambda: helpdesk_posts(standin))
+    assert "Can I carry paid time off over?" in json.dumps(post)
+    await standin.wait_for(lambda: TOLD in standin.bot_texts(CHANNEL, answer["thread_ts"]))
+
+
+async def test_the_helpdesk_never_sees_a_restricted_documents_text(
+        make: Any, standin: SlackStandIn) -> None:
+    served = await make(handoff_on_every_answer=True)
+    answer = await ask(served, QUESTION, channel=DM)  # an hr member, in a DM: answered
+    assert SECRET_FIGURE in answer["text"]
+    [button] = buttons(answer)
+    await click(served, answer, button["value"], channel=DM)
+    [post] = await standin.wait_for(lambda: helpdesk_posts(standin))
+    shown = json.dumps(post, ensure_ascii=False)
+    assert SECRET_FIGURE not in shown and "salary-bands" not in shown
+    assert "restricted source(s) not named" in shown
+    assert "not included" in shown  # the answer is left out, with the reason
+
+
+async def test_a_streamed_answer_ends_with_the_button(make: Any, standin: SlackStandIn) -> None:
+    served = await make(stream=True, handoff_on_every_answer=True)
+    answer = await ask(served, "Can I carry paid time off over?", channel=DM)
+    assert standin.calls_to("chat.stopStream")
+    [button] = buttons(answer)
+    await click(served, answer, button["value"], channel=DM)
+    await standin.wait_for(lambda: helpdesk_posts(standin))
+    assert served.core.ledger.get(button["value"]).handed_off_at is not None
