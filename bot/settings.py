@@ -332,6 +332,34 @@ class Settings(SettingsBase):
         "How long an answer stays in the in-memory cache (0: no cache). Entries also go when a "
         "cited source changes or the answer gets a 👎.",
     )
+    # --- approved answers and knowledge gaps ------------------------------------------------
+    approved_similarity: float = setting(
+        0.91,
+        "FIRSTLINE_APPROVED_SIMILARITY",
+        "Cosine similarity (multilingual encoder) of an English question to an approved "
+        "answer's question above which the approved answer is given (calibrated by "
+        "`tests/bench/calibrate_approved.py`).",
+    )
+    approved_similarity_ja: float = setting(
+        0.82,
+        "FIRSTLINE_APPROVED_SIMILARITY_JA",
+        "The same for Japanese questions (which must also name the same things).",
+    )
+    gaps_similarity: float = setting(
+        0.75,
+        "FIRSTLINE_GAPS_SIMILARITY",
+        "Cosine similarity above which unanswered questions join the same knowledge gap.",
+    )
+    gaps_low_confidence: float = setting(
+        0.5,
+        "FIRSTLINE_GAPS_LOW_CONFIDENCE",
+        "An answer whose `p_right` is below this (or that was judged not confident) counts as "
+        "a knowledge gap, as declined, 👎 and handed-off ones do.",
+    )
+    gaps_min_count: int = setting(
+        2, "FIRSTLINE_GAPS_MIN_COUNT",
+        "How many questions in the period a group needs to be shown as a knowledge gap.",
+        check=positive)
     # --- ledger and logs -----------------------------------------------------------------
     ledger_url: str = setting(
         "",

@@ -23,6 +23,7 @@ class Route(StrEnum):
     LOCAL = "local"
     CLOUD = "cloud"
     CACHE = "cache"
+    APPROVED = "approved"  # an admin-approved answer (bot.answering.approved)
     DECLINED = "declined"
     LOCAL_FALLBACK = "local-fallback"
     FAILED = "failed"

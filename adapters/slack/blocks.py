@@ -31,6 +31,7 @@ ROUTE_LABELS = {
     Route.LOCAL: ("Answered on-prem", "オンプレミスで回答"),
     Route.CLOUD: ("Answered in the cloud", "クラウドで回答"),
     Route.CACHE: ("Cached answer", "キャッシュから回答"),
+    Route.APPROVED: ("Approved answer", "承認済みの回答"),
     Route.LOCAL_FALLBACK: ("Answered on-prem (cloud unavailable)",
                            "オンプレミスで回答(クラウド利用不可)"),
 }

@@ -23,8 +23,10 @@ CARD_CHANNELS = frozenset({"msteams", "emulator", "webchat", "directline"})
 
 ROUTE_LABELS: dict[Language, dict[Route, str]] = {
     "en": {Route.LOCAL: "on-prem", Route.CLOUD: "cloud", Route.CACHE: "cached",
+           Route.APPROVED: "approved answer",
            Route.LOCAL_FALLBACK: "on-prem (cloud unavailable)"},
     "ja": {Route.LOCAL: "オンプレミス", Route.CLOUD: "クラウド", Route.CACHE: "キャッシュ",
+           Route.APPROVED: "承認済みの回答",
            Route.LOCAL_FALLBACK: "オンプレミス(クラウド利用不可)"},
 }
 WORDS: dict[Language, dict[str, str]] = {

@@ -1,5 +1,6 @@
 """Admin commands typed in chat: ``reindex [--full]``, ``status``, ``costs [7d] [by route]``,
-``help`` — in English or Japanese (``再インデックス``, ``ステータス``, ``コスト``, ``ヘルプ``).
+``gaps [7d]``, ``help`` — in English or Japanese (``再インデックス``, ``ステータス``, ``コスト``,
+``ギャップ``, ``ヘルプ``).
 
 The core checks ``Question.is_admin``; adapters only decide who is an admin. A reindex runs in the
 background, one at a time (in this process, and across processes through the ledger's lock
@@ -18,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from bot.answering.gaps import GapFinder, parse_period, render_gaps
 from bot.answering.indexing import Indexing
 from bot.answering.record import AnswerRecord, Outcome
 from bot.ledger.pending import keep_lease
@@ -43,6 +45,8 @@ ALIASES = {
     "費用": "costs",
     "help": "help",
     "ヘルプ": "help",
+    "gaps": "gaps",
+    "ギャップ": "gaps",
 }
 _ARG = re.compile(r"^(--?full|full|by|day|route|channel|model|today|\d+[dh])$", re.I)
 LOCK_TTL = 120.0  # seconds; renewed every third of it while the reindex runs
@@ -59,8 +63,9 @@ class Commands:
 
     def __init__(self, indexing: Indexing, answers: AnswerLog, locks: Locks, *,
                  local: ChatModel, cloud: ChatModel | None, user_hash_salt: str,
-                 pricing: Pricing | None = None) -> None:
+                 pricing: Pricing | None = None, gaps: GapFinder | None = None) -> None:
         self.indexing = indexing
+        self.gaps = gaps
         self.pricing = pricing or Pricing()
         self.answers = answers
         self.locks = locks
@@ -108,6 +113,8 @@ class Commands:
             return await self._reindex(command, notify, ja)
         if command.name == "status":
             return self._outcome(await asyncio.to_thread(self.status_text), "status")
+        if command.name == "gaps":
+            return self._outcome(await asyncio.to_thread(self._gaps, command.args, ja), "gaps")
         return self._outcome(await asyncio.to_thread(self._costs, command.args), "costs")
 
     def _outcome(self, text: str, reason: str) -> Outcome:
@@ -215,6 +222,14 @@ class Commands:
         return f"{table}\n{pricing_note(total, self.pricing)}" if total else table
 
 
+    def _gaps(self, args: tuple[str, ...], ja: bool) -> str:
+        period = next((a for a in args if re.fullmatch(r"\d+[dh]", a.lower())), None)
+        since = parse_period(period)
+        if self.gaps is None:
+            return "No gap report configured."
+        return render_gaps(self.gaps.find(since, limit=10), since, ja)
+
+
 def _details(lines: list[str], ja: bool, limit: int = 15) -> str:
     """The summary's ``failed: path: why`` lines as bullets, the first ``limit`` of them (a
     share full of archives would otherwise make one huge chat message)."""
@@ -230,9 +245,9 @@ def _help(ja: bool) -> str:
     if ja:
         return (
             "質問をそのまま送ってください。管理者コマンド: `再インデックス`(`--full`で全件)、"
-            "`ステータス`、`コスト [7d] [by route]`。"
+            "`ステータス`、`コスト [7d] [by route]`、`ギャップ [7d]`。"
         )
     return (
         "Ask me anything about IT, HR, expenses or facilities. Admin commands: "
-        "`reindex [--full]`, `status`, `costs [7d] [by day|route|channel|model]`."
+        "`reindex [--full]`, `status`, `costs [7d] [by day|route|channel|model]`, `gaps [7d]`."
     )

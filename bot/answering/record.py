@@ -63,6 +63,9 @@ class AnswerRecord:
     started: float = field(default_factory=time.perf_counter)
     signals: dict[str, Any] = field(default_factory=dict)
     vector: np.ndarray | None = None  # the question's embedding (the cache's key)
+    # the question trace's embedding (approved answers, knowledge gaps): the multilingual
+    # encoder's when configured
+    question_vector: np.ndarray | None = None
     search_text: str | None = None  # a follow-up's standalone search text; None: the question
     evidence: SearchResult | None = None
     decision: Decision | None = None  # the router's, before any model ran

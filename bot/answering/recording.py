@@ -12,8 +12,10 @@ from bot.answering.record import AnswerRecord
 from bot.ledger.pricing import Pricing
 from bot.ledger.roles import AnswerLog
 from bot.ledger.rows import LedgerRow, hash_user
+from bot.ledger.traces import QuestionTrace, make_trace
 from bot.ops.metrics import observe_reply
-from bot.types import Reply, Source
+from bot.types import Reply, Route, Source
+from knowledge.embeddings import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -56,20 +58,22 @@ def answer_latency_ms(answer: AnswerRecord) -> float:
 
 
 class AnswerRecorder:
-    """Writes an answer's ledger row, metrics and log record."""
+    """Writes an answer's ledger row with its question's trace (embedding and key terms, made
+    with ``encoder``; none for commands and empty questions), metrics and log record."""
 
     def __init__(self, answers: AnswerLog, pricing: Pricing, *, user_hash_salt: str,
-                 keep_question_text: bool) -> None:
+                 keep_question_text: bool, encoder: Embedder | None = None) -> None:
         self.answers = answers
         self.pricing = pricing
         self.user_hash_salt = user_hash_salt
         self.keep_question_text = keep_question_text
+        self.encoder = encoder
 
     def record(self, answer: AnswerRecord, reply: Reply) -> None:
         all_cloud = costs(answer, self.pricing)[1]
         row = self.row(answer, reply, all_cloud)
         try:
-            self.answers.record(row)
+            self.answers.record(row, self.trace(answer, row))
         except Exception:  # the user already has the answer; the gap is logged loudly
             log.exception("ledger write failed for answer %s", reply.answer_id)
         observe_reply(reply, answer.question.channel, all_cloud)
@@ -87,6 +91,22 @@ class AnswerRecorder:
             sources=[{"path": s.path, "title": s.title, "score": s.score} for s in reply.sources],
             language=reply.language, question=q.text if self.keep_question_text else None,
             error=reply.error)
+
+
+    def trace(self, answer: AnswerRecord, row: LedgerRow) -> QuestionTrace | None:
+        """The question's trace (the pipeline's embedding, or one made now)."""
+        text = answer.question.text
+        if self.encoder is None or row.route == Route.COMMAND.value or not text:
+            return None
+        try:
+            vector = answer.question_vector
+            if vector is None:
+                vector = self.encoder.encode([text])[0]
+            return make_trace(row.answer_id, row.created_at, row.language, self.encoder.name,
+                              vector, text)
+        except Exception:  # the row matters more than its trace
+            log.exception("no question trace for answer %s", row.answer_id)
+            return None
 
 
 def _log_fields(row: LedgerRow) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import logging
 from collections.abc import AsyncGenerator
 from typing import Literal
 
+from bot.answering.approved import ApprovedBook, ApprovedMatch
 from bot.answering.cache import AnswerCache, CacheLookup
 from bot.answering.commands import Commands
 from bot.answering.decide import Decide
@@ -22,6 +23,7 @@ from bot.answering.decompose import Decomposer
 from bot.answering.empty import EmptyKnowledge
 from bot.answering.escalation import Budget, Escalate
 from bot.answering.flagged import WarnFlagged
+from bot.answering.gaps import GapFinder
 from bot.answering.handoff.desk import HandoffDesk
 from bot.answering.identity import FileDirectory, Identify, NoDirectory
 from bot.answering.indexing import Indexing
@@ -65,7 +67,8 @@ log = logging.getLogger(__name__)
 class Firstline(StreamingResponder):
     """The :class:`bot.types.Responder` every adapter uses.
 
-    ``ledger`` plays all three ledger roles (answers, event claims, locks); ``searcher``
+    ``ledger`` plays all the ledger roles (answers, event claims, locks, question traces,
+    approved answers); ``searcher``
     defaults to hybrid retrieval over ``store`` with ``embeddings`` (and ``multilingual``, the
     second dense side, when given; the indexer then embeds with both).
     """
@@ -83,13 +86,23 @@ class Firstline(StreamingResponder):
             passage_units=settings.section_units, lexical_dir=settings.data_dir / "lexical")
         self.pricing = Pricing.from_settings(settings)
         self.cache = AnswerCache(settings.cache_similarity, settings.cache_ttl_seconds)
+        # the question traces' and approved answers' encoder
+        self.question_encoder = multilingual or embeddings
+        self.approved = ApprovedBook(ledger, self.question_encoder, store,
+                                     settings.approved_similarity,
+                                     settings.approved_similarity_ja)
         self.indexing = Indexing.from_settings(settings, store, embeddings, multilingual,
-                                               warm=self.searcher.load)
+                                               warm=self._after_index)
+        self.gaps = GapFinder(ledger, store, similarity=settings.gaps_similarity,
+                              low_confidence=settings.gaps_low_confidence,
+                              min_count=settings.gaps_min_count)
         self.commands = Commands(self.indexing, ledger, ledger, local=local, cloud=cloud,
-                                 user_hash_salt=settings.user_hash_salt, pricing=self.pricing)
+                                 user_hash_salt=settings.user_hash_salt, pricing=self.pricing,
+                                 gaps=self.gaps)
         self.cache_step = CacheLookup(self.cache, embeddings, store, ledger)
         self.recorder = AnswerRecorder(ledger, self.pricing, user_hash_salt=settings.user_hash_salt,
-                                       keep_question_text=settings.log_question_text)
+                                       keep_question_text=settings.log_question_text,
+                                       encoder=self.question_encoder)
         self.pipeline = Pipeline(build_steps(self),
                                  [SafeLinks(settings.link_domains), WarnFlagged(store)])
         self.desk = HandoffDesk(
@@ -143,6 +156,15 @@ class Firstline(StreamingResponder):
         if not found:
             raise UserFacingError("That answer is too old to rate.")
 
+    def _after_index(self) -> None:
+        """After a reindex: the new revision's lexical index, and approved answers whose cited
+        documents changed withdrawn (each step logs its own failure; both are retried later)."""
+        try:
+            self.approved.sweep()
+        except Exception:
+            log.exception("could not check the approved answers after indexing")
+        self.searcher.load()
+
     async def handoff(self, ask: HandoffAsk) -> HandoffResult:
         """"Ask a person": mark, redact and deliver (:mod:`bot.answering.handoff`)."""
         return await self.desk(ask)
@@ -191,6 +213,7 @@ def build_steps(core: Firstline) -> list[Step]:
         Identify(directory),                              # the asker's groups
         core.commands,                                    # admin commands typed in chat
         Validate(s.max_question_chars),                   # empty / over-long questions
+        ApprovedMatch(core.approved),                     # an admin-approved answer fits
         core.cache_step,                                  # a recent answer that still holds
         Rewrite(),                                        # a follow-up's standalone search text
         Retrieve(core.searcher, depth),                   # hybrid search

@@ -22,7 +22,8 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="firstline", parents=[common], description="On-prem first-line helpdesk bot.")
     sub = top.add_subparsers(dest="command", required=True)
-    for add in (_index, _ask, _chat, _status, _eval, _costs, _router, _serve, _config):
+    for add in (_index, _ask, _chat, _status, _eval, _costs, _router, _serve, _config, _gaps,
+                _approved):
         add(sub, common)
     return top
 
@@ -126,3 +127,33 @@ def _serve(sub: Subcommands, common: argparse.ArgumentParser) -> None:
 def _config(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("config", parents=[common], help="show settings")
     p.add_argument("--markdown", action="store_true", help="print the reference table")
+
+
+def _gaps(sub: Subcommands, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("gaps", parents=[common],
+                       help="knowledge gaps: unanswered questions grouped by similarity")
+    p.add_argument("--since", default="7d", help="the period: 7d (default), 24h, 30d …")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+
+
+def _approved(sub: Subcommands, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("approved", parents=[common], help="approved answers: add, list, withdraw")
+    asub = p.add_subparsers(dest="approved_command", required=True)
+    a = asub.add_parser("add", parents=[common], help="approve an answer for a question")
+    a.add_argument("--question", required=True)
+    a.add_argument("--answer", required=True, help="the answer text (or @FILE to read it)")
+    a.add_argument("--language", choices=["en", "ja"], required=True)
+    a.add_argument("--owner", required=True, help="who vouches for it")
+    a.add_argument("--review-on", help="review date, YYYY-MM-DD")
+    a.add_argument("--cite", action="append", default=[],
+                   help="an indexed document it rests on (repeatable)")
+    a.add_argument("--audience", default="",
+                   help="groups that may see it when it cites nothing (comma-separated; "
+                   "default everyone)")
+    lst = asub.add_parser("list", parents=[common], help="list approved answers")
+    lst.add_argument("--all", action="store_true", help="withdrawn ones too")
+    lst.add_argument("--json", action="store_true")
+    w = asub.add_parser("withdraw", parents=[common], help="withdraw an approved answer")
+    w.add_argument("id")
+    w.add_argument("--why", default="withdrawn by an admin")

@@ -31,7 +31,7 @@ from bot.types import (
 )
 
 HISTORY_TURNS = 6
-ROUTES = {"local": "on-prem", "cloud": "cloud", "cache": "cached",
+ROUTES = {"local": "on-prem", "cloud": "cloud", "cache": "cached", "approved": "approved answer",
           "local-fallback": "on-prem (cloud unavailable)"}
 
 

@@ -1,4 +1,5 @@
-"""The ``firstline`` command: index, ask, chat, eval, costs, router, serve, config."""
+"""The ``firstline`` command: index, ask, chat, eval, costs, gaps, approved, router, serve,
+config."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from bot.app.calibrate import run_calibrate_command
 from bot.app.chat import chat_log_path, identity, render_text, run_chat
 from bot.app.composition import build_firstline
 from bot.app.costs import run_costs
+from bot.app.curation import run_approved_command, run_gaps_command
 from bot.app.evaluate import run_eval_command
 from bot.app.indexed import others_hint
 from bot.app.progress import progress_bar
@@ -90,6 +92,10 @@ def _dispatch(args: argparse.Namespace, loaded: Loaded) -> int:
         return _config(args, loaded)
     if args.command == "costs":
         return run_costs(args, settings)
+    if args.command == "gaps":
+        return run_gaps_command(args, settings)
+    if args.command == "approved":
+        return run_approved_command(args, settings)
     if args.command == "serve":  # its checks include the channels'
         return serve(settings, slack=loaded.slack, teams=loaded.teams,
                      allow_no_channels=args.no_channels)

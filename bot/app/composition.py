@@ -17,7 +17,7 @@ from bot.models.factory import cloud_model_from_settings, local_model_from_setti
 from bot.models.packaged import resolve_slm_path
 from bot.routing.router import Router, router_from_settings
 from bot.settings import Settings
-from knowledge.embeddings import LocalEmbeddings, embedder_from_setting
+from knowledge.embeddings import Embedder, LocalEmbeddings, embedder_from_setting
 from knowledge.store import KnowledgeStore, open_client
 
 
@@ -33,21 +33,32 @@ def build_firstline(settings: Settings, *, local: ChatModel | None = None,
                     router: Router | None = None) -> Firstline:
     """The responder for ``settings``; ``local``, ``cloud`` (None: no cloud) and ``router``
     replace the configured part."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = KnowledgeStore(open_client(settings.data_dir, settings.chroma_url),
-                           settings.collection)
+    store = open_store(settings)
+    embeddings, multilingual = embedders(settings)
     return Firstline(
         settings,
         local=local or local_model_from_settings(settings),
         store=store,
-        embeddings=LocalEmbeddings(settings.embedding_model or None, settings.embedding_device),
-        multilingual=embedder_from_setting(settings.multilingual_embeddings,
-                                           settings.embedding_device, settings.embedding_threads),
+        embeddings=embeddings,
+        multilingual=multilingual,
         ledger=Ledger.from_settings(settings),
         router=router or router_from_settings(settings),
         cloud=cloud_model_from_settings(settings) if cloud is FROM_SETTINGS else cloud,
         handoff=webhook_from_settings(settings),  # Slack / Teams attach theirs when mounted
     )
+
+
+def embedders(settings: Settings) -> tuple[Embedder, Embedder | None]:
+    """The main and the multilingual embedder (the latter None when switched off); the
+    question traces and approved answers use the multilingual one when there is one."""
+    return (LocalEmbeddings(settings.embedding_model or None, settings.embedding_device),
+            embedder_from_setting(settings.multilingual_embeddings, settings.embedding_device,
+                                  settings.embedding_threads))
+
+
+def open_store(settings: Settings) -> KnowledgeStore:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return KnowledgeStore(open_client(settings.data_dir, settings.chroma_url), settings.collection)
 
 
 def isolated_firstline(settings: Settings, name: str, *, fresh: bool,

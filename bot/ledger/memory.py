@@ -14,14 +14,26 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 
+from bot.ledger.approved import Approved
 from bot.ledger.pending import Pending
-from bot.ledger.roles import AnswerLog, EventClaims, HandoffClaim, Handoffs, Inbox, Locks
+from bot.ledger.roles import (
+    AnswerLog,
+    ApprovedAnswers,
+    EventClaims,
+    HandoffClaim,
+    Handoffs,
+    Inbox,
+    Locks,
+    TraceLog,
+)
 from bot.ledger.rows import CLOUD_ROUTES, LedgerRow, utcnow
 from bot.ledger.summary import summarise
+from bot.ledger.traces import QuestionTrace, TracedAnswer
 
 
-class MemoryLedger(AnswerLog, EventClaims, Inbox, Locks, Handoffs):
-    """Answers, claims, pending questions and locks in this process only."""
+class MemoryLedger(AnswerLog, EventClaims, Inbox, Locks, TraceLog, ApprovedAnswers, Handoffs):
+    """Answers, claims, pending questions, locks, question traces, approved answers and
+    hand-offs in this process only."""
 
     def __init__(self, clock: Any = time.monotonic) -> None:
         self._answers: dict[str, LedgerRow] = {}
@@ -29,15 +41,19 @@ class MemoryLedger(AnswerLog, EventClaims, Inbox, Locks, Handoffs):
         self._locks: dict[str, tuple[str, float]] = {}
         self._pending: dict[str, tuple[Pending, str, float]] = {}  # key -> (question, owner, until)
         self.done: dict[str, str | None] = {}  # answered question key -> answer id
+        self._traces: dict[str, QuestionTrace] = {}
+        self._approved: dict[str, Approved] = {}
         self._clock = clock
         self._lock = threading.Lock()
         self.closed = False
 
-    def record(self, row: LedgerRow) -> None:
+    def record(self, row: LedgerRow, trace: QuestionTrace | None = None) -> None:
         with self._lock:
             if row.answer_id in self._answers:
                 raise ValueError(f"answer {row.answer_id} is already recorded")
             self._answers[row.answer_id] = row
+            if trace is not None:
+                self._traces[row.answer_id] = trace
 
     def set_feedback(self, answer_id: str, vote: Literal["up", "down"], reason: str = "") -> bool:
         if vote not in ("up", "down"):
@@ -171,6 +187,32 @@ class MemoryLedger(AnswerLog, EventClaims, Inbox, Locks, Handoffs):
         with self._lock:
             if self._locks.get(name, ("", 0.0))[0] == owner:
                 del self._locks[name]
+
+    # -- question traces and approved answers ------------------------------------------------
+    def traced(self, since: datetime | None = None,
+               until: datetime | None = None) -> list[TracedAnswer]:
+        return [TracedAnswer(self._answers[r.answer_id], self._traces[r.answer_id])
+                for r in self.rows(since, until) if r.answer_id in self._traces]
+
+    def add_approved(self, item: Approved) -> None:
+        with self._lock:
+            if item.id in self._approved:
+                raise ValueError(f"approved answer {item.id} already exists")
+            self._approved[item.id] = item
+
+    def save_approved(self, item: Approved) -> bool:
+        with self._lock:
+            if item.id not in self._approved:
+                return False
+            self._approved[item.id] = item
+            return True
+
+    def approved(self, approved_id: str) -> Approved | None:
+        return self._approved.get(approved_id)
+
+    def approved_list(self, status: str | None = None) -> list[Approved]:
+        items = [a for a in self._approved.values() if status is None or a.status == status]
+        return sorted(items, key=lambda a: (-a.created_at.timestamp(), a.id))
 
     def close(self) -> None:
         self.closed = True

@@ -1,5 +1,6 @@
-"""The ledger's three roles, each a small seam with its lifecycle (botbuilder's ``Storage`` is
-the model): the answer log, event claims, the inbox of pending questions and named locks.
+"""The ledger's roles, each a small seam with its lifecycle (botbuilder's ``Storage`` is the
+model): the answer log, event claims, the inbox of pending questions and named locks; the
+question traces and approved answers.
 
 :class:`bot.ledger.store.Ledger` plays all four on one database (SQLite or PostgreSQL), so
 replicas sharing it share claims and locks; :class:`bot.ledger.memory.MemoryLedger` plays them
@@ -11,15 +12,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from bot.ledger.approved import Approved
 from bot.ledger.pending import Pending
 from bot.ledger.rows import LedgerRow
+from bot.ledger.traces import QuestionTrace, TracedAnswer
 
 
 class AnswerLog(Protocol):
     """One row per answer, its feedback, and what the rows add up to."""
 
-    def record(self, row: LedgerRow) -> None:
-        """Write one answer; a second row with the same ``answer_id`` is an error."""
+    def record(self, row: LedgerRow, trace: QuestionTrace | None = None) -> None:
+        """Write one answer (and its question's trace, in the same transaction); a second row
+        with the same ``answer_id`` is an error."""
         ...
 
     def set_feedback(self, answer_id: str, vote: Literal["up", "down"], reason: str = "") -> bool:
@@ -135,3 +139,31 @@ class Locks(Protocol):
 
     def close(self) -> None:
         return None
+
+
+# -- knowledge gaps and approved answers ------------------------------------------------------
+class TraceLog(Protocol):
+    """The answers' question traces (:mod:`bot.ledger.traces`), for the gaps report."""
+
+    def traced(self, since: datetime | None = None,
+               until: datetime | None = None) -> list[TracedAnswer]:
+        """Answers in ``[since, until)`` that have a trace, with it, oldest first."""
+        ...
+
+
+class ApprovedAnswers(Protocol):
+    """Admin-curated answers (:mod:`bot.ledger.approved`)."""
+
+    def add_approved(self, item: Approved) -> None:
+        """Store a new approved answer (its id must be new)."""
+        ...
+
+    def save_approved(self, item: Approved) -> bool:
+        """Replace the stored answer with ``item.id``; False when there is none."""
+        ...
+
+    def approved(self, approved_id: str) -> Approved | None: ...
+
+    def approved_list(self, status: str | None = None) -> list[Approved]:
+        """Approved answers (of ``status``, default all), newest first."""
+        ...

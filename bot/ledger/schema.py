@@ -105,6 +105,34 @@ locks = sa.Table(
     sa.Column("owner", sa.String(255), nullable=False),
     sa.Column("expires_at", UTCDateTime(), nullable=False),
 )
+question_traces = sa.Table(
+    "question_traces", metadata,
+    sa.Column("answer_id", sa.String(64), primary_key=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("encoder", sa.String(100), nullable=False),
+    sa.Column("vector", sa.LargeBinary(), nullable=False),
+    sa.Column("terms", sa.Text(), nullable=False),
+)
+approved_answers = sa.Table(
+    "approved_answers", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("question", sa.Text(), nullable=False),
+    sa.Column("answer", sa.Text(), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("owner", sa.String(255), nullable=False),
+    sa.Column("review_on", sa.Date()),
+    sa.Column("cited", sa.Text(), nullable=False),
+    sa.Column("audience", sa.Text(), nullable=False),
+    sa.Column("encoder", sa.String(100), nullable=False),
+    sa.Column("vector", sa.LargeBinary(), nullable=False),
+    sa.Column("marks", sa.Text(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("withdrawn_reason", sa.Text(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("origin", sa.String(255), nullable=False),
+)
 
 
 # --- migrations: append only; each runs once, in order, inside the migration transaction ------
@@ -167,6 +195,42 @@ def m002_pending_questions(conn: Connection) -> None:
     conn.execute(sa.text("ALTER TABLE events ADD COLUMN answer_id VARCHAR(64)"))
 
 
+def m003_gaps_and_approved(conn: Connection) -> None:
+    """question_traces (each answer's question embedding and key terms, indexed on created_at)
+    and approved_answers."""
+    md = sa.MetaData()
+    when = sa.DateTime(timezone=True)
+    sa.Table(
+        "question_traces", md,
+        sa.Column("answer_id", sa.String(64), primary_key=True),
+        sa.Column("created_at", when, nullable=False, index=True),
+        sa.Column("language", sa.String(8), nullable=False),
+        sa.Column("encoder", sa.String(100), nullable=False),
+        sa.Column("vector", sa.LargeBinary(), nullable=False),  # float16
+        sa.Column("terms", sa.Text(), nullable=False),  # JSON list
+    )
+    sa.Table(
+        "approved_answers", md,
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("question", sa.Text(), nullable=False),
+        sa.Column("answer", sa.Text(), nullable=False),
+        sa.Column("language", sa.String(8), nullable=False),
+        sa.Column("owner", sa.String(255), nullable=False),
+        sa.Column("review_on", sa.Date()),
+        sa.Column("cited", sa.Text(), nullable=False),  # JSON [{path, sha256, title}]
+        sa.Column("audience", sa.Text(), nullable=False),  # JSON list of groups
+        sa.Column("encoder", sa.String(100), nullable=False),
+        sa.Column("vector", sa.LargeBinary(), nullable=False),
+        sa.Column("marks", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False, index=True),
+        sa.Column("withdrawn_reason", sa.Text(), nullable=False),
+        sa.Column("created_at", when, nullable=False),
+        sa.Column("updated_at", when, nullable=False),
+        sa.Column("origin", sa.String(255), nullable=False),
+    )
+    md.create_all(conn)
+
+
 def m004_handoff(conn: Connection) -> None:
     """answers.handed_off_at / handoff_target, and handoff_reference (the helpdesk thread or
     ticket it became; indexed, so a helpdesk reply finds its answer for promotion)."""
@@ -178,8 +242,8 @@ def m004_handoff(conn: Connection) -> None:
         "CREATE INDEX ix_answers_handoff_reference ON answers (handoff_reference)"))
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial, m002_pending_questions,
-                                                  m004_handoff]
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    m001_initial, m002_pending_questions, m003_gaps_and_approved, m004_handoff]
 
 
 def migrate(

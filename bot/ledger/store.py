@@ -1,7 +1,8 @@
 """The cost ledger: one row per answer, in any database SQLAlchemy speaks.
 
-Every answer (local, cloud, cache, declined, local-fallback, failed, command) is recorded once
-with route, reason, models, tokens, latency, cost and sources, as simonw/llm logs each response.
+Every answer (local, cloud, cache, approved, declined, local-fallback, failed, command) is
+recorded once with route, reason, models, tokens, latency, cost and sources, as simonw/llm logs
+each response, with its question's trace (embedding and key terms) beside it.
 The same database carries small tables every bot process shares: claimed event ids (so a
 Slack retry is answered once), pending questions (so a replica's crash loses none) and named
 locks (one reindex at a time). :class:`Ledger` plays all four roles of :mod:`bot.ledger.roles`;
@@ -20,11 +21,22 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 
+from bot.ledger.gaps_sql import SqlGaps
 from bot.ledger.inbox import EVENT_TTL, SqlInbox
-from bot.ledger.roles import AnswerLog, EventClaims, HandoffClaim, Handoffs, Inbox, Locks
+from bot.ledger.roles import (
+    AnswerLog,
+    ApprovedAnswers,
+    EventClaims,
+    HandoffClaim,
+    Handoffs,
+    Inbox,
+    Locks,
+    TraceLog,
+)
 from bot.ledger.rows import CLOUD_ROUTES, GROUPINGS, LedgerRow, utcnow
 from bot.ledger.schema import answers, create_ledger_engine, events, locks, migrate, write
 from bot.ledger.summary import SUMMARY_COLUMNS, summarise
+from bot.ledger.traces import QuestionTrace
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -76,9 +88,11 @@ def _window(since: datetime | None, until: datetime | None) -> list[sa.ColumnEle
     return clauses
 
 
-class Ledger(SqlInbox, AnswerLog, EventClaims, Inbox, Locks, Handoffs):
+class Ledger(SqlInbox, SqlGaps, AnswerLog, EventClaims, Inbox, Locks, TraceLog,
+             ApprovedAnswers, Handoffs):
     """The ledger database: answers, feedback, cost summaries, event claims, pending questions
-    (:class:`~bot.ledger.inbox.SqlInbox`) and locks.
+    (:class:`~bot.ledger.inbox.SqlInbox`), locks, question traces and approved answers
+    (:class:`~bot.ledger.gaps_sql.SqlGaps`).
 
     ``keep_question_text=False`` drops question text on write (``FIRSTLINE_LOG_QUESTION_TEXT``
     off); :meth:`from_settings` wires that up. Thread-safe; one instance per process.
@@ -106,10 +120,14 @@ class Ledger(SqlInbox, AnswerLog, EventClaims, Inbox, Locks, Handoffs):
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def record(self, row: LedgerRow) -> None:
-        """Write one answer; a second row with the same ``answer_id`` raises IntegrityError."""
+    _row_from_db = staticmethod(_from_db)
+
+    def record(self, row: LedgerRow, trace: QuestionTrace | None = None) -> None:
+        """Write one answer and its question's trace in one transaction; a second row with the
+        same ``answer_id`` raises IntegrityError."""
         with write(self._engine) as conn:
             conn.execute(answers.insert(), _to_db(row, self._keep_question))
+            self._write_trace(conn, trace)
 
     def set_feedback(self, answer_id: str, vote: Literal["up", "down"], reason: str = "") -> bool:
         """Store a vote (a later vote replaces it); False when no such answer exists."""

@@ -179,7 +179,8 @@ async def test_empty_and_long_questions_are_declined_politely(tmp_path: Path) ->
 
 async def test_the_steps_run_in_the_documented_order(tmp_path: Path) -> None:
     assert make_core(tmp_path).pipeline.names() == [
-        "Identify", "Commands", "Validate", "CacheLookup", "Rewrite", "Retrieve",
+        "Identify", "Commands", "Validate", "ApprovedMatch", "CacheLookup", "Rewrite",
+        "Retrieve",
         "EmptyKnowledge", "Decide", "LocalDraft", "CheckDraft", "Verify", "Escalate",
         "DeclineUnsure", "SettleLocal", "SafeLinks", "WarnFlagged"]
 

@@ -140,8 +140,8 @@ def test_migrations_are_recorded_once_and_idempotent(ledger_url: str) -> None:
         indexed = [i["column_names"] for i in inspector.get_indexes("answers")]
     finally:
         engine.dispose()
-    assert names == [m.__name__ for m in MIGRATIONS] == ["m001_initial", "m002_pending_questions",
-                                                         "m004_handoff"]
+    assert names == [m.__name__ for m in MIGRATIONS] == [
+        "m001_initial", "m002_pending_questions", "m003_gaps_and_approved", "m004_handoff"]
     assert applied_at is not None and applied_at.tzinfo is not None
     assert columns == [f.name for f in fields(LedgerRow)] == list(answers.c.keys())
     assert ["created_at"] in indexed
@@ -157,7 +157,8 @@ def test_a_failing_migration_rolls_back_everything(ledger_url: str) -> None:
         with pytest.raises(RuntimeError):
             migrate(engine, [m001_initial, m002_broken])
         assert sa.inspect(engine).get_table_names() == []  # DDL is transactional, SQLite too
-        assert migrate(engine) == ["m001_initial", "m002_pending_questions", "m004_handoff"]
+        assert migrate(engine) == ["m001_initial", "m002_pending_questions",
+                                   "m003_gaps_and_approved", "m004_handoff"]
     finally:
         engine.dispose()
 
@@ -177,7 +178,7 @@ def test_a_new_migration_is_applied_alone_and_in_order(ledger_url: str) -> None:
         assert "team" in [c["name"] for c in sa.inspect(engine).get_columns("answers")]
     finally:
         engine.dispose()
-    assert names == ["m001_initial", "m002_pending_questions", "m004_handoff", "m002_add_team"]
+    assert names == [*(m.__name__ for m in MIGRATIONS), "m002_add_team"]
 
 
 # --- one row per answer -----------------------------------------------------------------------
