@@ -450,6 +450,10 @@ class Settings(SettingsBase):
         "HELP", "FIRSTLINE_HANDOFF_WEBHOOK_PROJECT", "Jira project key (`jira` format).")
     handoff_webhook_issue_type: str = setting(
         "Task", "FIRSTLINE_HANDOFF_WEBHOOK_ISSUE_TYPE", "Jira issue type (`jira` format).")
+    handoff_review_days: int = setting(
+        180, "FIRSTLINE_HANDOFF_REVIEW_DAYS",
+        "Review date, in days from promotion, of an approved answer promoted from a helpdesk "
+        "reply (0: none).")
     handoff_webhook_assignment_group: str = setting(
         "", "FIRSTLINE_HANDOFF_WEBHOOK_ASSIGNMENT_GROUP",
         "ServiceNow assignment group (`servicenow` format; empty: left to ServiceNow's rules).")

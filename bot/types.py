@@ -163,6 +163,25 @@ class HandoffRequest:
     redacted: dict[str, int] = field(default_factory=dict)  # kind -> how many were masked
 
 
+@dataclass(frozen=True)
+class Promotion:
+    """An admin's "Promote reply to approved answer" in a helpdesk thread."""
+
+    reference: str  # the helpdesk thread or ticket (HandoffResult.reference)
+    question: str  # the question as the hand-off carried it
+    answer: str  # the helpdesk's reply
+    by: str  # who promotes, as the platform names them
+    is_admin: bool = False
+
+
+@dataclass(frozen=True)
+class PromotionResult:
+    """The approved answer made ("" when none was), and what to tell the helpdesk."""
+
+    approved_id: str
+    text: str
+
+
 class HandoffTarget(Protocol):
     """Where hand-offs go (a helpdesk channel, a ticketing webhook), with its lifecycle."""
 
@@ -191,6 +210,10 @@ class Responder(Protocol):
 
     async def handoff(self, ask: HandoffAsk) -> HandoffResult:
         """Pass an answered question to people (the configured :class:`HandoffTarget`)."""
+        ...
+
+    async def promote(self, promotion: Promotion) -> PromotionResult:
+        """Make the helpdesk's reply to a hand-off an approved answer (admins only)."""
         ...
 
 

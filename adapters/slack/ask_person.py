@@ -24,7 +24,7 @@ from adapters.slack.api import API_FAILURES, why
 from adapters.slack.blocks import HANDOFF_ACTION
 from adapters.slack.history import REPLIES_LIMIT, USER_SUBTYPES
 from adapters.slack.hook import LANGUAGE_KEY, guarded
-from adapters.slack.text import looks_japanese, question_text, to_mrkdwn
+from adapters.slack.text import looks_japanese, question_text
 from bot.types import HandoffAsk, HandoffResult, Responder
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ def _question_and_answer(thread: list[dict[str, Any]], answer_ts: str, user: str
     before = [m for m in thread if _by_person(m) and float(m["ts"]) < float(answer_ts or 0)]
     mine = [m for m in before if m.get("user") == user] or before
     question = question_text(mine[-1].get("text") or "", bot_user_id) if mine else ""
-    return question, to_mrkdwn(str(answer.get("text") or ""))
+    return question, str(answer.get("text") or "")  # as Slack shows it
 
 
 def _by_person(message: dict[str, Any]) -> bool:

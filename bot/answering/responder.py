@@ -25,6 +25,7 @@ from bot.answering.escalation import Budget, Escalate
 from bot.answering.flagged import WarnFlagged
 from bot.answering.gaps import GapFinder
 from bot.answering.handoff.desk import HandoffDesk
+from bot.answering.handoff.promote import Promoter
 from bot.answering.identity import FileDirectory, Identify, NoDirectory
 from bot.answering.indexing import Indexing
 from bot.answering.links import SafeLinks
@@ -52,6 +53,8 @@ from bot.types import (
     HandoffResult,
     HandoffTarget,
     Notify,
+    Promotion,
+    PromotionResult,
     Question,
     Reply,
     StreamEvent,
@@ -110,6 +113,7 @@ class Firstline(StreamingResponder):
             every_answer=settings.handoff_on_every_answer, redacting=settings.handoff_redact,
             company=company_patterns(settings.redact_patterns),
             audience=settings.handoff_audience, target=handoff)
+        self.promoter = Promoter(ledger, self.approved, settings.handoff_review_days)
         self._running: set[asyncio.Task[None]] = set()  # streamed answers in progress
 
     # -- the Responder seam ---------------------------------------------------------------
@@ -168,6 +172,10 @@ class Firstline(StreamingResponder):
     async def handoff(self, ask: HandoffAsk) -> HandoffResult:
         """"Ask a person": mark, redact and deliver (:mod:`bot.answering.handoff`)."""
         return await self.desk(ask)
+
+    async def promote(self, promotion: Promotion) -> PromotionResult:
+        """The helpdesk's reply as an approved answer (:mod:`bot.answering.handoff.promote`)."""
+        return await self.promoter(promotion)
 
     # -- lifecycle ------------------------------------------------------------------------
     def load(self) -> None:

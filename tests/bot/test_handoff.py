@@ -208,3 +208,25 @@ async def test_servicenow_and_jira_shapes(tmp_path: Path, receiver: WebhookStand
     assert "taro.yamada@" not in str(body)
     row = ledger.get(reply.answer_id)
     assert row is not None and row.handoff_reference == reference
+
+
+async def test_promotion_needs_an_admin_a_known_hand_off_and_a_reply(
+        tmp_path: Path, receiver: WebhookStandIn) -> None:
+    from bot.types import Promotion
+
+    core, ledger = core_with(tmp_path, receiver)
+    reply = await ask(core, "VPN?", language="ja")
+    await core.handoff(click(reply, question="VPNのリセット方法は?"))
+    asked = Promotion("HD-1001", "VPNのリセット方法は?", "ポータルからリセットできます。",
+                      "U0ADMIN")
+    refused = await core.promote(asked)
+    assert refused.approved_id == "" and "管理者" in refused.text
+    unknown = await core.promote(Promotion("HD-404", "q", "a", "U0ADMIN", is_admin=True))
+    assert unknown.text == "This hand-off is not in the ledger, so it cannot be promoted."
+    empty = await core.promote(Promotion("HD-1001", "q", " ", "U0ADMIN", is_admin=True))
+    assert empty.approved_id == "" and ledger.approved_list() == []
+    done = await core.promote(Promotion("HD-1001", "VPNのリセット方法は?",
+                                        "ポータルからリセットできます。", "U0ADMIN",
+                                        is_admin=True))
+    [item] = ledger.approved_list("active")
+    assert done.approved_id == item.id and item.language == "ja"

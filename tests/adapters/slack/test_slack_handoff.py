@@ -14,6 +14,7 @@ import aiohttp
 import pytest_asyncio
 from restricted_core import QUESTION, SECRET_FIGURE, restricted_core
 from slack_standin import (
+    ADMIN,
     ASKER,
     BOT_TOKEN,
     BOT_USER,
@@ -77,8 +78,9 @@ async def ask(served: Served, text: str, channel: str = CHANNEL) -> dict[str, An
     standin = served.standin
     message = standin.user_message(channel, text if channel == DM else f"<@{BOT_USER}> {text}")
     event = dm_event(message, channel) if channel == DM else mention_event(message, channel)
+    done = len(standin.calls_to("reactions.remove"))
     await served.slack.event(event_callback(event))
-    await standin.wait_for(lambda: standin.calls_to("reactions.remove"), timeout=20)
+    await standin.wait_for(lambda: len(standin.calls_to("reactions.remove")) > done, timeout=20)
     return [m for m in standin.in_thread(channel, message["ts"]) if m.get("bot_id")][-1]
 
 
@@ -199,3 +201,46 @@ async def test_a_streamed_answer_ends_with_the_button(make: Any, standin: SlackS
     await click(served, answer, button["value"], channel=DM)
     await standin.wait_for(lambda: helpdesk_posts(standin))
     assert served.core.ledger.get(button["value"]).handed_off_at is not None
+
+
+async def test_an_admin_promotes_the_helpdesk_reply_to_an_approved_answer(
+        make: Any, standin: SlackStandIn) -> None:
+    served = await make(handoff_on_every_answer=True)
+    question = "Can I carry paid time off over to next year?"
+    answer = await ask(served, question)
+    [button] = buttons(answer)
+    await click(served, answer, button["value"])
+    [post] = await standin.wait_for(lambda: standin.messages.get(HELPDESK))
+    reply = "Yes: up to 5 days, if your manager approves it in the HR portal by 31 March."
+    standin.user_message(HELPDESK, "Looking into it", user="U0HELPER", thread_ts=post["ts"])
+    standin.user_message(HELPDESK, reply, user="U0HELPER", thread_ts=post["ts"])
+    [promote] = buttons(post, "firstline_handoff_promote")
+
+    async def press(user: str) -> None:
+        payload = block_action("firstline_handoff_promote", promote["value"], user, HELPDESK,
+                               post, standin.response_url("promote"))
+        status, body, _ = await served.slack.interaction(payload)
+        assert (status, body) == (200, "")
+
+    await press("U0HELPER")  # not an admin
+    [refused] = await standin.wait_for(lambda: standin.responses)
+    assert refused.args["text"] == ("Only firstline admins can promote a reply to an approved "
+                                    "answer.")
+    assert served.core.ledger.approved_list() == []
+
+    await press(ADMIN)
+    done = await standin.wait_for(lambda: [t for t in standin.bot_texts(HELPDESK, post["ts"])
+                                           if "Promoted to approved answer" in t])
+    [item] = served.core.ledger.approved_list("active")
+    assert (item.question, item.answer, item.owner) == (question, reply, ADMIN)
+    assert item.origin == f"handoff:{button['value']}" and item.review_on is not None
+    assert done == [f"<@{ADMIN}>: Promoted to approved answer {item.id}: the bot answers "
+                    "questions like this one with this reply from now on."]
+    await press(ADMIN)
+    again = await standin.wait_for(lambda: standin.responses[1:])
+    assert again[0].args["text"] == (f"This hand-off was already promoted (approved answer "
+                                     f"{item.id}).")
+
+    next_time = await ask(served, question)  # the next asker gets the helpdesk's reply
+    assert reply in next_time["text"]
+    assert "Ask a person" in json.dumps(next_time["blocks"])  # every answer, approved ones too
