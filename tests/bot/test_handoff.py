@@ -69,6 +69,8 @@ async def test_a_declined_answer_offers_a_person_and_a_local_one_after_a_thumbs_
     core, _ = core_with(tmp_path, receiver, hits=[])
     declined = await ask(core, QUESTION)
     assert declined.route == Route.DECLINED and declined.handoff == "now"
+    empty = await ask(core, "   ")  # declined as not a question: asking again helps
+    assert empty.reason == "bad-question" and empty.handoff == ""
     answered = await ask(make_core(tmp_path / "b", handoff_target="webhook"), "VPN reset?")
     assert answered.handoff == ""  # configured, but no target attached: no button
     local = await ask(core_with(tmp_path / "c", receiver)[0], "How do I reset the VPN?")

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 Offer = HandoffOffer  # under the answer ("now"), after a 👎 ("after-down"), or not ("")
 NO_OFFER = (Route.COMMAND, Route.FAILED)
+NOT_A_QUESTION = "bad-question"  # empty or over-long: asking again helps, a person does not
 
 
 class HandoffLedger(AnswerLog, Handoffs, Protocol):
@@ -63,7 +64,7 @@ class HandoffDesk:
 
     def offer(self, reply: Reply) -> Offer:
         """Whether ``reply`` offers "Ask a person" now, after a 👎, or not."""
-        if self.target is None or reply.route in NO_OFFER:
+        if self.target is None or reply.route in NO_OFFER or reply.reason == NOT_A_QUESTION:
             return ""
         if self.every_answer or reply.route == Route.DECLINED or not reply.covered:
             return "now"

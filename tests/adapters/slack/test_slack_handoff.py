@@ -32,12 +32,27 @@ from adapters.slack.settings import SlackSettings
 from adapters.teams.settings import TeamsSettings
 from bot.answering.responder import Firstline
 from bot.app.serve import build_web_app
+from bot.ledger.memory import MemoryLedger
+from bot.models.fake import FakeChatModel
+from bot.routing.router import RuleRouter
+from bot.settings import Settings
+from knowledge.fakes import HashingEmbedder
+from knowledge.store import KnowledgeStore, open_client
 
 CHANNEL, DM, HELPDESK, HR_GROUP = "C0HELP", "D0ASKER", "C0HELPDESK", "S0HRTEAM"
 PII_QUESTION = ("Can I carry paid time off over? I'm EMP-004512, reach me at "
                 "taro.yamada@example.co.jp or 090-1234-5678")
 TOLD = ("I've passed your question to the IT helpdesk. Someone from the IT helpdesk will reply "
         "to you.")
+
+
+def empty_core(tmp_path: Path, **settings: Any) -> Firstline:
+    """A real core over a store with nothing indexed: every question is declined."""
+    store = KnowledgeStore(open_client(tmp_path / "chroma"), "empty")
+    core_settings = Settings.load({"data_dir": tmp_path, "cache_ttl_seconds": 0, **settings},
+                                  environ={}, config_file=tmp_path / "none.toml")
+    return Firstline(core_settings, local=FakeChatModel("unused", name="slm"), store=store,
+                     embeddings=HashingEmbedder(), ledger=MemoryLedger(), router=RuleRouter())
 
 
 @dataclass
@@ -52,9 +67,9 @@ async def make(standin: SlackStandIn, tmp_path: Path) -> AsyncIterator[Any]:
     runners: list[Any] = []
     sessions: list[aiohttp.ClientSession] = []
 
-    async def start(stream: bool = False, **core_settings: Any) -> Served:
-        core = restricted_core(tmp_path / str(len(runners)), handoff_target="slack",
-                               **core_settings)
+    async def start(stream: bool = False, empty: bool = False, **core_settings: Any) -> Served:
+        build = empty_core if empty else restricted_core
+        core = build(tmp_path / str(len(runners)), handoff_target="slack", **core_settings)
         standin.usergroups[HR_GROUP] = [ASKER]
         standin.names[ASKER] = "Taro Yamada"
         settings: SlackSettings = replace(slack_settings(standin), app_token="", stream=stream,
@@ -136,6 +151,17 @@ async def test_ask_a_person_posts_the_redacted_question_to_the_helpdesk(
     [again] = await standin.wait_for(lambda: standin.responses)
     assert again.args["text"] == "This question was already passed to the IT helpdesk."
     assert len(helpdesk_posts(standin)) == 1
+
+
+async def test_a_declined_answer_offers_a_person(make: Any, standin: SlackStandIn) -> None:
+    served = await make(empty=True)  # the default: declined answers and 👎 only
+    answer = await ask(served, "Who approves a second monitor?")
+    [button] = buttons(answer)
+    assert served.core.ledger.get(button["value"]).route == "declined"
+    await click(served, answer, button["value"])
+    [post] = await standin.wait_for(lambda: helpdesk_posts(standin))
+    shown = json.dumps(post, ensure_ascii=False)
+    assert "Who approves a second monitor?" in shown and "(declined)" in shown
 
 
 async def test_a_failed_post_tells_the_asker_and_the_button_works_again(

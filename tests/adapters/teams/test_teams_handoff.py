@@ -97,6 +97,8 @@ async def test_ask_a_person_posts_a_redacted_card_to_the_helpdesk_channel(make: 
         assert secret not in shown
     assert "I'm [ID], reach me at [EMAIL] or [PHONE]" in shown and "Test User" in shown
     conversation = asked["conversation"]["id"]
+    final = json.dumps(answer.activity)  # a streamed answer: its final message has the button
+    assert '"streamType": "final"' in final
     await texts_in(bot, conversation, TOLD)
     row = bot.responder.ledger.get(person["data"]["answer_id"])
     assert row.handed_off_at is not None and row.handoff_target == f"teams:{HELPDESK}"
