@@ -13,6 +13,7 @@ import pytest_asyncio
 from unit_parts import SALARY_HIT, VPN_HIT, WIFI_HIT, ask, make_core
 from webhook_standin import SECRET, TOKEN, WebhookStandIn
 
+from bot.answering.gaps import gap_reason
 from bot.answering.handoff.payloads import Shape
 from bot.answering.handoff.webhook import WebhookTarget
 from bot.answering.responder import Firstline
@@ -105,6 +106,7 @@ async def test_the_helpdesk_gets_the_question_redacted_and_the_row_is_marked(
     assert row is not None and row.handed_off_at is not None
     assert (row.handoff_target, row.handoff_reference) == ("webhook", "HD-1001")
     assert core.desk.answer_of("HD-1001") == reply.answer_id
+    assert gap_reason(row, 0.5) == "handed-off"  # the knowledge gaps count it
 
 
 async def test_a_second_click_is_told_it_was_already_handed_off(
