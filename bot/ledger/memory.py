@@ -89,12 +89,15 @@ class MemoryLedger(AnswerLog, EventClaims, Inbox, Locks, TraceLog, ApprovedAnswe
         return summarise(mapped, by)
 
     # -- hand-offs ------------------------------------------------------------------------
-    def claim_handoff(self, answer_id: str, target: str) -> HandoffClaim:
+    def claim_handoff(self, answer_id: str, target: str,
+                      stale_before: datetime | None = None) -> HandoffClaim:
         with self._lock:
             row = self._answers.get(answer_id)
             if row is None:
                 return "unknown"
-            if row.handed_off_at is not None:
+            stale = (stale_before is not None and row.handoff_reference is None
+                     and row.handed_off_at is not None and row.handed_off_at < stale_before)
+            if row.handed_off_at is not None and not stale:
                 return "already"
             self._answers[answer_id] = replace(row, handed_off_at=utcnow(), handoff_target=target)
             return "claimed"

@@ -60,8 +60,11 @@ HandoffClaim = Literal["claimed", "already", "unknown"]
 class Handoffs(Protocol):
     """Answers handed off to people: marked once, linked to the helpdesk thread or ticket."""
 
-    def claim_handoff(self, answer_id: str, target: str) -> HandoffClaim:
-        """Mark the answer handed off to ``target`` unless it already is (one caller wins)."""
+    def claim_handoff(self, answer_id: str, target: str,
+                      stale_before: datetime | None = None) -> HandoffClaim:
+        """Mark the answer handed off to ``target`` unless it already is (one caller wins). A
+        claim made before ``stale_before`` that never got its reference (its replica died
+        mid-delivery) may be claimed again."""
         ...
 
     def release_handoff(self, answer_id: str) -> None:

@@ -176,9 +176,13 @@ class Ledger(SqlInbox, SqlGaps, AnswerLog, EventClaims, Inbox, Locks, TraceLog,
             return summarise(conn.execute(query).mappings(), by)
 
     # -- hand-offs (m004_handoff) --------------------------------------------------------
-    def claim_handoff(self, answer_id: str, target: str) -> HandoffClaim:
-        mark = answers.update().where(
-            answers.c.answer_id == answer_id, answers.c.handed_off_at.is_(None)).values(
+    def claim_handoff(self, answer_id: str, target: str,
+                      stale_before: datetime | None = None) -> HandoffClaim:
+        free: sa.ColumnElement[bool] = answers.c.handed_off_at.is_(None)
+        if stale_before is not None:
+            free = sa.or_(free, sa.and_(answers.c.handoff_reference.is_(None),
+                                        answers.c.handed_off_at < stale_before))
+        mark = answers.update().where(answers.c.answer_id == answer_id, free).values(
             handed_off_at=utcnow(), handoff_target=target)
         with write(self._engine) as conn:
             if conn.execute(mark).rowcount > 0:

@@ -118,8 +118,13 @@ async def test_a_second_click_is_told_it_was_already_handed_off(
     assert again.status == "already"
     assert again.text == "このご質問はすでにITヘルプデスクに引き継ぎ済みです。"
     assert len(receiver.received) == 1
+    receiver.answer = {}  # a receiver that names no ticket: the row still gets a reference
+    reply2 = await ask(core, "Wi-Fi?")
+    assert (await core.handoff(click(reply2))).status == "sent"
+    row = core.ledger.get(reply2.answer_id)
+    assert row is not None and row.handoff_reference == f"webhook:{reply2.answer_id}"
     unknown = await core.handoff(click(reply, answer_id="gone"))
-    assert unknown.status == "unknown" and len(receiver.received) == 1
+    assert unknown.status == "unknown" and len(receiver.received) == 2
 
 
 async def test_failures_are_retried_and_a_failed_hand_off_can_be_pressed_again(

@@ -574,3 +574,16 @@ def test_concurrent_clicks_hand_off_once(ledger: Ledger) -> None:
     with ThreadPoolExecutor(8) as pool:
         claims = list(pool.map(lambda _: ledger.claim_handoff("h2", "webhook"), range(16)))
     assert claims.count("claimed") == 1 and claims.count("already") == 15
+
+
+def test_a_hand_off_whose_delivery_died_can_be_claimed_again(ledger: Ledger) -> None:
+    ledger.record(make_row("h3"))
+    assert ledger.claim_handoff("h3", "webhook") == "claimed"  # ... and its replica died
+    now = datetime.now(UTC)
+    assert ledger.claim_handoff("h3", "webhook", stale_before=now - timedelta(minutes=5)) == (
+        "already")  # still being delivered, as far as anyone knows
+    assert ledger.claim_handoff("h3", "webhook", stale_before=now + timedelta(seconds=1)) == (
+        "claimed")
+    ledger.set_handoff_reference("h3", "HD-7")
+    assert ledger.claim_handoff("h3", "webhook", stale_before=now + timedelta(hours=1)) == (
+        "already")  # delivered: never again

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from bot.answering.handoff.prepare import Record, prepare_request
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 Offer = HandoffOffer  # under the answer ("now"), after a 👎 ("after-down"), or not ("")
 NO_OFFER = (Route.COMMAND, Route.FAILED)
+CLAIM_SECONDS = 300.0  # a claim this old without a reference: its delivery died with its replica
 NOT_A_QUESTION = "bad-question"  # empty or over-long: asking again helps, a person does not
 
 
@@ -74,7 +76,9 @@ class HandoffDesk:
         target = self.target
         if target is None:
             return self._result("off", ask.language)
-        claim = await asyncio.to_thread(self.ledger.claim_handoff, ask.answer_id, target.name)
+        stale = datetime.now(UTC) - timedelta(seconds=CLAIM_SECONDS)
+        claim = await asyncio.to_thread(self.ledger.claim_handoff, ask.answer_id, target.name,
+                                        stale)
         if claim != "claimed":
             return self._result(claim, ask.language)
         try:
@@ -95,8 +99,9 @@ class HandoffDesk:
         request = prepare_request(ask, row, self.catalog.files(), helpdesk=self.helpdesk,
                                   redacting=self.redacting, company=self.company)
         reference = await target.post(request)
-        if reference:
-            await asyncio.to_thread(self.ledger.set_handoff_reference, ask.answer_id, reference)
+        # always a reference: a claim without one is a delivery that may have died
+        await asyncio.to_thread(self.ledger.set_handoff_reference, ask.answer_id,
+                                reference or f"{target.name}:{ask.answer_id}")
         return reference
 
     def answer_of(self, reference: str) -> str | None:
