@@ -167,11 +167,22 @@ async def test_a_wrong_signature_is_refused_by_the_receiver(
     assert receiver.refused == ["bad signature"] and receiver.received == []
 
 
-async def test_a_slow_receiver_times_out(tmp_path: Path, receiver: WebhookStandIn) -> None:
+async def test_a_slow_or_absent_receiver_fails_in_one_line(
+        tmp_path: Path, receiver: WebhookStandIn, caplog: pytest.LogCaptureFixture) -> None:
     core, _ = core_with(tmp_path, receiver, timeout=0.3, retries=0)
     reply = await ask(core, "VPN?")
     receiver.script = [1.5]
-    assert (await core.handoff(click(reply))).status == "failed"
+    with caplog.at_level(logging.WARNING):
+        assert (await core.handoff(click(reply))).status == "failed"
+        core.desk.target = target(receiver, retries=1)
+        await receiver.stop()  # nobody listens any more
+        assert (await core.handoff(click(reply))).status == "failed"
+    lines = [r.getMessage() for r in caplog.records if "hand-off of" in r.getMessage()]
+    assert lines == [
+        f"hand-off of {reply.answer_id} failed: hand-off webhook {receiver.url}: no answer "
+        "within 0.3 s, after 1 attempt",
+        f"hand-off of {reply.answer_id} failed: hand-off webhook {receiver.url}: cannot "
+        "connect (ClientConnectorError), after 2 attempts"]
 
 
 async def test_restricted_documents_are_neither_quoted_nor_named(

@@ -70,8 +70,9 @@ class WebhookTarget:
                 return await self._send(payload, request.answer_id)
             except _Retry as exc:
                 if attempt == self.retries:
+                    tries = f"{attempt + 1} attempts" if attempt else "1 attempt"
                     raise HandoffError(f"hand-off webhook {self.where}: {exc}, after "
-                                       f"{attempt + 1} attempts") from None
+                                       f"{tries}") from None
                 wait = min(exc.wait if exc.wait is not None else self.backoff * 2 ** attempt,
                            MAX_WAIT)
                 log.info("hand-off webhook %s: %s; retrying in %.1f s", self.where, exc, wait)
@@ -86,9 +87,10 @@ class WebhookTarget:
                 text = await response.text()
                 self._check(response.status, response.reason or "", response.headers)
                 return reference_of(self.shape.format, _json(text))
-        except (aiohttp.ClientConnectionError, TimeoutError) as exc:
-            raise _Retry(type(exc).__name__ if isinstance(exc, TimeoutError)
-                         else f"cannot connect ({exc.__class__.__name__})") from None
+        except TimeoutError:
+            raise _Retry(f"no answer within {self.timeout:g} s") from None
+        except aiohttp.ClientError as exc:  # refused, reset, a broken answer …
+            raise _Retry(f"cannot connect ({type(exc).__name__})") from None
 
     def _check(self, status: int, reason: str, headers: Any) -> None:
         if status < 300:

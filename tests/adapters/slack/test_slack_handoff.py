@@ -155,13 +155,16 @@ async def test_ask_a_person_posts_the_redacted_question_to_the_helpdesk(
 
 async def test_a_declined_answer_offers_a_person(make: Any, standin: SlackStandIn) -> None:
     served = await make(empty=True)  # the default: declined answers and 👎 only
-    answer = await ask(served, "Who approves a second monitor?")
+    answer = await ask(served, "2台目のモニターは誰が承認しますか?")
     [button] = buttons(answer)
+    assert button["text"]["text"] == "担当者に聞く"
     assert served.core.ledger.get(button["value"]).route == "declined"
     await click(served, answer, button["value"])
     [post] = await standin.wait_for(lambda: helpdesk_posts(standin))
     shown = json.dumps(post, ensure_ascii=False)
-    assert "Who approves a second monitor?" in shown and "(declined)" in shown
+    assert "2台目のモニターは誰が承認しますか?" in shown and "ボットの回答(declined)" in shown
+    told = "ご質問をITヘルプデスクに引き継ぎました。ITヘルプデスクの担当者から連絡があります。"
+    await standin.wait_for(lambda: told in standin.bot_texts(CHANNEL, answer["thread_ts"]))
 
 
 async def test_a_failed_post_tells_the_asker_and_the_button_works_again(
