@@ -90,6 +90,10 @@ class HandoffDesk:
         except BaseException:
             await asyncio.to_thread(self.ledger.release_handoff, ask.answer_id)
             raise
+        # delivered: from here on the mark stays. Always a reference, so that a mark without
+        # one is known to be a delivery that died with its replica.
+        await asyncio.to_thread(self.ledger.set_handoff_reference, ask.answer_id,
+                                reference or f"{target.name}:{ask.answer_id}")
         log.info("answer %s handed off to %s (%s)", ask.answer_id, target.name, reference or "-")
         return self._result("sent", ask.language, reference)
 
@@ -98,11 +102,7 @@ class HandoffDesk:
         assert row is not None  # claimed just now
         request = prepare_request(ask, row, self.catalog.files(), helpdesk=self.helpdesk,
                                   redacting=self.redacting, company=self.company)
-        reference = await target.post(request)
-        # always a reference: a claim without one is a delivery that may have died
-        await asyncio.to_thread(self.ledger.set_handoff_reference, ask.answer_id,
-                                reference or f"{target.name}:{ask.answer_id}")
-        return reference
+        return await target.post(request)
 
     def answer_of(self, reference: str) -> str | None:
         """The answer a helpdesk thread or ticket came from (for promotion)."""
