@@ -33,6 +33,10 @@ class CloudError(FirstlineError):
     """The cloud LLM could not give an answer (after retries)."""
 
 
+class HandoffError(FirstlineError):
+    """A hand-off could not be delivered; the message is one line naming the target and why."""
+
+
 def new_reference() -> str:
     """A short id users can quote to the helpdesk; it appears in the log line too."""
     return secrets.token_hex(4)

@@ -47,6 +47,8 @@ DEFAULT_CONFIG_FILE = "firstline.toml"
 # Tables of firstline.toml that belong to the adapters' settings, not to the core's.
 ADAPTER_SECTIONS = ("slack", "teams")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+HANDOFF_TARGETS = ("", "slack", "teams", "webhook")
+WEBHOOK_FORMATS = ("generic", "servicenow", "jira")
 
 
 def config_path(config_file: str | Path | None, environ: Mapping[str, str],
@@ -428,6 +430,66 @@ class Settings(SettingsBase):
         False, "FIRSTLINE_ADMIN_TRUST_PROXY",
         "Believe `X-Forwarded-Proto: https` from the reverse proxy in front (the session cookie "
         "is then marked Secure). Set it only behind a proxy that sets or strips that header.")
+    # --- hand-off to people (README "Hand-off to people") --------------------------------
+    handoff_target: str = setting(
+        "", "FIRSTLINE_HANDOFF_TARGET",
+        "Where \"Ask a person\" sends a question: `slack` (FIRSTLINE_HANDOFF_SLACK_CHANNEL), "
+        "`teams` (FIRSTLINE_HANDOFF_TEAMS_CONVERSATION), `webhook` "
+        "(FIRSTLINE_HANDOFF_WEBHOOK_URL), or empty: no hand-off button.",
+        check=lambda v: None if v in HANDOFF_TARGETS else "empty, slack, teams or webhook")
+    handoff_team: str = setting(
+        "the IT helpdesk", "FIRSTLINE_HANDOFF_TEAM",
+        "Who answers handed-off questions, as the asker is told (\"… passed to the IT "
+        "helpdesk\").")
+    handoff_team_ja: str = setting(
+        "ITヘルプデスク", "FIRSTLINE_HANDOFF_TEAM_JA", "The same in Japanese.")
+    handoff_on_every_answer: bool = setting(
+        False, "FIRSTLINE_HANDOFF_ON_EVERY_ANSWER",
+        "Offer \"Ask a person\" under every answer (default: under declined answers, and "
+        "after a 👎).")
+    handoff_redact: bool = setting(
+        True, "FIRSTLINE_HANDOFF_REDACT",
+        "Mask e-mails, phone numbers, FIRSTLINE_REDACT_PATTERNS etc. in the question and "
+        "answer handed off (the same masking as before a cloud request).")
+    handoff_audience: tuple[str, ...] = setting(
+        (), "FIRSTLINE_HANDOFF_AUDIENCE",
+        "Document audiences (groups) the helpdesk may read (comma-separated). A hand-off "
+        "names other restricted documents and confidential ones by count only, and leaves the "
+        "bot's answer out when it drew on one.")
+    handoff_webhook_url: str = setting(
+        "", "FIRSTLINE_HANDOFF_WEBHOOK_URL",
+        "URL the `webhook` target POSTs each hand-off to (JSON).", check=http_url)
+    handoff_webhook_format: str = setting(
+        "generic", "FIRSTLINE_HANDOFF_WEBHOOK_FORMAT",
+        "Payload shape: `generic`, `servicenow` (Table API incident) or `jira` (REST v2 "
+        "issue).", check=one_of(*WEBHOOK_FORMATS))
+    handoff_webhook_auth: str = setting(
+        "", "FIRSTLINE_HANDOFF_WEBHOOK_AUTH",
+        "Authorization header sent with each hand-off: `Bearer <token>` or `Basic <base64 of "
+        "user:password>`.", secret=True,
+        check=lambda v: None if not v or v.split(" ")[0] in ("Bearer", "Basic")
+        else "`Bearer <token>` or `Basic <base64>`")
+    handoff_webhook_secret: str = setting(
+        "", "FIRSTLINE_HANDOFF_WEBHOOK_SECRET",
+        "Key of the HMAC-SHA256 signature in X-Firstline-Signature (`v1=<hex>` of "
+        "`<X-Firstline-Timestamp>.<body>`) so the receiver can verify the sender.", secret=True)
+    handoff_webhook_timeout: float = setting(
+        10.0, "FIRSTLINE_HANDOFF_WEBHOOK_TIMEOUT", "Seconds for one webhook request.",
+        check=positive)
+    handoff_webhook_retries: int = setting(
+        2, "FIRSTLINE_HANDOFF_WEBHOOK_RETRIES",
+        "Retries (with backoff) on connection errors, timeouts, 429 and 5xx.")
+    handoff_webhook_project: str = setting(
+        "HELP", "FIRSTLINE_HANDOFF_WEBHOOK_PROJECT", "Jira project key (`jira` format).")
+    handoff_webhook_issue_type: str = setting(
+        "Task", "FIRSTLINE_HANDOFF_WEBHOOK_ISSUE_TYPE", "Jira issue type (`jira` format).")
+    handoff_review_days: int = setting(
+        180, "FIRSTLINE_HANDOFF_REVIEW_DAYS",
+        "Review date, in days from promotion, of an approved answer promoted from a helpdesk "
+        "reply (0: none).")
+    handoff_webhook_assignment_group: str = setting(
+        "", "FIRSTLINE_HANDOFF_WEBHOOK_ASSIGNMENT_GROUP",
+        "ServiceNow assignment group (`servicenow` format; empty: left to ServiceNow's rules).")
 
     # ------------------------------------------------------------------------------------
     @classmethod

@@ -14,6 +14,7 @@ from typing import Any, Literal, Protocol
 Language = Literal["en", "ja"]
 Channel = Literal["cli", "slack", "teams", "eval"]
 Where = Literal["dm", "channel"]
+HandoffOffer = Literal["", "now", "after-down"]
 
 
 class Route(StrEnum):
@@ -86,6 +87,8 @@ class Reply:
     tokens: dict[str, dict[str, int]] = field(default_factory=dict)
     error: str | None = None  # a reference id when the answer failed
     notice: str | None = None  # e.g. "answered on-prem: cloud budget reached"
+    # "Ask a person": offered under the answer ("now"), after a 👎 ("after-down"), or not ("")
+    handoff: HandoffOffer = ""
 
     @property
     def cited_sources(self) -> tuple[Source, ...]:
@@ -100,6 +103,98 @@ class Notify(Protocol):
     async def __call__(self, text: str) -> None: ...
 
 
+# -- hand-off to people ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HandoffAsk:
+    """An asker's "Ask a person" on an answer, with what only the adapter knows."""
+
+    answer_id: str
+    question: str
+    answer: str
+    asker: str  # the asker's platform id (Slack user id, Teams AAD object id)
+    asker_name: str = ""  # the display name, where the adapter knows it
+    channel: Channel = "cli"
+    thread_link: str = ""  # where the asker's conversation is (a Slack permalink …)
+    language: Language = "en"
+
+
+HandoffStatus = Literal["sent", "already", "unknown", "failed", "off"]
+
+
+@dataclass(frozen=True)
+class HandoffResult:
+    """What became of a hand-off, and what to tell the asker (in their language)."""
+
+    status: HandoffStatus
+    text: str
+    reference: str = ""  # where it went: the helpdesk thread, a ticket number
+
+
+@dataclass(frozen=True)
+class HandoffSource:
+    """A document the answer drew on, named for the helpdesk (titles only, never its text)."""
+
+    title: str
+    path: str
+
+
+@dataclass(frozen=True)
+class HandoffRequest:
+    """What a helpdesk receives: texts redacted per settings, no restricted document named.
+
+    ``answer`` is empty (and ``answer_withheld`` True) when the bot's answer quoted a document
+    the helpdesk may not read; ``withheld`` counts the sources left unnamed for that reason.
+    """
+
+    answer_id: str
+    question: str
+    answer: str
+    asker: str
+    asker_name: str
+    channel: Channel
+    thread_link: str
+    language: Language
+    route: str
+    reason: str
+    created_at: str  # ISO 8601 UTC, when the asker asked for a person
+    sources: tuple[HandoffSource, ...] = ()
+    withheld: int = 0
+    answer_withheld: bool = False
+    redacted: dict[str, int] = field(default_factory=dict)  # kind -> how many were masked
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """An admin's "Promote reply to approved answer" in a helpdesk thread."""
+
+    reference: str  # the helpdesk thread or ticket (HandoffResult.reference)
+    question: str  # the question as the hand-off carried it
+    answer: str  # the helpdesk's reply
+    by: str  # who promotes, as the platform names them
+    is_admin: bool = False
+
+
+@dataclass(frozen=True)
+class PromotionResult:
+    """The approved answer made ("" when none was), and what to tell the helpdesk."""
+
+    approved_id: str
+    text: str
+
+
+class HandoffTarget(Protocol):
+    """Where hand-offs go (a helpdesk channel, a ticketing webhook), with its lifecycle."""
+
+    name: str  # e.g. "webhook", "slack:C0HELPDESK"; stored in the ledger row
+
+    async def post(self, request: HandoffRequest) -> str:
+        """Deliver ``request``; the reference of what was created (a thread, a ticket), or "".
+        Raises :class:`bot.errors.HandoffError` (one line, no secrets) when it could not."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
 class Responder(Protocol):
     """The core's one seam towards adapters.
 
@@ -112,6 +207,14 @@ class Responder(Protocol):
     async def feedback(
         self, answer_id: str, user: str, vote: Literal["up", "down"], reason: str = ""
     ) -> None: ...
+
+    async def handoff(self, ask: HandoffAsk) -> HandoffResult:
+        """Pass an answered question to people (the configured :class:`HandoffTarget`)."""
+        ...
+
+    async def promote(self, promotion: Promotion) -> PromotionResult:
+        """Make the helpdesk's reply to a hand-off an approved answer (admins only)."""
+        ...
 
 
 # -- streaming ------------------------------------------------------------------------------

@@ -14,10 +14,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.admins import AdminCheck
 from adapters.slack.agent import AgentView
+from adapters.slack.ask_person import AskPersonHandlers
 from adapters.slack.feedback import FeedbackHandlers
 from adapters.slack.groups import GroupMembers, Identity
 from adapters.slack.handlers import SlackHandlers
 from adapters.slack.hook import on_error
+from adapters.slack.promote import PromoteHandlers
 from adapters.slack.resume import SlackResumer
 from adapters.slack.settings import SlackSettings
 from adapters.slack.streaming import StreamSwitch
@@ -56,6 +58,8 @@ def build_slack_app(responder: Responder, settings: SlackSettings, *,
     questions.resumer = resumer = SlackResumer(handlers, client)
     resumer.register(app)
     FeedbackHandlers(responder).register(app)
+    AskPersonHandlers(responder).register(app)
+    PromoteHandlers(responder, admins).register(app)
     AgentView({"en": settings.suggested_prompts,
                "ja": settings.suggested_prompts_ja}).register(app)
     app.error(on_error)

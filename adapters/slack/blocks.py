@@ -12,6 +12,7 @@ from pathlib import PurePath
 from typing import Any
 
 from adapters.slack.text import chunks, escape, looks_japanese, to_mrkdwn
+from bot.answering.handoff.texts import BUTTON as HANDOFF_LABEL
 from bot.types import Reply, Route, Source
 
 Block = dict[str, Any]
@@ -20,6 +21,8 @@ FEEDBACK_ACTION = "firstline_feedback"  # the feedback buttons; values "up:ID" /
 VOTE_ACTION = "firstline_vote"  # older answers' buttons: firstline_vote_up / _down, value ID
 REASON_VIEW = "firstline_vote_reason"
 RETRY_ACTION = "firstline_retry"
+HANDOFF_ACTION = "firstline_handoff"  # "Ask a person"; value: answer id [|answer ts|thread ts]
+HANDOFF_OFFERED = "firstline_feedback_handoff_"  # feedback block id: a 👎 offers a person
 REASON_BLOCK, REASON_INPUT = "reason", "reason_input"
 SECTION_LIMIT = 3000  # Slack's limit for a section's text
 FALLBACK_LIMIT = 3900  # notification text; Slack truncates long text anyway
@@ -61,8 +64,11 @@ def tail_blocks(reply: Reply) -> list[Block]:
     context = context_line(reply)
     if context:
         blocks.append({"type": "context", "elements": [_mrkdwn(context)]})
+    if reply.handoff == "now":
+        blocks.append(handoff_block(reply.answer_id, reply.language))
     if reply.route not in NO_FEEDBACK:
-        blocks.append(feedback_buttons(reply.answer_id, reply.language))
+        blocks.append(feedback_buttons(reply.answer_id, reply.language,
+                                       handoff=reply.handoff == "after-down"))
     return blocks
 
 
@@ -104,17 +110,27 @@ def context_line(reply: Reply) -> str:
     return " · ".join(parts)
 
 
-def feedback_buttons(answer_id: str, language: str = "en") -> Block:
-    """Slack's feedback buttons for ``answer_id`` (screen readers get the words)."""
+def feedback_buttons(answer_id: str, language: str = "en", handoff: bool = False) -> Block:
+    """Slack's feedback buttons for ``answer_id`` (screen readers get the words); ``handoff``:
+    a 👎 offers "Ask a person" (the block id says so)."""
     ja = language == "ja"
     up, down = ("役に立った", "役に立たなかった") if ja else ("Helpful", "Not helpful")
-    return {"type": "context_actions", "block_id": f"firstline_feedback_{answer_id}",
+    block_id = f"{HANDOFF_OFFERED if handoff else 'firstline_feedback_'}{answer_id}"
+    return {"type": "context_actions", "block_id": block_id,
             "elements": [{
                 "type": "feedback_buttons", "action_id": FEEDBACK_ACTION,
                 "positive_button": {"text": _plain("👍"), "accessibility_label": up,
                                     "value": f"up:{answer_id}"},
                 "negative_button": {"text": _plain("👎"), "accessibility_label": down,
                                     "value": f"down:{answer_id}"}}]}
+
+
+def handoff_block(answer_id: str, language: str = "en", where: str = "") -> Block:
+    """The "Ask a person" button; ``where`` (``|answer ts|thread ts``) for a button outside the
+    answer message (an ephemeral follow-up, whose click does not carry the message)."""
+    label = HANDOFF_LABEL["ja" if language == "ja" else "en"]
+    return {"type": "actions", "block_id": f"firstline_handoff_{answer_id}",
+            "elements": [_button(label, HANDOFF_ACTION, answer_id + where)]}
 
 
 def retry_blocks(text: str, label: str, value: str) -> list[Block]:

@@ -24,11 +24,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.api import api_error
 from adapters.slack.blocks import (
     FEEDBACK_ACTION,
+    HANDOFF_OFFERED,
     REASON_BLOCK,
     REASON_INPUT,
     REASON_VIEW,
     VOTE_ACTION,
+    handoff_block,
     reason_view,
+    text_blocks,
 )
 from adapters.slack.hook import guarded
 from adapters.slack.text import looks_japanese
@@ -38,6 +41,8 @@ from bot.types import Responder
 log = logging.getLogger(__name__)
 
 THANKS = {"en": "Thanks for the feedback!", "ja": "フィードバックありがとうございます。"}
+OFFER = {"en": "Thanks for the feedback! If you like, a person can look at your question.",
+         "ja": "フィードバックありがとうございます。担当者に確認してもらうこともできます。"}
 MAX_REASON = 500
 
 
@@ -73,7 +78,9 @@ class FeedbackHandlers:
         except UserFacingError as exc:
             await respond(text=str(exc), response_type="ephemeral", replace_original=False)
             return
-        if not asked:
+        if vote == "down" and str(action.get("block_id") or "").startswith(HANDOFF_OFFERED):
+            await _offer_person(body, answer_id, language, respond)
+        elif not asked:
             await respond(text=THANKS[language], response_type="ephemeral",
                           replace_original=False)
 
@@ -97,6 +104,18 @@ async def _ask_reason(client: AsyncWebClient, body: dict[str, Any], answer_id: s
     except SlackApiError as exc:  # the vote itself still counts
         log.info("could not open the 👎 reason dialog: %s", api_error(exc))
         return False
+
+
+async def _offer_person(body: dict[str, Any], answer_id: str, language: str,
+                        respond: AsyncRespond) -> None:
+    """The 👎's follow-up (only the voter sees it): thanks, and "Ask a person", which carries
+    where the answer is (an ephemeral message's click does not)."""
+    message = body.get("message") or {}
+    ts = str(message.get("ts") or "")
+    where = f"|{ts}|{message.get('thread_ts') or ts}"
+    blocks = [*text_blocks(OFFER[language]), handoff_block(answer_id, language, where)]
+    await respond(text=OFFER[language], blocks=blocks, response_type="ephemeral",
+                  replace_original=False)
 
 
 def _vote_of(action: dict[str, Any]) -> tuple[Literal["up", "down"], str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
@@ -96,6 +97,8 @@ class SlackHandlers:
                             channel="slack", is_admin=is_admin, where="dm", groups=groups,
                             email=email)
         reply = await self._ask(question, AnchoredNotify(client, channel, user, heading))
+        # an ephemeral reply cannot be read back, so it cannot be handed off: no button
+        reply = replace(reply, handoff="")
         await respond(text=fallback_text(reply), blocks=reply_blocks(reply),
                       response_type="ephemeral", replace_original=False)
 

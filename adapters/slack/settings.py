@@ -43,6 +43,10 @@ class SlackSettings(SettingsBase):
         True, "FIRSTLINE_SLACK_STREAM",
         "Show answers as they are written (chat.startStream; needs a workspace where Slack "
         "offers it). Off, or where Slack refuses it: a placeholder replaced by the answer.")
+    handoff_channel: str = setting(
+        "", "FIRSTLINE_HANDOFF_SLACK_CHANNEL",
+        "Channel id of the helpdesk channel that \"Ask a person\" posts to "
+        "(FIRSTLINE_HANDOFF_TARGET=slack); invite the bot to it.")
     suggested_prompts: tuple[str, ...] = setting(
         ("How do I reset my VPN password?", "How do I apply for paid leave?",
          "How do I submit an expense report?"),

@@ -100,12 +100,13 @@ TEAMS_ENDPOINT = web.AppKey("teams_endpoint", MessagesEndpoint)
 
 
 def mount_teams(web_app: web.Application, responder: Responder, settings: TeamsSettings, *,
-                host: str, questions: Questions | None = None) -> None:
+                host: str, questions: Questions | None = None) -> CloudAdapter:
     """Add ``POST /api/messages`` for Microsoft Teams (and the Bot Framework Emulator).
 
     ``host`` is the address the service binds (FIRSTLINE_HOST): without an app id, only a
     loopback one is accepted (see :func:`~adapters.teams.auth.teams_configured`).
     ``questions``: the ledger's inbox for "teams" (default: one in memory, this process only).
+    Returns the Bot Framework adapter (for proactive messages: the hand-off target).
     """
     if not teams_configured(settings, host):
         raise UserFacingError(
@@ -122,6 +123,7 @@ def mount_teams(web_app: web.Application, responder: Responder, settings: TeamsS
     web_app[TEAMS_ENDPOINT] = endpoint
     web_app.router.add_post(ROUTE, endpoint.handle)
     web_app.on_shutdown.append(endpoint.drain)
+    return adapter
 
 
 async def _read_activity(request: web.Request) -> Activity:

@@ -17,15 +17,19 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, cast
+from urllib.parse import quote
 
 from botbuilder.core import ActivityHandler, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.schema import Activity
 
-from adapters.teams.cards import reply_activity
+from adapters.teams.cards import handoff_data, handoff_offer_activity, reply_activity
 from adapters.teams.convert import (
     Feedback,
+    HandoffClick,
     Retry,
     feedback_from,
+    handoff_from,
+    is_personal,
     retry_from,
     to_question,
     user_id,
@@ -37,6 +41,8 @@ from bot.ledger.memory import MemoryLedger
 from bot.ledger.questions import Questions
 from bot.types import (
     Final,
+    HandoffAsk,
+    Language,
     Notify,
     Question,
     Reply,
@@ -47,6 +53,8 @@ from bot.types import (
 
 log = logging.getLogger(__name__)
 
+OFFER = {"en": "Thanks — noted 👎. If you like, a person can look at your question.",
+         "ja": "ありがとうございます 👎。担当者に確認してもらうこともできます。"}
 THANKS = {
     "en": {"up": "Thanks for the feedback 👍",
            "down": "Thanks — noted 👎. We'll use it to improve."},
@@ -63,12 +71,16 @@ class SentAnswers:
 
     def __init__(self) -> None:
         self._answers: OrderedDict[str, str] = OrderedDict()
+        self.offers: dict[str, HandoffClick] = {}  # answer id -> its 👎's "Ask a person"
 
-    def remember(self, message_id: str | None, answer_id: str) -> None:
+    def remember(self, message_id: str | None, answer_id: str,
+                 offer: HandoffClick | None = None) -> None:
         if message_id and answer_id:
             self._answers[message_id] = answer_id
+            if offer is not None:
+                self.offers[answer_id] = offer
             while len(self._answers) > self.KEEP:
-                self._answers.popitem(last=False)
+                self.offers.pop(self._answers.popitem(last=False)[1], None)
 
     def answer_of(self, message_id: str | None) -> str | None:
         return self._answers.get(message_id or "")
@@ -107,6 +119,10 @@ class FirstlineTeamsBot(ActivityHandler):
         if feedback is not None:
             await self._record(turn_context, feedback)
             return
+        click = handoff_from(activity.value)
+        if click is not None:
+            await self._hand_off(turn_context, click)
+            return
         asked = self.asked(activity, retry_from(activity.value))
         if asked is None:
             log.debug("ignored a message that does not mention the bot")
@@ -140,7 +156,9 @@ class FirstlineTeamsBot(ActivityHandler):
         except Exception:
             await self.questions.finish(asked.key, None)
             raise
-        self.sent.remember(message_id, reply.answer_id)
+        offer = (HandoffClick(reply.answer_id, asked.question.text, reply.text)
+                 if reply.handoff == "after-down" else None)
+        self.sent.remember(message_id, reply.answer_id, offer)
         await self.questions.finish(asked.key, reply.answer_id)
         return reply.answer_id
 
@@ -152,11 +170,13 @@ class FirstlineTeamsBot(ActivityHandler):
         if streaming is not None and can_stream(asked.activity):
             stream = TeamsStream(turn_context)
             reply = await self._streamed(stream, streaming.stream(asked.question, notify))
-            final = reply_activity(reply, channel, streamed=stream.stream_id is not None)
+            final = reply_activity(reply, channel, streamed=stream.stream_id is not None,
+                                   question=asked.question.text)
             return reply, await stream.finish(final)
         async with keep_typing(turn_context):
             reply = await self._responder.handle(asked.question, notify)
-        response = await turn_context.send_activity(reply_activity(reply, channel))
+        response = await turn_context.send_activity(
+            reply_activity(reply, channel, question=asked.question.text))
         return reply, response.id if response is not None else None
 
     @staticmethod
@@ -178,14 +198,48 @@ class FirstlineTeamsBot(ActivityHandler):
             log.info("feedback on a message this replica did not send; not stored")
         else:
             await self._responder.feedback(answer_id, user_id(activity), *vote)
+            offer = self.sent.offers.get(answer_id) if vote[0] == "down" else None
+            if offer is not None:
+                await self._offer_person(turn_context, offer)
         return InvokeResponse(status=200, body={})  # Teams wants an empty answer
 
     async def _record(self, turn_context: TurnContext, feedback: Feedback) -> None:
         user = user_id(turn_context.activity)
         await self._responder.feedback(feedback.answer_id, user, feedback.vote, feedback.reason)
-        locale = (turn_context.activity.locale or "").lower()
-        thanks = THANKS["ja" if locale.startswith("ja") else "en"][feedback.vote]
+        if feedback.vote == "down" and feedback.offer is not None:
+            await self._offer_person(turn_context, feedback.offer)
+            return
+        thanks = THANKS[_language(turn_context.activity)][feedback.vote]
         await turn_context.send_activity(MessageFactory.text(thanks))
+
+    async def _offer_person(self, turn_context: TurnContext, offer: HandoffClick) -> None:
+        language = _language(turn_context.activity)
+        data = handoff_data(offer.answer_id, offer.question, offer.answer)
+        await turn_context.send_activity(handoff_offer_activity(OFFER[language], language, data))
+
+    async def _hand_off(self, turn_context: TurnContext, click: HandoffClick) -> None:
+        """"Ask a person": the core hands off; the asker is told what became of it."""
+        activity = turn_context.activity
+        sender = activity.from_property
+        result = await self._responder.handoff(HandoffAsk(
+            click.answer_id, click.question, click.answer, asker=user_id(activity),
+            asker_name=str(getattr(sender, "name", "") or ""), channel="teams",
+            thread_link=_deep_link(activity), language=_language(activity)))
+        await turn_context.send_activity(MessageFactory.text(result.text))
+
+
+def _language(activity: Activity) -> Language:
+    return "ja" if (activity.locale or "").lower().startswith("ja") else "en"
+
+
+def _deep_link(activity: Activity) -> str:
+    """A link to the answer in Teams (best effort: Teams' message deep link), "" without one."""
+    conversation = activity.conversation.id if activity.conversation else ""
+    message = activity.reply_to_id or ""
+    if not conversation or not message or is_personal(activity):
+        return ""  # a bot's 1:1 chat id is not the chat id a deep link needs
+    thread = conversation.split(";", 1)[0]
+    return f"https://teams.microsoft.com/l/message/{quote(thread)}/{quote(message)}"
 
 
 def _streaming(responder: Responder) -> StreamingResponder | None:

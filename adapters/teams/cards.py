@@ -12,8 +12,9 @@ from typing import Any
 from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity
 
-from adapters.teams.convert import FEEDBACK_MARKER, RETRY_MARKER
+from adapters.teams.convert import FEEDBACK_MARKER, HANDOFF_MARKER, RETRY_MARKER
 from adapters.teams.entities import mark_answer, markers
+from bot.answering.handoff.texts import BUTTON as HANDOFF_LABEL
 from bot.types import Language, Reply, Route, Source
 
 CARD_VERSION = "1.4"  # rendered by Teams desktop, web and mobile
@@ -73,8 +74,9 @@ def plain_text(reply: Reply) -> str:
     return "\n\n".join(parts)
 
 
-def answer_card(reply: Reply, with_text: bool = True) -> dict[str, Any]:
-    """The Adaptive Card JSON for an answer (``with_text=False``: the message text has it)."""
+def answer_card(reply: Reply, with_text: bool = True, question: str = "") -> dict[str, Any]:
+    """The Adaptive Card JSON for an answer (``with_text=False``: the message text has it);
+    ``question`` goes into an "Ask a person" submit, when the answer offers one."""
     words = _words(reply)
     body: list[dict[str, Any]] = [_text(reply.text)] if with_text else []
     if reply.notice:
@@ -91,13 +93,14 @@ def answer_card(reply: Reply, with_text: bool = True) -> dict[str, Any]:
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "version": CARD_VERSION,
         "body": body,
-        "actions": _feedback_actions(reply.answer_id, words),
+        "actions": _actions(reply, words, question),
         "fallbackText": plain_text(reply),
         "msteams": {"width": "Full"},
     }
 
 
-def reply_activity(reply: Reply, channel_id: str | None, streamed: bool = False) -> Activity:
+def reply_activity(reply: Reply, channel_id: str | None, streamed: bool = False,
+                   question: str = "") -> Activity:
     """The message to send: a card for rateable answers on card-capable channels, else text.
 
     Answers carry the AI label, citations of their sources and Teams' feedback loop. A streamed
@@ -109,7 +112,7 @@ def reply_activity(reply: Reply, channel_id: str | None, streamed: bool = False)
     sources = shown_sources(reply)
     if (channel_id or "") not in CARD_CHANNELS:
         return mark_answer(MessageFactory.text(plain_text(reply)), sources)
-    card = answer_card(reply, with_text=not streamed)
+    card = answer_card(reply, with_text=not streamed, question=question)
     activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
     activity.summary = plain_text(reply)  # shown by clients that cannot render the card
     if streamed:
@@ -128,17 +131,48 @@ def retry_activity(text: str, label: str, question: str, number: int) -> Activit
     return activity
 
 
-def feedback_data(answer_id: str, vote: str) -> dict[str, str]:
+def feedback_data(answer_id: str, vote: str) -> dict[str, Any]:
     return {"firstline": FEEDBACK_MARKER, "answer_id": answer_id, "vote": vote}
 
 
-def _feedback_actions(answer_id: str, words: dict[str, str]) -> list[dict[str, Any]]:
+def handoff_data(answer_id: str, question: str, answer: str) -> dict[str, str]:
+    """What an "Ask a person" submit carries: the ledger keeps no text, the card does."""
+    return {"firstline": HANDOFF_MARKER, "answer_id": answer_id, "question": question,
+            "answer": answer}
+
+
+def handoff_action(language: Language, data: dict[str, str]) -> dict[str, Any]:
+    return {"type": "Action.Submit", "title": HANDOFF_LABEL[language], "data": data}
+
+
+def handoff_offer_activity(text: str, language: Language, data: dict[str, str]) -> Activity:
+    """A 👎's thanks with the "Ask a person" button."""
+    card = {"type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "version": CARD_VERSION, "body": [_text(text)], "fallbackText": text,
+            "actions": [handoff_action(language, data)]}
+    activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+    activity.summary = text
+    return activity
+
+
+def _actions(reply: Reply, words: dict[str, str], question: str) -> list[dict[str, Any]]:
+    data = handoff_data(reply.answer_id, question, reply.text)
+    down = feedback_data(reply.answer_id, "down")
+    if reply.handoff == "after-down":
+        down["handoff"] = {"question": question, "answer": reply.text}
+    actions = _feedback_actions(reply.answer_id, words, down)
+    if reply.handoff == "now":
+        actions.append(handoff_action(reply.language, data))
+    return actions
+
+
+def _feedback_actions(answer_id: str, words: dict[str, str],
+                      down: dict[str, Any]) -> list[dict[str, Any]]:
     reason_card = {
         "type": "AdaptiveCard",
         "body": [{"type": "Input.Text", "id": "reason", "isMultiline": True, "maxLength": 500,
                   "placeholder": words["reason"]}],
-        "actions": [{"type": "Action.Submit", "title": words["send"],
-                     "data": feedback_data(answer_id, "down")}],
+        "actions": [{"type": "Action.Submit", "title": words["send"], "data": down}],
     }
     return [
         {"type": "Action.Submit", "title": words["up"], "data": feedback_data(answer_id, "up")},

@@ -12,6 +12,7 @@ from bot.types import Question
 
 FEEDBACK_MARKER = "feedback"
 RETRY_MARKER = "retry"
+HANDOFF_MARKER = "handoff"
 RETRY_TEXT_LIMIT = 2000
 _SPACES = re.compile(r"\s+")
 
@@ -23,6 +24,17 @@ class Feedback:
     answer_id: str
     vote: Literal["up", "down"]
     reason: str = ""
+    offer: HandoffClick | None = None  # a 👎 that offers "Ask a person" afterwards
+
+
+@dataclass(frozen=True)
+class HandoffClick:
+    """"Ask a person" submitted from a card: the answer, and the question and answer texts
+    the card carried (the ledger keeps no text)."""
+
+    answer_id: str
+    question: str
+    answer: str
 
 
 def is_personal(activity: Activity) -> bool:
@@ -89,7 +101,19 @@ def feedback_from(value: Any) -> Feedback | None:
     if vote not in ("up", "down") or not isinstance(answer_id, str) or not answer_id:
         return None
     reason = value.get("reason")
-    return Feedback(answer_id, vote, reason.strip() if isinstance(reason, str) else "")
+    offer = handoff_from({**(value.get("handoff") or {}), "firstline": HANDOFF_MARKER,
+                          "answer_id": answer_id}) if value.get("handoff") else None
+    return Feedback(answer_id, vote, reason.strip() if isinstance(reason, str) else "", offer)
+
+
+def handoff_from(value: Any) -> HandoffClick | None:
+    """The "Ask a person" an Action.Submit of our card posted, if it is one."""
+    if not isinstance(value, dict) or value.get("firstline") != HANDOFF_MARKER:
+        return None
+    answer_id, question, answer = (value.get(k) for k in ("answer_id", "question", "answer"))
+    if not isinstance(answer_id, str) or not answer_id:
+        return None
+    return HandoffClick(answer_id, str(question or "")[:RETRY_TEXT_LIMIT], str(answer or ""))
 
 
 @dataclass(frozen=True)

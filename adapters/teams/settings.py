@@ -40,6 +40,14 @@ class TeamsSettings(SettingsBase):
     admin_ids: tuple[str, ...] = setting(
         (), "FIRSTLINE_TEAMS_ADMIN_IDS", "AAD object ids allowed to run admin commands."
     )
+    handoff_conversation: str = setting(
+        "", "FIRSTLINE_HANDOFF_TEAMS_CONVERSATION",
+        "Conversation id of the Teams channel \"Ask a person\" posts to "
+        "(FIRSTLINE_HANDOFF_TARGET=teams), `19:…@thread.tacv2`; the bot must be in the team.")
+    handoff_service_url: str = setting(
+        "https://smba.trafficmanager.net/teams/", "FIRSTLINE_HANDOFF_TEAMS_SERVICE_URL",
+        "Bot Connector service URL for that channel (the serviceUrl Teams sends with the "
+        "team's activities).", check=http_url)
 
     def tenant_problem(self) -> str | None:
         """A registered bot of a single-tenant type (SingleTenant, UserAssignedMSI) without its

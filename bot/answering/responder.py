@@ -10,6 +10,7 @@ question. It never imports a chat SDK, and it never swaps a part after construct
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncGenerator
 from typing import Literal
@@ -23,6 +24,8 @@ from bot.answering.empty import EmptyKnowledge
 from bot.answering.escalation import Budget, Escalate
 from bot.answering.flagged import WarnFlagged
 from bot.answering.gaps import GapFinder
+from bot.answering.handoff.desk import HandoffDesk
+from bot.answering.handoff.promote import Promoter
 from bot.answering.identity import FileDirectory, Identify, NoDirectory
 from bot.answering.indexing import Indexing
 from bot.answering.links import SafeLinks
@@ -40,11 +43,23 @@ from bot.errors import UserFacingError
 from bot.ledger.pricing import Pricing
 from bot.ledger.store import Ledger
 from bot.models.base import ChatModel
+from bot.models.redaction import company_patterns
 from bot.ops.metrics import FEEDBACK
 from bot.routing.abstention import abstention_from_setting
 from bot.routing.router import Router
 from bot.settings import Settings
-from bot.types import Notify, Question, Reply, StreamEvent, StreamingResponder
+from bot.types import (
+    HandoffAsk,
+    HandoffResult,
+    HandoffTarget,
+    Notify,
+    Promotion,
+    PromotionResult,
+    Question,
+    Reply,
+    StreamEvent,
+    StreamingResponder,
+)
 from knowledge.embeddings import Embedder
 from knowledge.retrieval import HybridRetriever, Searcher
 from knowledge.store import KnowledgeStore
@@ -64,7 +79,8 @@ class Firstline(StreamingResponder):
     def __init__(self, settings: Settings, *, local: ChatModel, store: KnowledgeStore,
                  embeddings: Embedder, ledger: Ledger, router: Router,
                  cloud: ChatModel | None = None, searcher: Searcher | None = None,
-                 multilingual: Embedder | None = None) -> None:
+                 multilingual: Embedder | None = None,
+                 handoff: HandoffTarget | None = None) -> None:
         self.settings = settings
         self.local, self.cloud, self.router = local, cloud, router
         self.store, self.embeddings, self.ledger = store, embeddings, ledger
@@ -92,6 +108,12 @@ class Firstline(StreamingResponder):
                                        encoder=self.question_encoder)
         self.pipeline = Pipeline(build_steps(self),
                                  [SafeLinks(settings.link_domains), WarnFlagged(store)])
+        self.desk = HandoffDesk(
+            ledger, store, team={"en": settings.handoff_team, "ja": settings.handoff_team_ja},
+            every_answer=settings.handoff_on_every_answer, redacting=settings.handoff_redact,
+            company=company_patterns(settings.redact_patterns),
+            audience=settings.handoff_audience, target=handoff)
+        self.promoter = Promoter(ledger, self.approved, settings.handoff_review_days)
         self._running: set[asyncio.Task[None]] = set()  # streamed answers in progress
 
     # -- the Responder seam ---------------------------------------------------------------
@@ -122,6 +144,7 @@ class Firstline(StreamingResponder):
     async def _answer(self, answer: AnswerRecord) -> Reply:
         await self.pipeline.run(answer)
         reply = build_reply(answer, self.pricing)
+        reply = dataclasses.replace(reply, handoff=self.desk.offer(reply))
         await asyncio.to_thread(self.recorder.record, answer, reply)
         await asyncio.to_thread(self.cache_step.remember, answer, reply)
         return reply
@@ -145,6 +168,14 @@ class Firstline(StreamingResponder):
         except Exception:
             log.exception("could not check the approved answers after indexing")
         self.searcher.load()
+
+    async def handoff(self, ask: HandoffAsk) -> HandoffResult:
+        """"Ask a person": mark, redact and deliver (:mod:`bot.answering.handoff`)."""
+        return await self.desk(ask)
+
+    async def promote(self, promotion: Promotion) -> PromotionResult:
+        """The helpdesk's reply as an approved answer (:mod:`bot.answering.handoff.promote`)."""
+        return await self.promoter(promotion)
 
     # -- lifecycle ------------------------------------------------------------------------
     def load(self) -> None:
@@ -171,6 +202,7 @@ class Firstline(StreamingResponder):
         await self.local.aclose()
         if self.cloud is not None:
             await self.cloud.aclose()
+        await self.desk.aclose()
         self.searcher.close()
         self.ledger.close()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import shutil
 
+from bot.answering.handoff.webhook import webhook_from_settings
 from bot.answering.responder import Firstline
 from bot.ledger.store import Ledger
 from bot.models.base import ChatModel
@@ -43,6 +44,7 @@ def build_firstline(settings: Settings, *, local: ChatModel | None = None,
         ledger=Ledger.from_settings(settings),
         router=router or router_from_settings(settings),
         cloud=cloud_model_from_settings(settings) if cloud is FROM_SETTINGS else cloud,
+        handoff=webhook_from_settings(settings),  # Slack / Teams attach theirs when mounted
     )
 
 

@@ -22,6 +22,7 @@ import contextlib
 import logging
 import signal
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -31,7 +32,7 @@ from bot.answering.responder import Firstline
 from bot.app.admin import admin_enabled, admin_problems, mount_admin
 from bot.app.composition import build_firstline
 from bot.app.health import health_routes
-from bot.app.startup import channel_problems, check_slack, preflight
+from bot.app.startup import channel_problems, check_slack, handoff_problems, preflight
 from bot.app.sweeper import Sweeper
 from bot.ledger.questions import Questions, replica_id
 from bot.ledger.roles import Inbox
@@ -67,8 +68,9 @@ def build_web_app(
 
         mode = slack_mode(slack)
         if mode == "http":
-            mount_slack(app, core, slack, questions=inbox.slack if inbox else None)
+            slack_app = mount_slack(app, core, slack, questions=inbox.slack if inbox else None)
             log.info("Slack: Events API at /slack/events")
+            attach_slack_handoff(core, settings, slack, slack_app.client)
         elif mode is None:
             log.warning("Slack: SLACK_BOT_TOKEN set but neither SLACK_APP_TOKEN (Socket Mode) "
                         "nor SLACK_SIGNING_SECRET (HTTP) is; Slack stays off")
@@ -76,12 +78,30 @@ def build_web_app(
     from adapters.teams.auth import teams_configured
 
     if teams_configured(teams, settings.host):
-        mount_teams(app, core, teams, host=settings.host, questions=inbox.teams if inbox else None)
+        adapter = mount_teams(app, core, teams, host=settings.host,
+                              questions=inbox.teams if inbox else None)
         log.info("Teams: Bot Framework endpoint at /api/messages")
+        if settings.handoff_target == "teams":
+            from adapters.teams.handoff import TeamsHandoffTarget
+
+            core.desk.attach(TeamsHandoffTarget(adapter, teams.app_id, teams.handoff_conversation,
+                                                teams.handoff_service_url, teams.app_tenant_id))
+            log.info("hand-off: to Teams conversation %s", teams.handoff_conversation)
     if admin_enabled(settings):
         mount_admin(app, core)
         log.info("admin console at /admin/")
     return app, mode
+
+
+def attach_slack_handoff(core: Firstline, settings: Settings, slack: SlackSettings,
+                         client: Any) -> None:
+    """The Slack helpdesk channel as the core's hand-off target, when it is the one chosen."""
+    if settings.handoff_target != "slack":
+        return
+    from adapters.slack.handoff import SlackHandoffTarget
+
+    core.desk.attach(SlackHandoffTarget(client, slack.handoff_channel))
+    log.info("hand-off: to Slack channel %s", slack.handoff_channel)
 
 
 class ChannelQuestions:
@@ -132,6 +152,7 @@ async def run_service(
 
         socket_run = await start_socket_mode(core, slack, questions=inbox.slack)
         log.info("Slack: Socket Mode connected")
+        attach_slack_handoff(core, settings, slack, socket_run.app.client)
     sweeper = inbox.sweeper(settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -159,8 +180,10 @@ def serve(settings: Settings, *, config_file: str | Path | None = None,
     teams = TeamsSettings.load(config_file=config_file) if teams is None else teams
     from adapters.teams.auth import teams_configured
 
+    teams_on = teams_configured(teams, settings.host)
     preflight(settings, [*channel_problems(slack, teams, allow_none=allow_no_channels,
-                                           teams_on=teams_configured(teams, settings.host)),
+                                           teams_on=teams_on),
+                         *handoff_problems(settings, slack, teams, teams_on=teams_on),
                          *admin_problems(settings)])
     if slack.bot_token:
         asyncio.run(check_slack(slack))

@@ -148,6 +148,24 @@ def channel_problems(slack: SlackSettings, teams: TeamsSettings, *, teams_on: bo
     return problems
 
 
+def handoff_problems(settings: Settings, slack: SlackSettings, teams: TeamsSettings, *,
+                     teams_on: bool) -> list[str]:
+    """The hand-off target chosen but not usable: its channel or URL missing, or its chat
+    platform not served."""
+    target = settings.handoff_target
+    missing = {
+        "webhook": (not settings.handoff_webhook_url, "FIRSTLINE_HANDOFF_WEBHOOK_URL"),
+        "slack": (not (slack.bot_token and slack.handoff_channel),
+                  "SLACK_BOT_TOKEN and FIRSTLINE_HANDOFF_SLACK_CHANNEL"),
+        "teams": (not (teams_on and teams.handoff_conversation),
+                  "Teams (MicrosoftAppId) and FIRSTLINE_HANDOFF_TEAMS_CONVERSATION"),
+    }
+    if target not in missing or not missing[target][0]:
+        return []
+    return [f"FIRSTLINE_HANDOFF_TARGET={target} needs {missing[target][1]}: set them, or "
+            "choose another target (empty: no hand-off)"]
+
+
 def _slack_halves(slack: SlackSettings) -> list[str]:
     if slack.bot_token and not (slack.app_token or slack.signing_secret):
         return ["SLACK_BOT_TOKEN ([slack] bot_token) is set but neither SLACK_APP_TOKEN (Socket "

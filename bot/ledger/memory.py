@@ -17,16 +17,25 @@ from typing import Any, Literal
 
 from bot.ledger.approved import Approved
 from bot.ledger.pending import Pending
-from bot.ledger.roles import AnswerLog, ApprovedAnswers, EventClaims, Inbox, Locks, TraceLog
+from bot.ledger.roles import (
+    AnswerLog,
+    ApprovedAnswers,
+    EventClaims,
+    HandoffClaim,
+    Handoffs,
+    Inbox,
+    Locks,
+    TraceLog,
+)
 from bot.ledger.rows import CLOUD_ROUTES, LedgerRow, utcnow
 from bot.ledger.summary import summarise
 from bot.ledger.tally import Tally, quantiles, tally_rows
 from bot.ledger.traces import QuestionTrace, TracedAnswer
 
 
-class MemoryLedger(AnswerLog, EventClaims, Inbox, Locks, TraceLog, ApprovedAnswers):
-    """Answers, claims, pending questions, locks, question traces and approved answers in this
-    process only."""
+class MemoryLedger(AnswerLog, EventClaims, Inbox, Locks, TraceLog, ApprovedAnswers, Handoffs):
+    """Answers, claims, pending questions, locks, question traces, approved answers and
+    hand-offs in this process only."""
 
     def __init__(self, clock: Any = time.monotonic) -> None:
         self._answers: dict[str, LedgerRow] = {}
@@ -96,6 +105,35 @@ class MemoryLedger(AnswerLog, EventClaims, Inbox, Locks, TraceLog, ApprovedAnswe
         chosen = [r for r in reversed(self.rows()) if (route is None or r.route == route)
                   and (feedback is None or r.feedback == vote)]
         return chosen[offset:offset + limit]
+    # -- hand-offs ------------------------------------------------------------------------
+    def claim_handoff(self, answer_id: str, target: str,
+                      stale_before: datetime | None = None) -> HandoffClaim:
+        with self._lock:
+            row = self._answers.get(answer_id)
+            if row is None:
+                return "unknown"
+            stale = (stale_before is not None and row.handoff_reference is None
+                     and row.handed_off_at is not None and row.handed_off_at < stale_before)
+            if row.handed_off_at is not None and not stale:
+                return "already"
+            self._answers[answer_id] = replace(row, handed_off_at=utcnow(), handoff_target=target)
+            return "claimed"
+
+    def release_handoff(self, answer_id: str) -> None:
+        with self._lock:
+            row = self._answers.get(answer_id)
+            if row is not None and row.handoff_reference is None:
+                self._answers[answer_id] = replace(row, handed_off_at=None, handoff_target=None)
+
+    def set_handoff_reference(self, answer_id: str, reference: str) -> None:
+        with self._lock:
+            row = self._answers.get(answer_id)
+            if row is not None:
+                self._answers[answer_id] = replace(row, handoff_reference=reference)
+
+    def handed_off_answer(self, reference: str) -> str | None:
+        return next((r.answer_id for r in self._answers.values()
+                     if r.handoff_reference == reference), None)
 
     def claim_event(self, key: str) -> bool:
         with self._lock:

@@ -72,6 +72,32 @@ class AnswerLog(Protocol):
         return None
 
 
+HandoffClaim = Literal["claimed", "already", "unknown"]
+
+
+class Handoffs(Protocol):
+    """Answers handed off to people: marked once, linked to the helpdesk thread or ticket."""
+
+    def claim_handoff(self, answer_id: str, target: str,
+                      stale_before: datetime | None = None) -> HandoffClaim:
+        """Mark the answer handed off to ``target`` unless it already is (one caller wins). A
+        claim made before ``stale_before`` that never got its reference (its replica died
+        mid-delivery) may be claimed again."""
+        ...
+
+    def release_handoff(self, answer_id: str) -> None:
+        """Undo a claim whose delivery failed, so the asker can try again."""
+        ...
+
+    def set_handoff_reference(self, answer_id: str, reference: str) -> None:
+        """Where the hand-off went (``C0HELP:1712.0001``, a ticket number)."""
+        ...
+
+    def handed_off_answer(self, reference: str) -> str | None:
+        """The answer id a helpdesk thread or ticket came from."""
+        ...
+
+
 class EventClaims(Protocol):
     """At-most-once handling of platform events (a Slack retry is answered once)."""
 

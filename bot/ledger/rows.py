@@ -36,6 +36,9 @@ class LedgerRow:
     feedback: str | None = None
     feedback_reason: str | None = None
     feedback_at: datetime | None = None
+    handed_off_at: datetime | None = None  # "Ask a person": when, to which target, what it became
+    handoff_target: str | None = None
+    handoff_reference: str | None = None
 
 
 def hash_user(user: str, salt: str = "") -> str:

@@ -78,6 +78,10 @@ answers = sa.Table(
     sa.Column("feedback", sa.String(8)),
     sa.Column("feedback_reason", sa.Text()),
     sa.Column("feedback_at", UTCDateTime()),
+    # m004_handoff
+    sa.Column("handed_off_at", UTCDateTime()),
+    sa.Column("handoff_target", sa.String(255)),
+    sa.Column("handoff_reference", sa.String(255)),
 )
 events = sa.Table(
     "events", metadata,
@@ -227,8 +231,19 @@ def m003_gaps_and_approved(conn: Connection) -> None:
     md.create_all(conn)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial, m002_pending_questions,
-                                                  m003_gaps_and_approved]
+def m004_handoff(conn: Connection) -> None:
+    """answers.handed_off_at / handoff_target, and handoff_reference (the helpdesk thread or
+    ticket it became; indexed, so a helpdesk reply finds its answer for promotion)."""
+    when = sa.DateTime(timezone=True).compile(dialect=conn.dialect)
+    for column, kind in (("handed_off_at", when), ("handoff_target", "VARCHAR(255)"),
+                         ("handoff_reference", "VARCHAR(255)")):
+        conn.execute(sa.text(f"ALTER TABLE answers ADD COLUMN {column} {kind}"))
+    conn.execute(sa.text(
+        "CREATE INDEX ix_answers_handoff_reference ON answers (handoff_reference)"))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    m001_initial, m002_pending_questions, m003_gaps_and_approved, m004_handoff]
 
 
 def migrate(

@@ -23,7 +23,16 @@ import sqlalchemy as sa
 
 from bot.ledger.gaps_sql import SqlGaps
 from bot.ledger.inbox import EVENT_TTL, SqlInbox
-from bot.ledger.roles import AnswerLog, ApprovedAnswers, EventClaims, Inbox, Locks, TraceLog
+from bot.ledger.roles import (
+    AnswerLog,
+    ApprovedAnswers,
+    EventClaims,
+    HandoffClaim,
+    Handoffs,
+    Inbox,
+    Locks,
+    TraceLog,
+)
 from bot.ledger.rows import CLOUD_ROUTES, GROUPINGS, LedgerRow, utc, utcnow
 from bot.ledger.schema import answers, create_ledger_engine, events, locks, migrate, write
 from bot.ledger.summary import SUMMARY_COLUMNS, summarise
@@ -88,7 +97,7 @@ def _handed_off() -> sa.ColumnElement[int]:
 
 
 class Ledger(SqlInbox, SqlGaps, AnswerLog, EventClaims, Inbox, Locks, TraceLog,
-             ApprovedAnswers):
+             ApprovedAnswers, Handoffs):
     """The ledger database: answers, feedback, cost summaries, event claims, pending questions
     (:class:`~bot.ledger.inbox.SqlInbox`), locks, question traces and approved answers
     (:class:`~bot.ledger.gaps_sql.SqlGaps`).
@@ -245,6 +254,39 @@ class Ledger(SqlInbox, SqlGaps, AnswerLog, EventClaims, Inbox, Locks, TraceLog,
             return sa.func.substr(answers.c.created_at, 1, 10, type_=sa.String)
         return sa.func.to_char(sa.func.timezone("UTC", answers.c.created_at), "YYYY-MM-DD",
                                type_=sa.String)
+    # -- hand-offs (m004_handoff) --------------------------------------------------------
+    def claim_handoff(self, answer_id: str, target: str,
+                      stale_before: datetime | None = None) -> HandoffClaim:
+        free: sa.ColumnElement[bool] = answers.c.handed_off_at.is_(None)
+        if stale_before is not None:
+            free = sa.or_(free, sa.and_(answers.c.handoff_reference.is_(None),
+                                        answers.c.handed_off_at < stale_before))
+        mark = answers.update().where(answers.c.answer_id == answer_id, free).values(
+            handed_off_at=utcnow(), handoff_target=target)
+        with write(self._engine) as conn:
+            if conn.execute(mark).rowcount > 0:
+                return "claimed"
+            known = conn.execute(sa.select(answers.c.answer_id).where(
+                answers.c.answer_id == answer_id)).first()
+        return "already" if known is not None else "unknown"
+
+    def release_handoff(self, answer_id: str) -> None:
+        undo = answers.update().where(
+            answers.c.answer_id == answer_id, answers.c.handoff_reference.is_(None)).values(
+            handed_off_at=None, handoff_target=None)
+        with write(self._engine) as conn:
+            conn.execute(undo)
+
+    def set_handoff_reference(self, answer_id: str, reference: str) -> None:
+        link = answers.update().where(answers.c.answer_id == answer_id).values(
+            handoff_reference=reference)
+        with write(self._engine) as conn:
+            conn.execute(link)
+
+    def handed_off_answer(self, reference: str) -> str | None:
+        query = sa.select(answers.c.answer_id).where(answers.c.handoff_reference == reference)
+        with self._engine.connect() as conn:
+            return conn.execute(query).scalar()
 
     def claim_event(self, key: str) -> bool:
         """True for the first claim of ``key`` by any process sharing the database."""

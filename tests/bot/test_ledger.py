@@ -140,8 +140,8 @@ def test_migrations_are_recorded_once_and_idempotent(ledger_url: str) -> None:
         indexed = [i["column_names"] for i in inspector.get_indexes("answers")]
     finally:
         engine.dispose()
-    assert names == [m.__name__ for m in MIGRATIONS] == ["m001_initial", "m002_pending_questions",
-                                                            "m003_gaps_and_approved"]
+    assert names == [m.__name__ for m in MIGRATIONS] == [
+        "m001_initial", "m002_pending_questions", "m003_gaps_and_approved", "m004_handoff"]
     assert applied_at is not None and applied_at.tzinfo is not None
     assert columns == [f.name for f in fields(LedgerRow)] == list(answers.c.keys())
     assert ["created_at"] in indexed
@@ -158,7 +158,7 @@ def test_a_failing_migration_rolls_back_everything(ledger_url: str) -> None:
             migrate(engine, [m001_initial, m002_broken])
         assert sa.inspect(engine).get_table_names() == []  # DDL is transactional, SQLite too
         assert migrate(engine) == ["m001_initial", "m002_pending_questions",
-                                   "m003_gaps_and_approved"]
+                                   "m003_gaps_and_approved", "m004_handoff"]
     finally:
         engine.dispose()
 
@@ -546,3 +546,44 @@ def test_a_renewed_reindex_lock_is_not_taken_over(ledger: Ledger) -> None:
         time.sleep(0.15)
         assert ledger.acquire_lock("reindex", "runner", ttl_seconds=0.3)
         assert ledger.acquire_lock("reindex", "other", ttl_seconds=60) is False
+
+
+# --- hand-offs (m004_handoff) ---------------------------------------------------------------------
+def test_an_answer_is_handed_off_once_and_linked_to_its_helpdesk_thread(ledger: Ledger) -> None:
+    ledger.record(make_row("h1"))
+    assert ledger.claim_handoff("h1", "slack:C0HELPDESK") == "claimed"
+    assert ledger.claim_handoff("h1", "slack:C0HELPDESK") == "already"
+    assert ledger.claim_handoff("nope", "webhook") == "unknown"
+    ledger.release_handoff("h1")  # the delivery failed: the asker may press again
+    row = ledger.get("h1")
+    assert row is not None and row.handed_off_at is None and row.handoff_target is None
+    assert ledger.claim_handoff("h1", "slack:C0HELPDESK") == "claimed"
+    ledger.set_handoff_reference("h1", "C0HELPDESK:1715000000.000100")
+    ledger.release_handoff("h1")  # delivered: no longer released
+    row = ledger.get("h1")
+    assert row is not None and row.handed_off_at is not None
+    assert row.handed_off_at.tzinfo is not None
+    assert (row.handoff_target, row.handoff_reference) == (
+        "slack:C0HELPDESK", "C0HELPDESK:1715000000.000100")
+    assert ledger.handed_off_answer("C0HELPDESK:1715000000.000100") == "h1"
+    assert ledger.handed_off_answer("C0HELPDESK:other") is None
+
+
+def test_concurrent_clicks_hand_off_once(ledger: Ledger) -> None:
+    ledger.record(make_row("h2"))
+    with ThreadPoolExecutor(8) as pool:
+        claims = list(pool.map(lambda _: ledger.claim_handoff("h2", "webhook"), range(16)))
+    assert claims.count("claimed") == 1 and claims.count("already") == 15
+
+
+def test_a_hand_off_whose_delivery_died_can_be_claimed_again(ledger: Ledger) -> None:
+    ledger.record(make_row("h3"))
+    assert ledger.claim_handoff("h3", "webhook") == "claimed"  # ... and its replica died
+    now = datetime.now(UTC)
+    assert ledger.claim_handoff("h3", "webhook", stale_before=now - timedelta(minutes=5)) == (
+        "already")  # still being delivered, as far as anyone knows
+    assert ledger.claim_handoff("h3", "webhook", stale_before=now + timedelta(seconds=1)) == (
+        "claimed")
+    ledger.set_handoff_reference("h3", "HD-7")
+    assert ledger.claim_handoff("h3", "webhook", stale_before=now + timedelta(hours=1)) == (
+        "already")  # delivered: never again

@@ -201,3 +201,24 @@ def test_preflight_names_the_missing_files(tmp_path: Path) -> None:
     (tmp_path / "minilm").mkdir()
     preflight(settings.replace(slm_model="", router_config="", abstention_config="off",
                                embedding_model=str(tmp_path / "minilm")))
+
+
+# -- the hand-off target ---------------------------------------------------------------------------
+@pytest.mark.parametrize(("target", "slack", "teams", "teams_on", "needs"), [
+    ("webhook", SlackSettings(), TeamsSettings(), False, "FIRSTLINE_HANDOFF_WEBHOOK_URL"),
+    ("slack", SlackSettings(bot_token="x"), TeamsSettings(), False,
+     "SLACK_BOT_TOKEN and FIRSTLINE_HANDOFF_SLACK_CHANNEL"),
+    ("teams", SlackSettings(), TeamsSettings(handoff_conversation="19:x@thread.tacv2"), False,
+     "Teams (MicrosoftAppId) and FIRSTLINE_HANDOFF_TEAMS_CONVERSATION"),
+])
+def test_serve_refuses_a_hand_off_target_it_cannot_reach(
+        target: str, slack: SlackSettings, teams: TeamsSettings, teams_on: bool,
+        needs: str) -> None:
+    from bot.app.startup import handoff_problems
+
+    found = handoff_problems(Settings(handoff_target=target), slack, teams, teams_on=teams_on)
+    assert found == [f"FIRSTLINE_HANDOFF_TARGET={target} needs {needs}: set them, or choose "
+                     "another target (empty: no hand-off)"]
+    assert handoff_problems(Settings(), slack, teams, teams_on=teams_on) == []
+    ready = Settings(handoff_target="webhook", handoff_webhook_url="https://hd.example/hook")
+    assert handoff_problems(ready, slack, teams, teams_on=teams_on) == []

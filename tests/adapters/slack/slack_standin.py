@@ -84,6 +84,7 @@ class SlackStandIn:
         self.usergroups: dict[str, list[str]] = {}
         self.failing_usergroups: set[str] = set()
         self.emails: dict[str, str] = {}  # users.info
+        self.names: dict[str, str] = {}  # users.info: display names
         self.locales: dict[str, str] = {}  # users.info with include_locale
         self.messages: dict[str, list[dict[str, Any]]] = {}  # channel -> messages
         self.stream_expiry = 300.0  # seconds a streamed message accepts appends
@@ -258,6 +259,16 @@ class SlackStandIn:
                 message["blocks"] = _blocks(args)
         return {"channel": args["channel"], "ts": args["ts"], "text": args.get("text", "")}
 
+    def _chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        message = self._message(args.get("channel", ""), args.get("message_ts", ""))
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        stamp = message['ts'].replace('.', '')
+        link = f"https://test.slack.com/archives/{args['channel']}/p{stamp}"
+        if message.get("thread_ts") and message["thread_ts"] != message["ts"]:
+            link += f"?thread_ts={message['thread_ts']}&cid={args['channel']}"
+        return {"channel": args["channel"], "permalink": link}
+
     def _reactions_add(self, _: dict[str, Any]) -> dict[str, Any]:
         return {}
 
@@ -277,9 +288,10 @@ class SlackStandIn:
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = args["user"]
-        if user not in self.emails and user not in self.locales:
+        if user not in self.emails and user not in self.locales and user not in self.names:
             return {"ok": False, "error": "user_not_found"}
-        found: dict[str, Any] = {"id": user, "profile": {"email": self.emails.get(user)}}
+        found: dict[str, Any] = {"id": user, "profile": {"email": self.emails.get(user),
+                                                         "display_name": self.names.get(user)}}
         if str(args.get("include_locale")).lower() in ("true", "1"):
             found["locale"] = self.locales.get(user, "en-US")
         return {"user": found}

@@ -109,3 +109,17 @@ def test_question_text_strips_the_mention_and_markup() -> None:
         "ask @alice in #it-help about the VPN (https://vpn.example) & a@b.example @here @it")
     assert question_text("<@UBOT>   reindex  --full", "UBOT") == "reindex --full"
     assert question_text("thanks <@UBOT>", None) == "thanks @UBOT"
+
+
+def test_ask_a_person_in_japanese_and_after_a_thumbs_down() -> None:
+    from adapters.slack.blocks import tail_blocks
+    from bot.types import Reply
+
+    now = tail_blocks(Reply("…", "a1", language="ja", handoff="now"))
+    [button] = [e for b in now if b["type"] == "actions" for e in b["elements"]]
+    assert (button["text"]["text"], button["action_id"], button["value"]) == (
+        "担当者に聞く", "firstline_handoff", "a1")
+    later = tail_blocks(Reply("…", "a1", handoff="after-down"))
+    assert [b["type"] for b in later] == ["context", "context_actions"]
+    assert later[-1]["block_id"] == "firstline_feedback_handoff_a1"
+    assert tail_blocks(Reply("…", "a1"))[-1]["block_id"] == "firstline_feedback_a1"

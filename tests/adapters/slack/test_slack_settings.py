@@ -80,7 +80,7 @@ def test_secrets_are_masked() -> None:
     assert {k: v for k, v in shown.items() if not k.startswith("suggested_prompts")} == {
         "bot_token": "***", "signing_secret": "", "app_token": "***",
         "api_url": "https://slack.com/api/", "admin_users": ["U01"], "admin_groups": [],
-        "audience_groups": [], "look_up_email": False, "stream": True}
+        "audience_groups": [], "look_up_email": False, "stream": True, "handoff_channel": ""}
     assert len(shown["suggested_prompts"]) == len(shown["suggested_prompts_ja"]) == 3
 
 

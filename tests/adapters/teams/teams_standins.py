@@ -150,6 +150,7 @@ class BotFrameworkStandIns:
         self.issued_token = secrets.token_urlsafe(24)
         self.require_token = True
         self.streams = StreamRules()  # Teams' streaming rules, checked on every activity
+        self.absent_from: set[str] = set()  # conversations the bot is not in (403, as Teams)
         # A unique path per instance: botbuilder caches OpenID metadata per URL in a class-level
         # dict (JwtTokenExtractor.metadataCache) for a day, so a reused port must not alias.
         self._prefix = f"/{uuid.uuid4().hex}"
@@ -322,6 +323,10 @@ class BotFrameworkStandIns:
 
     def _accept(self, conversation: str,
                 activity: dict[str, Any]) -> tuple[int, dict[str, Any], str]:
+        if conversation.split(";")[0] in self.absent_from:
+            code = "BotNotInConversationRoster"
+            return 403, {"error": {"code": code, "message": "The bot is not part of the "
+                                   "conversation roster."}}, code
         try:
             status, answer = self.streams.check(conversation, activity)
         except Refused as refused:

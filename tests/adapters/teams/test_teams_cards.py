@@ -87,3 +87,16 @@ def test_a_declined_question_can_be_rated_but_names_no_route() -> None:
     assert [b["text"] for b in card["body"]] == ["I don't know."]
     assert len(card["actions"]) == 2
     assert plain_text(declined) == "I don't know."
+
+
+def test_ask_a_person_carries_the_question_and_answer() -> None:
+    card = answer_card(reply(language="ja", handoff="now"), question="VPNは?")
+    person = card["actions"][-1]
+    assert person["title"] == "担当者に聞く"
+    assert person["data"] == {"firstline": "handoff", "answer_id": "a1", "question": "VPNは?",
+                              "answer": "Use the portal."}
+    later = answer_card(reply(handoff="after-down"), question="VPN?")
+    assert [a["title"] for a in later["actions"]] == ["👍 Helpful", "👎 Not helpful"]
+    down = later["actions"][1]["card"]["actions"][0]["data"]
+    assert down["handoff"] == {"question": "VPN?", "answer": "Use the portal."}
+    assert "handoff" not in answer_card(reply())["actions"][1]["card"]["actions"][0]["data"]
