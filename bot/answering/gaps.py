@@ -35,7 +35,7 @@ MAX_EXAMPLES, MAX_TERMS, MAX_DOCUMENTS = 3, 6, 3
 
 def gap_reason(row: LedgerRow, low_confidence: float) -> str | None:
     """Why an answer counts as a knowledge gap, or None."""
-    if getattr(row, "handed_off_at", None) is not None:  # m004_handoff's column, once merged
+    if row.handed_off_at is not None:
         return "handed-off"
     if row.feedback == "down":
         return "voted-down"

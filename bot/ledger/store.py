@@ -90,9 +90,7 @@ def _window(since: datetime | None, until: datetime | None) -> list[sa.ColumnEle
 
 
 def _handed_off() -> sa.ColumnElement[int]:
-    """1 for an answer handed off to a person (once the hand-off migration added the column)."""
-    if "handed_off_at" not in answers.c:
-        return sa.literal(0)
+    """1 for an answer handed off to a person."""
     return sa.case((answers.c.handed_off_at.is_not(None), 1), else_=0)
 
 

@@ -37,7 +37,7 @@ def tally_rows(rows: Iterable[LedgerRow]) -> list[Tally]:
     groups: dict[tuple[str, str, tuple[str, ...], str | None, bool], list[float]] = {}
     for row in rows:
         key = (utc(row.created_at).date().isoformat(), str(row.route), tuple(row.models),
-               row.feedback, getattr(row, "handed_off_at", None) is not None)
+               row.feedback, row.handed_off_at is not None)
         sums = groups.setdefault(key, [0, 0.0, 0.0, 0.0])
         for i, value in enumerate((1, row.cost_usd, row.all_cloud_cost_usd, row.latency_ms)):
             sums[i] += value

@@ -32,6 +32,9 @@ def test_which_answers_are_gaps() -> None:
         "low-confidence"
     assert gap_reason(make_row("a", signals={"p_right": 0.7}), 0.5) is None
     assert gap_reason(make_row("a"), 0.5) is None
+    handed = make_row("a", route="local")
+    handed.handed_off_at = handed.created_at
+    assert gap_reason(handed, 0.5) == "handed-off"
 
 
 def test_greedy_grouping_by_running_centroid() -> None:

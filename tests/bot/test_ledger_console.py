@@ -61,6 +61,13 @@ def test_tallies_sum_per_utc_day_route_models_and_vote(answers: AnswerLog) -> No
     assert isinstance(later[0], Tally)
 
 
+def test_tallies_count_answers_handed_off_to_a_person(answers: AnswerLog) -> None:
+    assert answers.claim_handoff("a001", "webhook") == "claimed"  # type: ignore[attr-defined]
+    handed = [(t.route, t.feedback, t.answers) for t in answers.tallies() if t.handed_off]
+    assert handed == [("local", None, 1)]
+    assert sum(t.answers for t in answers.tallies() if not t.handed_off) == len(ROWS) - 1
+
+
 def test_latency_quantiles_are_nearest_rank(answers: AnswerLog) -> None:
     assert answers.latency_quantiles((0.5, 0.95)) == [30.0, 50.0]
     assert answers.latency_quantiles((0.5,), START + timedelta(days=3)) == [0.0]
