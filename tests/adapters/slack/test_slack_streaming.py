@@ -200,6 +200,7 @@ async def test_the_pending_question_points_at_the_stream_and_is_done_once_shown(
         assert ledger._pending[key][0].payload["placeholder_ts"] == streamed  # a takeover's
         responder.hold.set()
         await finished(standin)
+        await standin.wait_for(lambda: key in ledger.done)  # marked done just after it shows
         assert ledger.done[key] == "ans0001" and key not in ledger._pending
 
 
