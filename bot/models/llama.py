@@ -184,6 +184,7 @@ class LocalSLM(ChatModel):
         confidence = _Confidence()
         with self._lock:
             started = time.perf_counter()
+            before = llm.input_ids[: llm.n_tokens].tolist()
             first_token_at = None
             pieces: list[str] = []
             finish = "stop"
@@ -211,6 +212,7 @@ class LocalSLM(ChatModel):
             prompt_tokens = int(
                 usage.get("prompt_tokens") or llm.n_tokens - len(confidence.top_logprobs)
             )
+            cached = _common_prefix(before, llm.input_ids[:prompt_tokens].tolist())
         text = "".join(pieces).strip()
         completion_tokens = len(confidence.top_logprobs)
         first = first_token_at or ended
@@ -226,6 +228,7 @@ class LocalSLM(ChatModel):
             mean_logprob=float(np.mean(logprobs)) if logprobs else None,
             min_logprob=float(np.min(logprobs)) if logprobs else None,
             finish_reason=finish,
+            cached_tokens=cached,
         )
 
     async def complete(self, messages: list[Message], *, max_tokens: int = 256) -> Completion:
@@ -243,6 +246,17 @@ class LocalSLM(ChatModel):
 
         return await asyncio.to_thread(self.complete_sync, messages, max_tokens=max_tokens,
                                        on_piece=hand_over)
+
+    def warm(self, messages: list[Message]) -> int:
+        """Evaluate ``messages``' prompt (and one token) into the KV cache: llama.cpp reuses
+        the longest prefix a later prompt shares with it, so the first question after a start
+        does not pay for the fixed system prompt and worked examples."""
+        llm = self._model()
+        with self._lock:
+            result = llm.create_chat_completion(
+                messages=[{"role": m.role, "content": m.content} for m in messages],
+                max_tokens=1, temperature=0.0, top_k=1)
+        return int(result["usage"]["prompt_tokens"])
 
     # -- choosing a word -------------------------------------------------------------------
     def choose_sync(self, messages: list[Message],
