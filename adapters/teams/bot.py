@@ -7,13 +7,14 @@ sweep (:mod:`adapters.teams.resume`).
 
 In 1:1 chats the answer streams as the core writes it (:mod:`adapters.teams.streaming`);
 elsewhere it is sent finished. Teams' own feedback buttons arrive as a ``message/submitAction``
-invoke naming the message, which :class:`SentAnswers` maps back to the answer.
+invoke naming the message; the message id → answer id map is kept on the ledger
+(:meth:`bot.ledger.questions.Questions.remember_reply`), so a vote reaches the right answer row
+after a restart or through another replica.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, cast
@@ -55,25 +56,6 @@ THANKS = {
 }
 
 
-class SentAnswers:
-    """Which answer each sent message carries, for Teams' feedback buttons (whose invoke names
-    the message, not the answer). Kept in this process for the last :data:`KEEP` answers."""
-
-    KEEP = 10_000
-
-    def __init__(self) -> None:
-        self._answers: OrderedDict[str, str] = OrderedDict()
-
-    def remember(self, message_id: str | None, answer_id: str) -> None:
-        if message_id and answer_id:
-            self._answers[message_id] = answer_id
-            while len(self._answers) > self.KEEP:
-                self._answers.popitem(last=False)
-
-    def answer_of(self, message_id: str | None) -> str | None:
-        return self._answers.get(message_id or "")
-
-
 @dataclass(frozen=True)
 class Asked:
     """A claimed question: its inbox key, the activity that asked it, and its text."""
@@ -95,7 +77,6 @@ class FirstlineTeamsBot(ActivityHandler):
     def __init__(self, responder: Responder, app_id: str, admin_ids: tuple[str, ...],
                  questions: Questions | None = None) -> None:
         super().__init__()
-        self.sent = SentAnswers()
         self._responder = responder
         self._app_id = app_id
         self._admin_ids = admin_ids
@@ -140,7 +121,7 @@ class FirstlineTeamsBot(ActivityHandler):
         except Exception:
             await self.questions.finish(asked.key, None)
             raise
-        self.sent.remember(message_id, reply.answer_id)
+        await self.questions.remember_reply(message_id, reply.answer_id)
         await self.questions.finish(asked.key, reply.answer_id)
         return reply.answer_id
 
@@ -173,9 +154,9 @@ class FirstlineTeamsBot(ActivityHandler):
         vote = native_feedback(activity.value) if activity.name == "message/submitAction" else None
         if vote is None:
             return await super().on_invoke_activity(turn_context)
-        answer_id = self.sent.answer_of(activity.reply_to_id)
+        answer_id = await self.questions.reply_answer(activity.reply_to_id)
         if answer_id is None:
-            log.info("feedback on a message this replica did not send; not stored")
+            log.info("feedback on a message the ledger does not know (too old?); not stored")
         else:
             await self._responder.feedback(answer_id, user_id(activity), *vote)
         return InvokeResponse(status=200, body={})  # Teams wants an empty answer

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 
-from bot.ledger.inbox import EVENT_TTL, SqlInbox
+from bot.ledger.inbox import SqlInbox, expired_events
 from bot.ledger.roles import AnswerLog, EventClaims, Inbox, Locks
 from bot.ledger.rows import CLOUD_ROUTES, GROUPINGS, LedgerRow, utcnow
 from bot.ledger.schema import answers, create_ledger_engine, events, locks, migrate, write
@@ -162,7 +162,7 @@ class Ledger(SqlInbox, AnswerLog, EventClaims, Inbox, Locks):
         now = utcnow()
         try:
             with write(self._engine) as conn:
-                conn.execute(events.delete().where(events.c.claimed_at < now - EVENT_TTL))
+                conn.execute(events.delete().where(expired_events(now)))
                 conn.execute(events.insert(), {"key": key, "claimed_at": now})
         except sa.exc.IntegrityError:
             return False
