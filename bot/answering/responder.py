@@ -129,7 +129,10 @@ class Firstline(StreamingResponder):
         """Load the models and the lexical index now rather than on the first question, and
         have the local model process the answer prompt's fixed beginning."""
         self.local.load()
-        self.local.warm(fixed_prefix())
+        try:
+            self.local.warm(fixed_prefix())
+        except Exception:  # only a head start: without it the first answer pays for the prefix
+            log.warning("could not evaluate the answer prompt's fixed beginning", exc_info=True)
         self.searcher.load()
         self.indexing.observe()
 
