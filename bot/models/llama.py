@@ -1,7 +1,9 @@
 """The on-prem small language model: any GGUF through llama-cpp-python.
 
 Loaded once per process; every call runs in a worker thread behind a lock (one llama.cpp context
-is not re-entrant), so the event loop stays free for acks and other chats. Decoding is greedy, and
+is not re-entrant), so the event loop stays free for acks and other chats. Async callers wait
+for their turn on the event loop, not in a thread, verification passes first
+(:mod:`bot.models.turns`). Decoding is greedy, and
 a logits processor records each step's top-token log-probability and entropy — the model's own
 confidence, for the router — without ``logits_all=True`` (which would keep a vocabulary-sized row
 per token: gigabytes with Qwen's 151k vocabulary). Prompts go through the GGUF's own chat
@@ -27,6 +29,7 @@ from bot.errors import ModelUnavailableError
 from bot.models.base import ChatModel, Completion, Message, TextSink
 from bot.models.chat_template import ChatTemplate, choose
 from bot.models.choice import normalise, variants
+from bot.models.turns import FINISHING, Turns
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +103,7 @@ class LocalSLM(ChatModel):
         self.chat_template: ChatTemplate | None = None  # set when the model is loaded
         self._llm: Any = None
         self._lock = threading.Lock()
+        self.turns = Turns()  # async callers wait here, on the event loop (bot.models.turns)
         self._option_ids: dict[tuple[str, ...], dict[str, list[int]]] = {}
         self.last_choice: ChoiceCost | None = None
 
@@ -232,7 +236,8 @@ class LocalSLM(ChatModel):
         )
 
     async def complete(self, messages: list[Message], *, max_tokens: int = 256) -> Completion:
-        return await asyncio.to_thread(self.complete_sync, messages, max_tokens=max_tokens)
+        async with self.turns.turn():
+            return await asyncio.to_thread(self.complete_sync, messages, max_tokens=max_tokens)
 
     async def complete_streaming(self, messages: list[Message], on_text: TextSink, *,
                                  max_tokens: int = 256) -> Completion:
@@ -244,8 +249,9 @@ class LocalSLM(ChatModel):
         def hand_over(piece: str) -> None:
             loop.call_soon_threadsafe(on_text, piece)
 
-        return await asyncio.to_thread(self.complete_sync, messages, max_tokens=max_tokens,
-                                       on_piece=hand_over)
+        async with self.turns.turn():
+            return await asyncio.to_thread(self.complete_sync, messages,
+                                           max_tokens=max_tokens, on_piece=hand_over)
 
     def warm(self, messages: list[Message]) -> int:
         """Evaluate ``messages``' prompt (and one token) into the KV cache: llama.cpp reuses
@@ -283,7 +289,8 @@ class LocalSLM(ChatModel):
 
     async def choose(self, messages: list[Message],
                      options: Sequence[str] = ("yes", "no")) -> dict[str, float]:
-        return await asyncio.to_thread(self.choose_sync, messages, options)
+        async with self.turns.turn(FINISHING):  # the answer is on screen: finish it first
+            return await asyncio.to_thread(self.choose_sync, messages, options)
 
     def _ids_of(self, llm: Any, options: tuple[str, ...]) -> dict[str, list[int]]:
         """The first token of each spelling of each option; a token two options share (or a
