@@ -14,7 +14,8 @@ Per question, from POSTing the signed activity:
 Single questions alternate the two paths question by question (swapping each pass, so each
 question goes both ways under the same load); then ``--chats`` concurrent questions, each in its
 own 1:1 chat (one stream per chat), alternating with as many group-chat questions, round by
-round (``--rounds``). Stand-ins, adapter and model share one machine: figures are pessimistic.
+round (``--rounds``), each also with the model handed out by the plain lock of before
+(``--turns``). Stand-ins, adapter and model share one machine: figures are pessimistic.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from teams_standins import BotFrameworkStandIns, Posted, make_tls  # noqa: E402
 
 from adapters.teams.settings import TeamsSettings  # noqa: E402
 from bot.app.composition import build_firstline  # noqa: E402
+from bot.models.turns import Turns  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 TIMEOUT = 1800.0
@@ -84,14 +86,20 @@ async def singles(bot: RunningBot, questions: list[str], repeat: int
     return results
 
 
-async def bursts(bot: RunningBot, questions: list[str], chats: int, rounds: int
-                 ) -> dict[str, list[dict[str, float]]]:
-    """``chats`` concurrent questions per round, the two paths in alternating rounds."""
-    results: dict[str, list[dict[str, float]]] = {m: [] for m in MODES}
+async def bursts(bot: RunningBot, questions: list[str], chats: int, rounds: int,
+                 turns: tuple[bool, ...]) -> dict[str, list[dict[str, float]]]:
+    """``chats`` concurrent questions per burst, each path with each way of handing out the
+    model (``turns``: ordered, as now, and/or the plain lock before), in ABBA order."""
+    once = [(mode, ordered) for i, ordered in enumerate(turns)
+            for mode in (MODES if i % 2 == 0 else MODES[::-1])]
+    results: dict[str, list[dict[str, float]]] = {}
     for n in range(rounds):
-        for mode in (MODES if n % 2 == 0 else MODES[::-1]):
+        for mode, ordered in (once if n % 2 == 0 else once[::-1]):
+            bot.responder.local.turns = Turns(ordered)  # LocalSLM
             burst = [questions[i % len(questions)] for i in range(chats)]
-            results[mode] += await asyncio.gather(*(ask(bot, mode, text) for text in burst))
+            rows = await asyncio.gather(*(ask(bot, mode, text) for text in burst))
+            name = f"{mode}, {'ordered' if ordered else 'plain lock'}"
+            results.setdefault(name, []).extend(rows)
     return results
 
 
@@ -101,7 +109,7 @@ def report(title: str, results: dict[str, list[dict[str, float]]]) -> None:
         print(f"  {name:<9} n={len(rows)}")
         for key, label in (("first", "first text"), ("done", "finished")):
             print(f"    {label:<11} ms: {describe([r[key] for r in rows])}")
-        if name == "streamed":
+        if name.startswith("streamed"):
             print(f"    chunks per answer: {describe([r['chunks'] for r in rows])}")
 
 
@@ -113,8 +121,9 @@ async def run(core: Any, cloud: BotFrameworkStandIns, questions: list[str],
     async with served(core, teams, cloud) as bot:
         await singles(bot, questions[:2], 1)  # warm: tokens, keys, encoders, the KV cache
         report("single questions", await singles(bot, questions, args.repeat))
-        report(f"{args.chats} concurrent questions, {args.rounds} rounds of each path "
-               "(alternating)", await bursts(bot, questions, args.chats, args.rounds))
+        turns = {"both": (True, False), "ordered": (True,), "plain": (False,)}[args.turns]
+        report(f"{args.chats} concurrent questions, {args.rounds} round(s) of each (ABBA)",
+               await bursts(bot, questions, args.chats, args.rounds, turns))
 
 
 def main() -> None:
@@ -122,7 +131,10 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--chats", type=int, default=20)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=1, help="bursts of each path and turns")
+    parser.add_argument("--turns", choices=("both", "ordered", "plain"), default="both",
+                        help="how the model is handed out in bursts: ordered turns "
+                        "(bot.models.turns), the plain lock before them, or both")
     parser.add_argument("--questions", type=int, default=8, help="answerable samples to use")
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="fl-bench-teams-"))
