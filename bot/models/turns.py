@@ -23,23 +23,21 @@ FINISHING, STARTING = 0, 1  # priorities: lower goes first
 
 
 class Turns:
-    """An asyncio lock whose waiters are served by priority, then in arrival order; with
-    ``ordered=False``, an :class:`asyncio.Lock` (the baseline in tests/bench)."""
+    """An asyncio lock whose waiters are served by priority, then in arrival order. With
+    ``ordered=False`` nobody waits here: callers wait in their worker threads for the model's
+    own lock, as before (the baseline in tests/bench)."""
 
     def __init__(self, ordered: bool = True) -> None:
         self.ordered = ordered
         self._busy = False
         self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []  # a heap
         self._tickets = itertools.count()
-        self._plain: asyncio.Lock | None = None
 
     @asynccontextmanager
     async def turn(self, priority: int = STARTING) -> AsyncIterator[None]:
         """The context is the caller's for the block."""
         if not self.ordered:
-            self._plain = self._plain or asyncio.Lock()
-            async with self._plain:
-                yield
+            yield
             return
         await self._take(priority)
         try:
