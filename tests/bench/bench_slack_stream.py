@@ -119,7 +119,7 @@ async def bursts(core: Firstline, modes: tuple[Mode, Mode], questions: list[str]
         core.local.turns = Turns(ordered)  # type: ignore[attr-defined]  # LocalSLM
         burst = [questions[i % len(questions)] for i in range(mentions)]
         rows = await asyncio.gather(*(ask(mode, text) for text in burst))
-        name = f"{mode.name}, {'ordered' if ordered else 'plain lock'}"
+        name = f"{mode.name}, {'ordered turns' if ordered else 'lock, as before'}"
         results.setdefault(name, []).extend(queued(list(rows)))
     return results
 

@@ -98,7 +98,7 @@ async def bursts(bot: RunningBot, questions: list[str], chats: int, rounds: int,
             bot.responder.local.turns = Turns(ordered)  # LocalSLM
             burst = [questions[i % len(questions)] for i in range(chats)]
             rows = await asyncio.gather(*(ask(bot, mode, text) for text in burst))
-            name = f"{mode}, {'ordered' if ordered else 'plain lock'}"
+            name = f"{mode}, {'ordered turns' if ordered else 'lock, as before'}"
             results.setdefault(name, []).extend(rows)
     return results
 
