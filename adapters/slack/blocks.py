@@ -1,8 +1,9 @@
 """A :class:`~bot.types.Reply` as Block Kit: pure functions, no I/O.
 
-An answer is its text, the sources it cites (links, or file names for documents without a
-URL), a small context line with the route, and Slack's 👍 / 👎 feedback buttons (a
-``feedback_buttons`` element in a ``context_actions`` block) carrying the vote and answer id.
+An answer is its text (a ``markdown`` block: Slack renders the Markdown), the sources it cites
+(links, or file names for documents without a URL), a small context line with the route, and
+Slack's 👍 / 👎 feedback buttons (a ``feedback_buttons`` element in a ``context_actions`` block)
+carrying the vote and answer id.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 from pathlib import PurePath
 from typing import Any
 
-from adapters.slack.text import chunks, escape, looks_japanese, to_mrkdwn
+from adapters.slack.text import escape, looks_japanese, to_mrkdwn
 from bot.answering.handoff.texts import BUTTON as HANDOFF_LABEL
 from bot.types import Reply, Route, Source
 
@@ -25,6 +26,7 @@ HANDOFF_ACTION = "firstline_handoff"  # "Ask a person"; value: answer id [|answe
 HANDOFF_OFFERED = "firstline_feedback_handoff_"  # feedback block id: a 👎 offers a person
 REASON_BLOCK, REASON_INPUT = "reason", "reason_input"
 SECTION_LIMIT = 3000  # Slack's limit for a section's text
+MARKDOWN_LIMIT = 12_000  # Slack's limit for the text of the markdown blocks in one message
 FALLBACK_LIMIT = 3900  # notification text; Slack truncates long text anyway
 
 ROUTE_LABELS = {
@@ -73,7 +75,8 @@ def tail_blocks(reply: Reply) -> list[Block]:
 
 
 def fallback_text(reply: Reply) -> str:
-    """The ``text`` sent alongside blocks (notifications, screen readers, thread history)."""
+    """The ``text`` sent alongside blocks (notifications, screen readers, thread history): mrkdwn,
+    which is what Slack reads a message's ``text`` as."""
     return to_mrkdwn(reply.text)[:FALLBACK_LIMIT]
 
 
@@ -140,8 +143,13 @@ def retry_blocks(text: str, label: str, value: str) -> list[Block]:
 
 
 def text_blocks(text: str) -> list[Block]:
-    """A plain notice (progress, apology) as sections."""
-    return [_section(piece) for piece in chunks(to_mrkdwn(text), SECTION_LIMIT)]
+    """Markdown text (an answer, a notice) as a ``markdown`` block: Slack renders the Markdown
+    itself, as in a streamed answer (messages only, not modals or App Home; at most
+    :data:`MARKDOWN_LIMIT` characters, longer text is cut with an ellipsis)."""
+    text = text.strip()
+    if len(text) > MARKDOWN_LIMIT:
+        text = text[: MARKDOWN_LIMIT - 1] + "…"
+    return [{"type": "markdown", "text": text}] if text else []
 
 
 def reason_view(answer_id: str, channel: str, thread_ts: str, language: str = "en") -> Block:
@@ -166,10 +174,6 @@ def _sources_block(reply: Reply, sources: list[tuple[int, Source]]) -> Block:
     heading = "*参照:*" if reply.language == "ja" else "*Sources:*"
     lines = [f"[{n}] {source_label(s)}" for n, s in sources]
     return {"type": "context", "elements": [_mrkdwn(heading + "  " + "   ".join(lines))]}
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": _mrkdwn(text)}
 
 
 def _mrkdwn(text: str) -> dict[str, str]:

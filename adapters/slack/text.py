@@ -1,4 +1,6 @@
-"""Text both ways: Slack's markup into the plain question, Markdown answers into mrkdwn."""
+"""Text both ways: Slack's markup into the plain question, and Markdown into mrkdwn for the
+places Slack reads mrkdwn only (a message's ``text`` fallback); answers themselves go to Slack as
+Markdown (a ``markdown`` block, ``markdown_text``, a stream)."""
 
 from __future__ import annotations
 

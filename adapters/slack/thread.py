@@ -64,8 +64,9 @@ class SlackThread:
         await self._unreact()
 
     async def say(self, text: str, blocks: list[Block] | None = None) -> None:
-        """Replace the placeholder (or post) with a plain message: apologies, command output."""
-        await self._put(to_mrkdwn(text), blocks)
+        """Replace the placeholder (or post) with a plain message: apologies, command output
+        (Markdown, in a markdown block unless ``blocks`` are given)."""
+        await self._put(to_mrkdwn(text), text_blocks(text) if blocks is None else blocks)
         await self._unreact()
 
     async def notify(self, text: str) -> None:
@@ -74,8 +75,8 @@ class SlackThread:
         Failures are logged, not raised: the core's background work should not die of them.
         """
         try:
-            await self.client.chat_postMessage(
-                channel=self.channel, thread_ts=self.thread_ts, text=to_mrkdwn(text))
+            await self.client.chat_postMessage(  # Markdown, which Slack renders itself
+                channel=self.channel, thread_ts=self.thread_ts, markdown_text=text)
         except API_FAILURES as exc:
             log.warning("could not post a follow-up in %s: %s", self.channel, why(exc))
 

@@ -7,7 +7,9 @@ sweep (:mod:`adapters.teams.resume`).
 
 In 1:1 chats the answer streams as the core writes it (:mod:`adapters.teams.streaming`);
 elsewhere it is sent finished. Teams' own feedback buttons arrive as a ``message/submitAction``
-invoke naming the message, which :class:`SentAnswers` maps back to the answer.
+invoke naming the message; the message id → answer id map is kept on the ledger
+(:meth:`bot.ledger.questions.Questions.remember_reply`), so a vote reaches the right answer row
+after a restart or through another replica.
 """
 
 from __future__ import annotations
@@ -63,27 +65,24 @@ THANKS = {
 }
 
 
-class SentAnswers:
-    """Which answer each sent message carries, for Teams' feedback buttons (whose invoke names
-    the message, not the answer). Kept in this process for the last :data:`KEEP` answers."""
+class OfferedHandoffs:
+    """The "Ask a person" each answer's 👎 offers (the question and answer text, which the ledger
+    does not keep), in this process for the last :data:`KEEP` answers: a 👎 after a restart is
+    stored but offers no hand-off."""
 
     KEEP = 10_000
 
     def __init__(self) -> None:
-        self._answers: OrderedDict[str, str] = OrderedDict()
-        self.offers: dict[str, HandoffClick] = {}  # answer id -> its 👎's "Ask a person"
+        self._offers: OrderedDict[str, HandoffClick] = OrderedDict()
 
-    def remember(self, message_id: str | None, answer_id: str,
-                 offer: HandoffClick | None = None) -> None:
-        if message_id and answer_id:
-            self._answers[message_id] = answer_id
-            if offer is not None:
-                self.offers[answer_id] = offer
-            while len(self._answers) > self.KEEP:
-                self.offers.pop(self._answers.popitem(last=False)[1], None)
+    def remember(self, answer_id: str, offer: HandoffClick | None) -> None:
+        if answer_id and offer is not None:
+            self._offers[answer_id] = offer
+            while len(self._offers) > self.KEEP:
+                self._offers.popitem(last=False)
 
-    def answer_of(self, message_id: str | None) -> str | None:
-        return self._answers.get(message_id or "")
+    def get(self, answer_id: str) -> HandoffClick | None:
+        return self._offers.get(answer_id)
 
 
 @dataclass(frozen=True)
@@ -107,11 +106,11 @@ class FirstlineTeamsBot(ActivityHandler):
     def __init__(self, responder: Responder, app_id: str, admin_ids: tuple[str, ...],
                  questions: Questions | None = None) -> None:
         super().__init__()
-        self.sent = SentAnswers()
         self._responder = responder
         self._app_id = app_id
         self._admin_ids = admin_ids
         self.questions = questions or Questions(MemoryLedger(), "teams")
+        self.offers = OfferedHandoffs()
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -156,9 +155,10 @@ class FirstlineTeamsBot(ActivityHandler):
         except Exception:
             await self.questions.finish(asked.key, None)
             raise
-        offer = (HandoffClick(reply.answer_id, asked.question.text, reply.text)
-                 if reply.handoff == "after-down" else None)
-        self.sent.remember(message_id, reply.answer_id, offer)
+        await self.questions.remember_reply(message_id, reply.answer_id)
+        if reply.handoff == "after-down":
+            self.offers.remember(reply.answer_id,
+                                 HandoffClick(reply.answer_id, asked.question.text, reply.text))
         await self.questions.finish(asked.key, reply.answer_id)
         return reply.answer_id
 
@@ -193,12 +193,12 @@ class FirstlineTeamsBot(ActivityHandler):
         vote = native_feedback(activity.value) if activity.name == "message/submitAction" else None
         if vote is None:
             return await super().on_invoke_activity(turn_context)
-        answer_id = self.sent.answer_of(activity.reply_to_id)
+        answer_id = await self.questions.reply_answer(activity.reply_to_id)
         if answer_id is None:
-            log.info("feedback on a message this replica did not send; not stored")
+            log.info("feedback on a message the ledger does not know (too old?); not stored")
         else:
             await self._responder.feedback(answer_id, user_id(activity), *vote)
-            offer = self.sent.offers.get(answer_id) if vote[0] == "down" else None
+            offer = self.offers.get(answer_id) if vote[0] == "down" else None
             if offer is not None:
                 await self._offer_person(turn_context, offer)
         return InvokeResponse(status=200, body={})  # Teams wants an empty answer

@@ -8,7 +8,11 @@ was accepted, as Teams asks.
 
 Teams only lets a chunk extend what was streamed: a :class:`Replace` whose text does not
 begin with it (a rejected draft, the cloud's answer taking over) stops the chunks, and the
-final message, which replaces the streamed text, shows the answer. A stream Teams refuses
+final message, which replaces the streamed text, shows the answer. Teams takes informative
+updates only before the first chunk, so a status once text has streamed (the router escalating
+a draft: "Checking with a larger model…") is the stream's last chunk, the text so far with the
+status under it; what follows comes in the final message. A status while the first text is
+still held back by the pace drops that text and is an informative update. A stream Teams refuses
 (or one that fails midway) is dropped quietly: the answer still arrives as a plain message.
 """
 
@@ -50,20 +54,33 @@ class TeamsStream:
         self._sent = ""  # the text Teams has streamed
         self._last = 0.0  # when the last activity went out
         self._stopped = False  # no more chunks (refused, failed, or a draft replaced)
+        self._last_chunk = False  # the text to stream is final (a status after text)
         self._lock = asyncio.Lock()  # one request at a time, each after the last was accepted
         self._flush: asyncio.Task[None] | None = None  # sends held-back text when due
         context.turn_state[OPEN_STREAM] = self  # the error hook ends it with the apology
 
     async def show(self, event: StreamEvent) -> None:
         if isinstance(event, Status):
-            if not self._sent and not self._stopped:
-                await self._send("informative", event.text[:STATUS_LIMIT])
+            await self._status(event.text)
+            return
+        if self._last_chunk:  # a status closed the stream's text; the final message follows
             return
         if isinstance(event, TextDelta):
             self._text += event.text
         elif isinstance(event, Replace):
             self._text = event.text
             self._stopped = self._stopped or not event.text.startswith(self._sent)
+        await self._chunk()
+
+    async def _status(self, text: str) -> None:
+        if self._stopped or self._last_chunk:
+            return
+        if not self._sent:
+            self._text = ""  # no text streamed yet (held back by the pace): the status instead
+            await self._send("informative", text[:STATUS_LIMIT])
+            return
+        self._text = f"{self._text}\n\n_{text}_"  # extends what was streamed, as Teams asks
+        self._last_chunk = True
         await self._chunk()
 
     async def finish(self, activity: Activity) -> str | None:

@@ -91,6 +91,8 @@ class CheckDraft:
         answer.signals.update(after.signals)
         answer.signals["slm_prompt_ms"] = round(c.prompt_seconds * 1000, 2)
         answer.signals["slm_generation_ms"] = round(c.generation_seconds * 1000, 2)
+        answer.signals["slm_prompt_tokens"] = c.prompt_tokens
+        answer.signals["slm_cached_tokens"] = c.cached_tokens  # of them, reused from the last
         return after
 
 

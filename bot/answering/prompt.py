@@ -144,6 +144,14 @@ def build_messages(
     return PromptParts(messages, list(hits), shown, verbatim)
 
 
+def fixed_prefix() -> list[Message]:
+    """The messages every answer prompt begins with, up to its first passage: the system
+    prompt, the worked examples and the passages' fence (evaluated at load,
+    :meth:`bot.models.base.ChatModel.warm`, so no answer pays for them)."""
+    shots = [m for q, a in EXAMPLES for m in (Message("user", q), Message("assistant", a))]
+    return [Message("system", SYSTEM_PROMPT), *shots, Message("user", f"{PASSAGES_OPEN}[1] ")]
+
+
 _CITATION = re.compile(r"[\[【]\s*(\d+(?:\s*[,、]\s*\d+)*)\s*[\]】]")
 _NOT_COVERED = re.compile(
     r"NOT[_ ]COVERED|I don'?t know|not (?:covered|mentioned|found|provided|available) in "

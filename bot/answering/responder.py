@@ -31,7 +31,7 @@ from bot.answering.indexing import Indexing
 from bot.answering.links import SafeLinks
 from bot.answering.local import CheckDraft, Drafter, LocalDraft, SettleLocal
 from bot.answering.pipeline import Pipeline, Step
-from bot.answering.prompt import Helpdesk
+from bot.answering.prompt import Helpdesk, fixed_prefix
 from bot.answering.record import AnswerRecord
 from bot.answering.recording import AnswerRecorder, build_reply
 from bot.answering.retrieval import Retrieve
@@ -179,8 +179,13 @@ class Firstline(StreamingResponder):
 
     # -- lifecycle ------------------------------------------------------------------------
     def load(self) -> None:
-        """Load the models and the lexical index now rather than on the first question."""
+        """Load the models and the lexical index now rather than on the first question, and
+        have the local model process the answer prompt's fixed beginning."""
         self.local.load()
+        try:
+            self.local.warm(fixed_prefix())
+        except Exception:  # only a head start: without it the first answer pays for the prefix
+            log.warning("could not evaluate the answer prompt's fixed beginning", exc_info=True)
         self.searcher.load()
         self.indexing.observe()
 

@@ -21,6 +21,8 @@ from bot.ledger.rows import utcnow
 from bot.ledger.schema import events, pending, write
 
 EVENT_TTL = timedelta(days=1)
+REPLY_TTL = timedelta(days=30)  # how long a vote on a sent answer still finds its row
+REPLY = "reply:"  # the events key prefix of a sent message (remember_reply)
 
 
 def _lease(seconds: float) -> datetime:
@@ -38,7 +40,7 @@ class SqlInbox:
         now = utcnow()
         try:
             with write(self._engine) as conn:
-                conn.execute(events.delete().where(events.c.claimed_at < now - EVENT_TTL))
+                conn.execute(events.delete().where(expired_events(now)))
                 conn.execute(events.insert(), {"key": key, "claimed_at": now})
                 conn.execute(pending.insert(), {
                     "key": key, "channel": channel, "owner": owner, "attempts": 1,
@@ -70,6 +72,22 @@ class SqlInbox:
             conn.execute(pending.delete().where(pending.c.key == key))
             conn.execute(events.update().where(events.c.key == key).values(answer_id=answer_id))
 
+    def remember_reply(self, key: str, answer_id: str) -> None:
+        """An ``events`` row ``reply:<key>`` holding the answer id (replaced if it exists)."""
+        row = {"key": REPLY + key, "claimed_at": utcnow(), "answer_id": answer_id}
+        try:
+            with write(self._engine) as conn:
+                conn.execute(events.insert(), row)
+        except sa.exc.IntegrityError:
+            with write(self._engine) as conn:
+                conn.execute(events.update().where(events.c.key == row["key"]).values(row))
+
+    def reply_answer(self, key: str) -> str | None:
+        query = sa.select(events.c.answer_id).where(
+            events.c.key == REPLY + key, events.c.claimed_at >= utcnow() - REPLY_TTL)
+        with self._engine.connect() as conn:
+            return conn.execute(query).scalar_one_or_none()
+
     def take_expired(self, owner: str, lease_seconds: float, limit: int = 20,
                      channels: tuple[str, ...] | None = None) -> list[Pending]:
         """Expired questions, oldest first, now ``owner``'s (one more attempt each)."""
@@ -85,6 +103,12 @@ class SqlInbox:
                 _take_over(conn, row["key"], owner, lease_seconds)
                 taken.append(_pending({**row, "attempts": row["attempts"] + 1}))
         return taken
+
+
+def expired_events(now: datetime) -> Any:
+    """Claims older than :data:`EVENT_TTL`, sent messages older than :data:`REPLY_TTL`."""
+    key, at = events.c.key, events.c.claimed_at
+    return sa.or_(sa.and_(at < now - EVENT_TTL, ~key.startswith(REPLY)), at < now - REPLY_TTL)
 
 
 def _pending(row: Any) -> Pending:

@@ -42,6 +42,7 @@ class MemoryLedger(AnswerLog, EventClaims, Inbox, Locks, TraceLog, ApprovedAnswe
         self._claimed: set[str] = set()
         self._locks: dict[str, tuple[str, float]] = {}
         self._pending: dict[str, tuple[Pending, str, float]] = {}  # key -> (question, owner, until)
+        self._replies: dict[str, str] = {}  # a sent message's key -> its answer id
         self.done: dict[str, str | None] = {}  # answered question key -> answer id
         self._traces: dict[str, QuestionTrace] = {}
         self._approved: dict[str, Approved] = {}
@@ -186,6 +187,14 @@ class MemoryLedger(AnswerLog, EventClaims, Inbox, Locks, TraceLog, ApprovedAnswe
                 if took is not None:
                     taken.append(took)
             return taken
+
+    def remember_reply(self, key: str, answer_id: str) -> None:
+        with self._lock:
+            self._replies[key] = answer_id
+
+    def reply_answer(self, key: str) -> str | None:
+        with self._lock:
+            return self._replies.get(key)
 
     def _take_over(self, key: str, owner: str, lease_seconds: float) -> Pending | None:
         held = self._pending.get(key)

@@ -74,6 +74,24 @@ class Questions:
     async def finish(self, key: str, answer_id: str | None) -> None:
         await self._quietly(self.inbox.finish_question, key, answer_id)
 
+    async def remember_reply(self, message_id: str | None, answer_id: str) -> None:
+        """Note which answer the sent message ``message_id`` carries (for votes that name the
+        message), on the ledger every replica shares."""
+        if message_id and answer_id:
+            await self._quietly(self.inbox.remember_reply, f"{self.channel}:{message_id}",
+                                answer_id)
+
+    async def reply_answer(self, message_id: str | None) -> str | None:
+        """The answer the sent message ``message_id`` carries (None: unknown or unreadable)."""
+        if not message_id:
+            return None
+        try:
+            return await asyncio.to_thread(self.inbox.reply_answer,
+                                           f"{self.channel}:{message_id}")
+        except Exception:
+            log.exception("could not look up the answer of message %s", message_id)
+            return None
+
     async def _quietly(self, call: Any, key: str, *args: Any) -> None:
         try:
             await asyncio.to_thread(call, key, *args)

@@ -143,6 +143,16 @@ class Inbox(Protocol):
         questions."""
         ...
 
+    # -- sent messages (issue 13: feedback that names the message, not the answer) ---------
+    def remember_reply(self, key: str, answer_id: str) -> None:
+        """Note that the message ``key`` (channel and platform message id) carries answer
+        ``answer_id``; kept for :data:`bot.ledger.inbox.REPLY_TTL`. A second note replaces it."""
+        ...
+
+    def reply_answer(self, key: str) -> str | None:
+        """The answer the message ``key`` carries, or None (unknown, or too old)."""
+        ...
+
     def close(self) -> None:
         return None
 

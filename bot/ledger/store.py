@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import sqlalchemy as sa
 
 from bot.ledger.gaps_sql import SqlGaps
-from bot.ledger.inbox import EVENT_TTL, SqlInbox
+from bot.ledger.inbox import SqlInbox, expired_events
 from bot.ledger.roles import (
     AnswerLog,
     ApprovedAnswers,
@@ -291,7 +291,7 @@ class Ledger(SqlInbox, SqlGaps, AnswerLog, EventClaims, Inbox, Locks, TraceLog,
         now = utcnow()
         try:
             with write(self._engine) as conn:
-                conn.execute(events.delete().where(events.c.claimed_at < now - EVENT_TTL))
+                conn.execute(events.delete().where(expired_events(now)))
                 conn.execute(events.insert(), {"key": key, "claimed_at": now})
         except sa.exc.IntegrityError:
             return False

@@ -36,6 +36,7 @@ class Completion:
     mean_logprob: float | None = None
     min_logprob: float | None = None
     finish_reason: str = "stop"
+    cached_tokens: int = 0  # prompt tokens found already processed (llama.cpp's KV cache)
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,13 @@ class ChatModel(Protocol):
     def load(self) -> None:
         """Get ready to answer now rather than on the first question (may block)."""
         return None
+
+    def warm(self, messages: list[Message]) -> int:
+        """Process the prompt of ``messages`` now, so that a later prompt that begins the
+        same way does not pay for that beginning (llama.cpp keeps the evaluated tokens in its
+        KV cache); the prompt tokens processed, 0 when the model keeps no such state. May
+        block."""
+        return 0
 
     def ready(self) -> bool:
         """Whether the model can answer (``/readyz``): loaded, or its server answering."""

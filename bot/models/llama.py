@@ -1,7 +1,9 @@
 """The on-prem small language model: any GGUF through llama-cpp-python.
 
 Loaded once per process; every call runs in a worker thread behind a lock (one llama.cpp context
-is not re-entrant), so the event loop stays free for acks and other chats. Decoding is greedy, and
+is not re-entrant), so the event loop stays free for acks and other chats. Async callers wait
+for their turn on the event loop, not in a thread, verification passes first
+(:mod:`bot.models.turns`). Decoding is greedy, and
 a logits processor records each step's top-token log-probability and entropy — the model's own
 confidence, for the router — without ``logits_all=True`` (which would keep a vocabulary-sized row
 per token: gigabytes with Qwen's 151k vocabulary). Prompts go through the GGUF's own chat
@@ -27,6 +29,7 @@ from bot.errors import ModelUnavailableError
 from bot.models.base import ChatModel, Completion, Message, TextSink
 from bot.models.chat_template import ChatTemplate, choose
 from bot.models.choice import normalise, variants
+from bot.models.turns import FINISHING, Turns
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +103,7 @@ class LocalSLM(ChatModel):
         self.chat_template: ChatTemplate | None = None  # set when the model is loaded
         self._llm: Any = None
         self._lock = threading.Lock()
+        self.turns = Turns()  # async callers wait here, on the event loop (bot.models.turns)
         self._option_ids: dict[tuple[str, ...], dict[str, list[int]]] = {}
         self.last_choice: ChoiceCost | None = None
 
@@ -184,6 +188,7 @@ class LocalSLM(ChatModel):
         confidence = _Confidence()
         with self._lock:
             started = time.perf_counter()
+            before = llm.input_ids[: llm.n_tokens].tolist()
             first_token_at = None
             pieces: list[str] = []
             finish = "stop"
@@ -211,6 +216,7 @@ class LocalSLM(ChatModel):
             prompt_tokens = int(
                 usage.get("prompt_tokens") or llm.n_tokens - len(confidence.top_logprobs)
             )
+            cached = _common_prefix(before, llm.input_ids[:prompt_tokens].tolist())
         text = "".join(pieces).strip()
         completion_tokens = len(confidence.top_logprobs)
         first = first_token_at or ended
@@ -226,10 +232,12 @@ class LocalSLM(ChatModel):
             mean_logprob=float(np.mean(logprobs)) if logprobs else None,
             min_logprob=float(np.min(logprobs)) if logprobs else None,
             finish_reason=finish,
+            cached_tokens=cached,
         )
 
     async def complete(self, messages: list[Message], *, max_tokens: int = 256) -> Completion:
-        return await asyncio.to_thread(self.complete_sync, messages, max_tokens=max_tokens)
+        async with self.turns.turn():
+            return await asyncio.to_thread(self.complete_sync, messages, max_tokens=max_tokens)
 
     async def complete_streaming(self, messages: list[Message], on_text: TextSink, *,
                                  max_tokens: int = 256) -> Completion:
@@ -241,8 +249,20 @@ class LocalSLM(ChatModel):
         def hand_over(piece: str) -> None:
             loop.call_soon_threadsafe(on_text, piece)
 
-        return await asyncio.to_thread(self.complete_sync, messages, max_tokens=max_tokens,
-                                       on_piece=hand_over)
+        async with self.turns.turn():
+            return await asyncio.to_thread(self.complete_sync, messages,
+                                           max_tokens=max_tokens, on_piece=hand_over)
+
+    def warm(self, messages: list[Message]) -> int:
+        """Evaluate ``messages``' prompt (and one token) into the KV cache: llama.cpp reuses
+        the longest prefix a later prompt shares with it, so the first question after a start
+        does not pay for the fixed system prompt and worked examples."""
+        llm = self._model()
+        with self._lock:
+            result = llm.create_chat_completion(
+                messages=[{"role": m.role, "content": m.content} for m in messages],
+                max_tokens=1, temperature=0.0, top_k=1)
+        return int(result["usage"]["prompt_tokens"])
 
     # -- choosing a word -------------------------------------------------------------------
     def choose_sync(self, messages: list[Message],
@@ -269,7 +289,8 @@ class LocalSLM(ChatModel):
 
     async def choose(self, messages: list[Message],
                      options: Sequence[str] = ("yes", "no")) -> dict[str, float]:
-        return await asyncio.to_thread(self.choose_sync, messages, options)
+        async with self.turns.turn(FINISHING):  # the answer is on screen: finish it first
+            return await asyncio.to_thread(self.choose_sync, messages, options)
 
     def _ids_of(self, llm: Any, options: tuple[str, ...]) -> dict[str, list[int]]:
         """The first token of each spelling of each option; a token two options share (or a

@@ -12,10 +12,13 @@ signed events: one streams (chat.startStream / appendStream / stopStream), one h
   text) when streamed, the chat.update replacing the placeholder otherwise;
 * finished: the 👀 reaction taken away (right after the answer's last Slack call).
 
-Single mentions alternate the two apps question by question (swapping each pass, so each question
-goes both ways under the same load); then a burst of ``--mentions`` concurrent mentions to each
-app in turn. Load generator, apps, stand-ins and model share one machine: figures are
-pessimistic.
+Single mentions alternate the two apps question by question (swapping each pass, so each
+question goes both ways under the same load); then bursts of ``--mentions`` concurrent
+mentions, the two apps in alternating rounds (``--rounds`` of each: streamed, placeholder,
+placeholder, streamed, ...), each also with the model handed out by the plain lock of before
+(``--turns``). In a burst the answers queue behind the one local model: "queued" is an answer's
+finish time less its own share (its finish minus the previous answer's finish, "served"). Load
+generator, apps, stand-ins and model share one machine: figures are pessimistic.
 """
 
 from __future__ import annotations
@@ -46,9 +49,10 @@ from slack_standin import (  # noqa: E402
 )
 
 from adapters.slack.server import mount_slack  # noqa: E402
+from bot.answering.responder import Firstline  # noqa: E402
 from bot.app.composition import build_firstline  # noqa: E402
+from bot.models.turns import Turns  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.types import Responder  # noqa: E402
 
 CHANNEL = "C0BENCH"
 TIMEOUT = 1800.0
@@ -62,7 +66,7 @@ class Mode:
     runner: web.AppRunner
 
 
-async def start(core: Responder, stream: bool, session: aiohttp.ClientSession) -> Mode:
+async def start(core: Firstline, stream: bool, session: aiohttp.ClientSession) -> Mode:
     standin = await SlackStandIn().start()
     web_app = web.Application()
     mount_slack(web_app, core, replace(slack_settings(standin), stream=stream))
@@ -104,23 +108,62 @@ async def singles(modes: tuple[Mode, Mode], questions: list[str], repeat: int
     return results
 
 
+async def bursts(core: Firstline, modes: tuple[Mode, Mode], questions: list[str],
+                 mentions: int, rounds: int, turns: tuple[bool, ...]
+                 ) -> dict[str, list[dict[str, float]]]:
+    """``mentions`` concurrent mentions per burst, each mode with each way of handing out the
+    model (``turns``: ordered, as now, and/or the plain lock before), the bursts in ABBA order
+    (streamed, placeholder, placeholder, streamed, ...) so that load falls on all alike."""
+    results: dict[str, list[dict[str, float]]] = {}
+    for mode, ordered in schedule(modes, turns, rounds):
+        core.local.turns = Turns(ordered)  # type: ignore[attr-defined]  # LocalSLM
+        burst = [questions[i % len(questions)] for i in range(mentions)]
+        rows = await asyncio.gather(*(ask(mode, text) for text in burst))
+        name = f"{mode.name}, {'ordered turns' if ordered else 'lock, as before'}"
+        results.setdefault(name, []).extend(queued(list(rows)))
+    return results
+
+
+def schedule(modes: tuple[Mode, Mode], turns: tuple[bool, ...], rounds: int
+             ) -> list[tuple[Mode, bool]]:
+    once = [(mode, ordered) for i, ordered in enumerate(turns)
+            for mode in (modes if i % 2 == 0 else modes[::-1])]
+    return [pair for n in range(rounds) for pair in (once if n % 2 == 0 else once[::-1])]
+
+
+def queued(rows: list[dict[str, float]]) -> list[dict[str, float]]:
+    """Each answer's wait behind the one local model: its finish minus the previous answer's
+    finish is its own service time, the rest of its finish time is queueing."""
+    ordered = sorted(rows, key=lambda r: r["done"])
+    previous = 0.0
+    for row in ordered:
+        row["service"] = row["done"] - max(previous, 0.0)
+        row["queue"] = row["done"] - row["service"]
+        previous = row["done"]
+    return rows
+
+
+LABELS = (("ack", "ack"), ("first", "first text"), ("done", "finished"),
+          ("queue", "queued"), ("service", "served"))
+
+
 def report(title: str, results: dict[str, list[dict[str, float]]]) -> None:
     print(f"\n{title}  (load average {load_average()})")
     for name, rows in results.items():
         print(f"  {name:<12} n={len(rows)}")
-        for key, label in (("ack", "ack"), ("first", "first text"), ("done", "finished")):
-            print(f"    {label:<11} ms: {describe([r[key] for r in rows])}")
+        for key, label in LABELS:
+            if key in rows[0]:
+                print(f"    {label:<11} ms: {describe([r[key] for r in rows])}")
 
 
-async def run(core: Responder, questions: list[str], args: argparse.Namespace) -> None:
+async def run(core: Firstline, questions: list[str], args: argparse.Namespace) -> None:
     async with aiohttp.ClientSession() as session:
         modes = (await start(core, True, session), await start(core, False, session))
         await singles(modes, questions[:2], 1)  # warm: connections, encoders, the KV cache
         report("single mentions", await singles(modes, questions, args.repeat))
-        for mode in modes:
-            burst = [questions[i % len(questions)] for i in range(args.mentions)]
-            rows = await asyncio.gather(*(ask(mode, text) for text in burst))
-            report(f"{args.mentions} concurrent mentions, {mode.name}", {mode.name: list(rows)})
+        turns = {"both": (True, False), "ordered": (True,), "plain": (False,)}[args.turns]
+        report(f"{args.mentions} concurrent mentions, {args.rounds} round(s) of each (ABBA)",
+               await bursts(core, modes, questions, args.mentions, args.rounds, turns))
         for mode in modes:
             await mode.runner.cleanup()
             await mode.standin.stop()
@@ -131,6 +174,10 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--mentions", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=1, help="bursts of each mode and turns")
+    parser.add_argument("--turns", choices=("both", "ordered", "plain"), default="both",
+                        help="how the model is handed out in bursts: ordered turns "
+                        "(bot.models.turns), the plain lock before them, or both")
     parser.add_argument("--questions", type=int, default=8, help="answerable samples to use")
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="fl-bench-slack-"))

@@ -587,3 +587,35 @@ def test_a_hand_off_whose_delivery_died_can_be_claimed_again(ledger: Ledger) -> 
     ledger.set_handoff_reference("h3", "HD-7")
     assert ledger.claim_handoff("h3", "webhook", stale_before=now + timedelta(hours=1)) == (
         "already")  # delivered: never again
+
+
+# --- sent messages (votes that name the message: Teams' feedback buttons) ----------------------
+def test_a_sent_message_names_its_answer_and_a_second_note_replaces_it(inbox: Inbox) -> None:
+    assert inbox.reply_answer("teams:1700000000001") is None
+    inbox.remember_reply("teams:1700000000001", "ans-1")
+    inbox.remember_reply("teams:1700000000002", "ans-2")
+    inbox.remember_reply("teams:1700000000002", "ans-3")  # the message was sent again
+    assert inbox.reply_answer("teams:1700000000001") == "ans-1"
+    assert inbox.reply_answer("teams:1700000000002") == "ans-3"
+
+
+def test_sent_messages_outlive_the_days_claims_but_not_a_month(ledger_url: str) -> None:
+    with Ledger(ledger_url) as ledger:
+        ledger.remember_reply("teams:week-old", "ans-week")
+        ledger.remember_reply("teams:too-old", "ans-old")
+        aged = {"reply:teams:week-old": timedelta(days=7),
+                "reply:teams:too-old": timedelta(days=31)}
+        engine = create_ledger_engine(ledger_url)
+        try:
+            with engine.begin() as conn:
+                for key, age in aged.items():
+                    conn.execute(events.update().where(events.c.key == key)
+                                 .values(claimed_at=datetime.now(UTC) - age))
+        finally:
+            engine.dispose()
+        assert ledger.reply_answer("teams:too-old") is None  # past REPLY_TTL even unpurged
+        assert ledger.claim_event("purge-now") is True  # purges what expired
+        assert ledger.reply_answer("teams:week-old") == "ans-week"
+        with engine.connect() as conn:
+            keys = set(conn.execute(sa.select(events.c.key)).scalars())
+        assert "reply:teams:too-old" not in keys and "reply:teams:week-old" in keys

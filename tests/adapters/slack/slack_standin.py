@@ -10,6 +10,11 @@ like any other message and refuse what Slack refuses: recipients missing outside
 appends to a stream that was stopped or is older than ``stream_expiry`` seconds
 (``message_not_in_streaming_state``). ``assistant.threads.setStatus`` and
 ``setSuggestedPrompts`` are recorded in ``statuses`` and ``prompts``.
+
+Blocks and Markdown are checked as Slack checks them (:func:`refused_markdown`): a ``markdown``
+block only in messages (not in modals or App Home), with text, at most 12,000 characters for
+all the message's markdown blocks together (``invalid_blocks``); ``markdown_text``
+(chat.postMessage, chat.update) not beside ``text`` or ``blocks`` (``invalid_arguments``).
 """
 
 from __future__ import annotations
@@ -170,7 +175,7 @@ class SlackStandIn:
         auth = request.headers.get("Authorization", "")
         self.calls.append(Call(method, args, authorization=auth))
         error = (self.failures.get(method) or self.refused_channels.get(args.get("channel", ""))
-                 or self.refuse(method, args))
+                 or self.refuse(method, args) or refused_markdown(method, args))
         if error:
             return web.json_response({"ok": False, "error": error})
         handler = getattr(self, "_" + method.replace(".", "_"), None)
@@ -185,7 +190,8 @@ class SlackStandIn:
     def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         ts = self.next_ts()
         message = {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "ts": ts,
-                   "text": args.get("text", ""), "blocks": _blocks(args)}
+                   "text": args.get("text") or args.get("markdown_text", ""),
+                   "blocks": _blocks(args)}
         if args.get("thread_ts"):
             message["thread_ts"] = args["thread_ts"]
         self.messages.setdefault(args["channel"], []).append(message)
@@ -255,7 +261,7 @@ class SlackStandIn:
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         for message in self.messages.get(args["channel"], []):
             if message["ts"] == args["ts"]:
-                message["text"] = args.get("text", "")
+                message["text"] = args.get("text") or args.get("markdown_text", "")
                 message["blocks"] = _blocks(args)
         return {"channel": args["channel"], "ts": args["ts"], "text": args.get("text", "")}
 
@@ -338,6 +344,31 @@ async def _arguments(request: web.Request) -> dict[str, Any]:
     else:
         args.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
     return args
+
+
+MESSAGE_METHODS = frozenset({"chat.postMessage", "chat.update", "chat.postEphemeral",
+                             "chat.stopStream", "chat.scheduleMessage"})
+MARKDOWN_LIMIT = 12_000  # all the markdown blocks of one message together
+
+
+def refused_markdown(method: str, args: dict[str, Any]) -> str | None:
+    """Slack's error for the markdown blocks or ``markdown_text`` of a call, if any."""
+    if args.get("markdown_text") and method in ("chat.postMessage", "chat.update") and (
+            args.get("text") or args.get("blocks")):
+        return "invalid_arguments"  # markdown_text goes alone
+    view = args.get("view")
+    blocks = (_json_list((json.loads(view) if isinstance(view, str) else view).get("blocks"))
+              if view else _blocks(args))
+    markdown = [b for b in blocks if b.get("type") == "markdown"]
+    if not markdown:
+        return None
+    texts = [b.get("text") for b in markdown]
+    well_formed = all(isinstance(t, str) and t for t in texts) and all(
+        set(b) <= {"type", "text", "block_id"} for b in markdown)
+    too_long = sum(len(t) for t in texts if isinstance(t, str)) > MARKDOWN_LIMIT
+    if method not in MESSAGE_METHODS or not well_formed or too_long:
+        return "invalid_blocks"
+    return None
 
 
 def _blocks(args: dict[str, Any]) -> list[dict[str, Any]]:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
+from slack_standin import refused_markdown
+
 from adapters.slack.blocks import (
+    MARKDOWN_LIMIT,
     context_line,
+    fallback_text,
     placeholder_text,
     reason_view,
     reply_blocks,
     shown_sources,
     source_label,
+    text_blocks,
 )
 from adapters.slack.text import chunks, question_text, to_mrkdwn
 from bot.types import Reply, Route, Source
@@ -26,7 +33,8 @@ def reply(**kw: object) -> Reply:
 
 def test_an_answer_has_text_sources_route_and_buttons() -> None:
     blocks = reply_blocks(reply())
-    assert [b["type"] for b in blocks] == ["section", "context", "context", "context_actions"]
+    assert [b["type"] for b in blocks] == ["markdown", "context", "context", "context_actions"]
+    assert blocks[0]["text"] == "Use the portal [1]."  # Markdown, rendered by Slack itself
     sources = blocks[1]["elements"][0]["text"]
     assert sources.startswith("*Sources:*")
     assert "[1] `vpn-password-reset.md` — VPN password reset" in sources
@@ -59,7 +67,7 @@ def test_uncited_answers_list_the_top_passages_and_uncovered_ones_none() -> None
     assert [n for n, _ in shown_sources(reply(cited=()))] == [1, 2, 3]
     assert shown_sources(reply(covered=False, route=Route.DECLINED)) == []
     declined = reply_blocks(reply(covered=False, route=Route.DECLINED))
-    assert [b["type"] for b in declined] == ["section", "context_actions"]
+    assert [b["type"] for b in declined] == ["markdown", "context_actions"]
 
 
 def test_commands_and_failures_get_no_buttons() -> None:
@@ -75,11 +83,18 @@ def test_japanese_answers_get_japanese_labels() -> None:
     assert placeholder_text("VPNのパスワードは?") == "_確認しています…_"
 
 
-def test_long_answers_are_split_under_slacks_section_limit() -> None:
-    text = "\n\n".join(f"Paragraph {i}. " + "word " * 100 for i in range(20))
-    sections = [b for b in reply_blocks(reply(text=text)) if b["type"] == "section"]
-    assert len(sections) > 1
-    assert all(len(s["text"]["text"]) <= 3000 for s in sections)
+def test_the_answers_markdown_goes_to_slack_as_written() -> None:
+    text = "**Reset** it in [the portal](https://x.example/a?b=1&c=2) [1].\n> Step 1 < step 2"
+    [markdown] = [b for b in reply_blocks(reply(text=text)) if b["type"] == "markdown"]
+    assert markdown == {"type": "markdown", "text": text}  # no hand-made mrkdwn, no escaping
+    assert fallback_text(reply(text=text)).startswith("*Reset* it in <https://x.example/a?b=1")
+
+
+def test_text_over_slacks_markdown_limit_is_cut_and_empty_text_has_no_block() -> None:
+    text = "\n\n".join(f"Paragraph {i}. " + "word " * 100 for i in range(40))
+    [markdown] = text_blocks(text)
+    assert len(text) > MARKDOWN_LIMIT == len(markdown["text"]) and markdown["text"][-1] == "…"
+    assert text_blocks("  ") == []
     assert chunks("", 10) == []
 
 
@@ -123,3 +138,17 @@ def test_ask_a_person_in_japanese_and_after_a_thumbs_down() -> None:
     assert [b["type"] for b in later] == ["context", "context_actions"]
     assert later[-1]["block_id"] == "firstline_feedback_handoff_a1"
     assert tail_blocks(Reply("…", "a1"))[-1]["block_id"] == "firstline_feedback_a1"
+
+
+def test_the_standin_takes_markdown_blocks_where_slack_does() -> None:
+    answer = {"blocks": json.dumps(reply_blocks(reply())), "text": "Use the portal [1]."}
+    assert refused_markdown("chat.update", answer) is None
+    assert refused_markdown("chat.postMessage", {"markdown_text": "**hi**"}) is None
+    in_modal = {"view": json.dumps({"type": "modal", "blocks": text_blocks("**hi**")})}
+    assert refused_markdown("views.open", in_modal) == "invalid_blocks"  # messages only
+    two = [{"type": "markdown", "text": "x" * 7000}] * 2  # 12,000 for all of them together
+    assert refused_markdown("chat.postMessage", {"blocks": two}) == "invalid_blocks"
+    assert refused_markdown("chat.update", {"blocks": [{"type": "markdown", "text": ""}]}) == (
+        "invalid_blocks")
+    assert refused_markdown("chat.postMessage", {"markdown_text": "a", "text": "a"}) == (
+        "invalid_arguments")

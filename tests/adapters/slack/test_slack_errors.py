@@ -71,7 +71,7 @@ async def test_a_failed_reply_from_the_core_is_shown_without_buttons(
     await mention(running, standin, "VPN?")
     [update] = await standin.wait_for(lambda: standin.calls_to("chat.update"))
     assert "0badc0de" in update.args["text"]
-    assert [b["type"] for b in update.args["blocks"]] == ["section"]
+    assert [b["type"] for b in update.args["blocks"]] == ["markdown"]
 
 
 async def test_blocks_slack_rejects_still_deliver_the_words(running: Running,

@@ -61,7 +61,8 @@ async def test_a_mention_is_answered_in_its_thread_with_blocks(running: Running,
     [update] = standin.calls_to("chat.update")
     assert update.args["ts"] == standin.in_thread(CHANNEL, message["ts"])[1]["ts"]
     blocks = update.args["blocks"]
-    assert "*self-service portal*" in blocks[0]["text"]["text"]
+    assert blocks[0]["type"] == "markdown" and "**self-service portal**" in blocks[0]["text"]
+    assert "*self-service portal*" in update.args["text"]  # the mrkdwn fallback
     assert "`vpn-password-reset.md`" in blocks[1]["elements"][0]["text"]
     assert blocks[2]["elements"][0]["text"] == "Answered on-prem"
     [buttons] = blocks[3]["elements"]

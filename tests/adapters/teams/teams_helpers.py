@@ -53,6 +53,7 @@ class FakeResponder:
         self.draft: str | None = None  # streamed first, then replaced by the answer
         self.piece_seconds = 0.15  # between streamed pieces
         self.checking_seconds = 0.0  # after the last piece, before the Final
+        self.escalating: str | None = None  # a status after the draft, before its Replace
 
     async def stream(self, question: Question,
                      notify: Notify | None = None) -> AsyncIterator[StreamEvent]:
@@ -65,6 +66,9 @@ class FakeResponder:
                 yield TextDelta(piece)
             if self.draft is not None:
                 await asyncio.sleep(self.piece_seconds)
+                if self.escalating is not None:
+                    yield Status(self.escalating)
+                    await asyncio.sleep(self.piece_seconds)
                 yield Replace(reply.text)
         await asyncio.sleep(self.checking_seconds)
         yield Final(reply)

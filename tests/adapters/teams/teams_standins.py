@@ -113,6 +113,7 @@ class Posted:
     status: int = 200
     error: str = ""  # Teams' error code when it refused (or dropped) the activity
     answer: dict[str, Any] = field(default_factory=dict)  # the connector's JSON reply
+    at: float = field(default_factory=time.perf_counter)  # when it arrived (benchmarks)
 
     @property
     def type(self) -> str:

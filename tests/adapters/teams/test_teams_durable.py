@@ -16,6 +16,7 @@ from adapters.teams.settings import TeamsSettings
 from bot.app.sweeper import Sweeper
 from bot.ledger.memory import MemoryLedger
 from bot.ledger.questions import Questions
+from bot.ledger.store import Ledger
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -92,3 +93,32 @@ async def test_past_the_limit_an_apology_card_asks_again_once(
         await bot.idle()
     assert [q.text for q in bot.responder.questions] == ["VPNのパスワードを忘れました"]
     assert len(answers(bot.cloud, conversation)) == 1
+
+
+def feedback_on(cloud: BotFrameworkStandIns, sent: Posted, reaction: str) -> dict[str, Any]:
+    """Teams' own 👍/👎 under the message ``sent`` (a ``message/submitAction`` invoke)."""
+    ids = [e.get("streamId") for e in sent.activity.get("entities") or []
+           if e.get("type") == "streaminfo"]
+    invoke = message(cloud, conversation=sent.conversation_id)
+    invoke.update(type="invoke", name="message/submitAction", text=None,
+                  replyToId=ids[0] if ids else sent.answer["id"],
+                  value={"actionName": "feedback", "actionValue": {"reaction": reaction}})
+    return invoke
+
+
+@pytest.mark.parametrize("kind", ["personal", "groupChat"])
+async def test_a_vote_after_a_restart_reaches_the_answer_through_the_shared_ledger(
+        settings: TeamsSettings, cloud: BotFrameworkStandIns, tmp_path: Any, kind: str) -> None:
+    """One replica answers (streamed in a 1:1 chat, plainly in a group chat) and stops; the vote
+    on its message arrives at another replica, which finds the answer on the SQLite ledger."""
+    responder = FakeResponder()
+    with Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite3'}") as ledger:
+        async with served(responder, settings, cloud, Questions(ledger, "teams", "a")) as bot:
+            activity = message(cloud, QUESTION, kind=kind, mention=kind != "personal")
+            assert await bot.post(activity) == 202
+            await bot.idle()
+        [sent] = answers(cloud, activity["conversation"]["id"])
+        async with served(responder, settings, cloud, Questions(ledger, "teams", "b")) as other:
+            assert await other.post(feedback_on(cloud, sent, "dislike")) == 200
+    (answer_id,) = responder.answers
+    assert [(a, vote) for a, _, vote, _ in responder.votes] == [(answer_id, "down")]

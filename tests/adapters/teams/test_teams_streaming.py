@@ -106,6 +106,38 @@ async def test_a_replaced_draft_never_stays_on_screen(teams_bot: RunningBot):
     assert info(final)["streamType"] == "final"  # ...and the final message replaced it
 
 
+@pytest.mark.parametrize("status", ["Checking with a larger model…",
+                                    "より大きなモデルで確認しています…"])
+async def test_an_escalation_after_streamed_text_shows_its_status_then_the_answer(
+        teams_bot: RunningBot, status: str):
+    draft = "Call the helpdesk and ask them to reset it for you."
+    teams_bot.responder.draft, teams_bot.responder.escalating = draft, status
+
+    posted = await answered(teams_bot, message(teams_bot.cloud, QUESTION))
+
+    assert [p.error for p in posted] == [""] * len(posted)  # nothing Teams would refuse
+    chunks = [p for p in posted if info(p).get("streamType") == "streaming"]
+    assert chunks[-1].text == f"{draft}\n\n_{status}_"  # the draft, marked as being checked
+    final = posted[-1]
+    assert info(final)["streamType"] == "final" and final.text.startswith(ANSWER)
+    assert "helpdesk" not in final.text and status not in final.text
+
+
+async def test_a_status_before_any_text_was_streamed_is_an_informative_update(
+        teams_bot: RunningBot, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(streaming, "CHUNK_EVERY_SECONDS", 5.0)  # the draft is held back
+    teams_bot.responder.draft = "Call the helpdesk and ask them to reset it for you."
+    teams_bot.responder.escalating = "Checking with a larger model…"
+
+    posted = await answered(teams_bot, message(teams_bot.cloud, QUESTION))
+
+    assert [p.error for p in posted] == [""] * len(posted)
+    kinds = [(info(p).get("streamType"), p.text[:8]) for p in posted]
+    assert kinds[:2] == [("informative", "Searchin"), ("informative", "Checking")], kinds
+    assert not any("helpdesk" in p.text for p in posted)  # the draft never reached the chat
+    assert posted[-1].text.startswith(ANSWER)
+
+
 async def test_the_answer_carries_the_ai_label_citations_and_feedback_loop(
         teams_bot: RunningBot):
     posted = await answered(teams_bot, message(teams_bot.cloud, QUESTION))
