@@ -1,9 +1,17 @@
 """An answer shown in its Slack thread as the core writes it (:class:`bot.types.StreamEvent`).
 
 A ``Status`` becomes the thread's loading status (``assistant.threads.setStatus``) until text
-arrives; the first text starts a streamed message (``chat.startStream``), later text is sent in
-batches (``chat.appendStream``, every ``Pace.interval`` seconds or once ``Pace.chars`` wait), and
-the ``Final`` stops the stream with the answer's sources, route line and feedback buttons
+arrives. A status after text (the router escalating a streamed local draft: "Checking with a
+larger model…") is an italic line under the text: appended to the stream, or in the
+``chat.update`` of a message no longer streaming. (Slack clears the loading status once the app
+has replied in the thread, and a stream is a reply, so ``setStatus`` would not show then.)
+Streamed text cannot be taken back, so whatever comes next — the cloud's ``Replace``, more
+text, or the ``Final`` of a local answer kept when the escalation failed — stops the stream and
+overwrites the message without the line.
+
+The first text starts a streamed message (``chat.startStream``), later text is sent in batches
+(``chat.appendStream``, every ``Pace.interval`` seconds or once ``Pace.chars`` wait), and the
+``Final`` stops the stream with the answer's sources, route line and feedback buttons
 (``chat.stopStream``). Streamed text is Markdown, which Slack renders itself.
 
 A ``Replace`` stops the stream and overwrites the message (``chat.update``), so a rejected draft
@@ -77,6 +85,7 @@ class StreamedAnswer:
         self.ts = ""  # the streamed message
         self.shown = ""  # the answer's text so far, as the user will see it
         self.pending = ""  # text not yet sent to the stream
+        self.status_shown = False  # the stream ends in a status line, which must not stay
         self.sent_at = 0.0
 
     async def show(self, events: AsyncIterator[StreamEvent], timeout: float) -> Reply:
@@ -107,8 +116,16 @@ class StreamedAnswer:
             await self._replace(event.text)
 
     async def _status(self, text: str) -> None:
-        if self.mode != "waiting":  # once text is shown, the text is the sign of work
-            return
+        if self.mode == "waiting":
+            await self._loading(text)
+        elif self.mode == "streaming" and not self.status_shown:
+            await self._append(status_line(text))
+        elif self.mode in ("streaming", "updating"):  # a line already streamed cannot go
+            await self._leave_stream()
+            await self._update(status_line(text))
+        # fallback: the placeholder says it is being looked into
+
+    async def _loading(self, text: str) -> None:
         try:
             await self.thread.client.assistant_threads_setStatus(
                 channel_id=self.thread.channel, thread_ts=self.thread.thread_ts, status=text)
@@ -118,6 +135,9 @@ class StreamedAnswer:
     async def _show_text(self) -> None:
         if self.mode == "waiting":
             await self._start()
+        elif self.mode == "streaming" and self.status_shown:  # the status line goes at once
+            await self._leave_stream()
+            await self._update()
         elif self.mode == "streaming" and self._due(self.switch.pace.interval):
             await self._append()
         elif self.mode == "updating" and self._due(self.switch.pace.update_interval):
@@ -162,21 +182,23 @@ class StreamedAnswer:
         if self.thread.placeholder_ts is not None:  # where a takeover answers
             await self.started(self.thread.placeholder_ts)
 
-    async def _append(self) -> None:
+    async def _append(self, status: str = "") -> None:
         thread = self.thread
         try:
             await thread.client.chat_appendStream(
-                channel=thread.channel, ts=self.ts, markdown_text=self.pending)
+                channel=thread.channel, ts=self.ts, markdown_text=self.pending + status)
         except API_FAILURES as exc:
             log.info("Slack ended the answer's stream early (%s); updating it instead", why(exc))
             await self._leave_stream()
-            await self._update()
+            await self._update(status)
             return
+        self.status_shown = bool(status)
         self._sent()
 
-    async def _update(self) -> None:
+    async def _update(self, status: str = "") -> None:
+        """The text so far (and ``status``, a line under it) by ``chat.update``."""
         try:
-            await self.thread.show_text(self.shown)
+            await self.thread.show_text(self.shown + status)
         except API_FAILURES as exc:  # the Final's update shows it all anyway
             log.info("could not update the answer so far: %s", why(exc))
         self._sent()
@@ -192,6 +214,9 @@ class StreamedAnswer:
         the message must be overwritten instead."""
         if self.shown != reply.text:  # the core's promise broken: show the reply as it is
             log.warning("streamed text differs from the answer %s; replacing it", reply.answer_id)
+            await self._leave_stream()
+            return False
+        if self.status_shown:  # a status line was streamed: overwrite, leaving the reply alone
             await self._leave_stream()
             return False
         thread, blocks = self.thread, tail_blocks(reply)
@@ -210,7 +235,7 @@ class StreamedAnswer:
         """Stop a running stream without adding to it; what it showed is overwritten next."""
         if self.mode != "streaming":
             return
-        self.mode = "updating"
+        self.mode, self.status_shown = "updating", False
         try:
             await self.thread.client.chat_stopStream(channel=self.thread.channel,
                                                      ts=self.ts)
@@ -223,3 +248,8 @@ class StreamedAnswer:
 
     def _sent(self) -> None:
         self.pending, self.sent_at = "", time.monotonic()
+
+
+def status_line(text: str) -> str:
+    """A status shown under the answer's text (Markdown italics on a line of its own)."""
+    return f"\n\n_{text.strip()}_"

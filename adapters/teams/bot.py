@@ -38,6 +38,7 @@ from adapters.teams.convert import (
 )
 from adapters.teams.entities import native_feedback
 from adapters.teams.outbound import ProactiveNotifier, keep_typing
+from adapters.teams.promote import TeamsPromotions, promote_from
 from adapters.teams.streaming import TeamsStream, can_stream
 from bot.ledger.memory import MemoryLedger
 from bot.ledger.questions import Questions
@@ -111,6 +112,7 @@ class FirstlineTeamsBot(ActivityHandler):
         self._admin_ids = admin_ids
         self.questions = questions or Questions(MemoryLedger(), "teams")
         self.offers = OfferedHandoffs()
+        self.promotions = TeamsPromotions(responder, admin_ids)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -121,6 +123,10 @@ class FirstlineTeamsBot(ActivityHandler):
         click = handoff_from(activity.value)
         if click is not None:
             await self._hand_off(turn_context, click)
+            return
+        promotion = promote_from(activity.value)
+        if promotion is not None:
+            await self.promotions(turn_context, promotion)
             return
         asked = self.asked(activity, retry_from(activity.value))
         if asked is None:

@@ -94,6 +94,8 @@ class StreamingFakeResponder(FakeResponder):
     gap: float = 0.05
     draft: str = ""
     hold: asyncio.Event | None = None  # when set: the Final waits for it
+    escalating: str = ""  # a status after the streamed text: before the Replace of a draft,
+    # else (the escalation failed, the local answer stays) before the Final
 
     async def stream(self, question: Question,
                      notify: Notify | None = None) -> AsyncIterator[StreamEvent]:
@@ -104,10 +106,16 @@ class StreamingFakeResponder(FakeResponder):
         reply = await self.handle(question, notify)
         text = reply.text
         if self.draft:
+            if self.escalating:
+                yield Status(self.escalating)
+                await asyncio.sleep(self.gap)
             yield Replace(text[:12])
             text = text[12:]
         async for event in self._pieces(text):
             yield event
+        if self.escalating and not self.draft:
+            yield Status(self.escalating)
+            await asyncio.sleep(self.gap)
         if self.hold is not None:
             await self.hold.wait()
         yield Final(reply)

@@ -221,3 +221,56 @@ async def test_the_standin_refuses_what_slack_refuses(standin: SlackStandIn) -> 
     with pytest.raises(SlackApiError, match="invalid_arguments"):  # at most 4 prompts
         await client.assistant_threads_setSuggestedPrompts(
             channel_id=DM, thread_ts="1.000001", prompts=[{"title": "t", "message": "m"}] * 5)
+
+
+CHECKING = "Checking with a larger model…"
+
+
+async def test_an_escalation_after_a_streamed_draft_says_so_then_the_cloud_answer_replaces_it(
+        running: Running, standin: SlackStandIn, responder: StreamingFakeResponder) -> None:
+    responder.draft, responder.escalating = DRAFT, CHECKING  # TextDelta → Status → Replace
+    message = await mention(running, standin)
+    await finished(standin)
+
+    [said] = [c for c in standin.calls_to("chat.appendStream")
+              if CHECKING in c.args["markdown_text"]]
+    assert said.args["markdown_text"].endswith(f"\n\n_{CHECKING}_")  # under the draft, italic
+    [stop] = standin.calls_to("chat.stopStream")
+    assert said.at < stop.at and "markdown_text" not in stop.args
+    assert not standin.calls_to("assistant.threads.setStatus")[1:]  # only the first, "Searching"
+    updates = standin.calls_to("chat.update")
+    assert updates[0].at > stop.at and updates[0].args["text"] == to_mrkdwn(REPLY[:12])
+    assert all(CHECKING not in u.args["text"] for u in updates)
+    [answer] = bot_messages(standin, CHANNEL, message["ts"])
+    assert answer["text"] == to_mrkdwn(REPLY) and CHECKING not in str(answer["blocks"])
+
+
+async def test_a_failed_escalation_leaves_exactly_the_local_answer(
+        running: Running, standin: SlackStandIn, responder: StreamingFakeResponder) -> None:
+    responder.escalating = CHECKING  # TextDelta → Status → Final(the same text)
+    message = await mention(running, standin)
+    await finished(standin)
+
+    [said] = [c for c in standin.calls_to("chat.appendStream")
+              if CHECKING in c.args["markdown_text"]]
+    [stop] = standin.calls_to("chat.stopStream")  # no more text: the line cannot stay in it
+    assert said.at < stop.at and "markdown_text" not in stop.args and "blocks" not in stop.args
+    [update] = standin.calls_to("chat.update")
+    [answer] = bot_messages(standin, CHANNEL, message["ts"])
+    assert update.args["ts"] == answer["ts"] == stop.args["ts"]
+    assert answer["text"] == to_mrkdwn(REPLY) and CHECKING not in str(answer)
+    assert "up:ans0001" in str(answer["blocks"])
+
+
+async def test_a_status_after_text_on_a_message_no_longer_streaming_is_updated_in(
+        running: Running, standin: SlackStandIn, responder: StreamingFakeResponder) -> None:
+    standin.stream_expiry = 0.1  # the stream is over before the status comes
+    responder.escalating = "より大きなモデルで確認しています…"
+    message = await mention(running, standin, "VPNのパスワードを再設定するには?")
+    await finished(standin)
+
+    [said] = [u for u in standin.calls_to("chat.update") if "確認しています" in u.args["text"]]
+    assert said.args["text"].endswith("\n\n_より大きなモデルで確認しています…_")
+    [answer] = bot_messages(standin, CHANNEL, message["ts"])
+    assert standin.calls_to("chat.update")[-1].at > said.at
+    assert "確認しています" not in str(answer) and "up:ans0001" in str(answer["blocks"])

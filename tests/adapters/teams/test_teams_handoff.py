@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from restricted_core import restricted_core
-from teams_helpers import RunningBot, message
+from teams_helpers import ADMIN_AAD, USER_AAD, RunningBot, message
 from teams_standins import BotFrameworkStandIns, Posted
 
 from adapters.slack.settings import SlackSettings
@@ -139,3 +139,63 @@ async def test_a_thumbs_down_offers_a_person(make: Any) -> None:
     await bot.post(submit(bot, asked, offer, person["data"]))
     await texts_in(bot, conversation, TOLD)
     assert await bot.cloud.wait_for(HELPDESK, lambda p: "paid time off" in json.dumps(p.card))
+
+
+def promote_submit(bot: RunningBot, post: Posted, data: dict[str, Any], pasted: str,
+                   user: str, name: str) -> dict[str, Any]:
+    """The message activity Teams sends for the hand-off card's "Promote" in the channel."""
+    thread = f"{HELPDESK};messageid={post.answer['id']}"
+    activity = message(bot.cloud, value={**data, "firstline_promote_answer": pasted}, user=user,
+                       conversation=thread, kind="channel")
+    activity["replyToId"] = post.answer["id"]
+    activity["from"]["name"] = name
+    return activity
+
+
+async def test_an_admin_promotes_the_pasted_reply_to_an_approved_answer(make: Any) -> None:
+    bot = await make(handoff_on_every_answer=True)
+    question = "Can I carry paid time off over to next year?"
+    asked, answer = await ask(bot, question)
+    [person] = [a for a in actions(answer) if a.get("title") == "Ask a person"]
+    await bot.post(submit(bot, asked, answer, person["data"]))
+    post = await bot.cloud.wait_for(  # the channel is the session's: find this hand-off's card
+        HELPDESK, lambda p: person["data"]["answer_id"] in json.dumps(p.card))
+    assert post.card is not None
+    [box] = [b for b in post.card["body"] if b["type"] == "Input.Text"]
+    assert box["label"] == "The answer to approve" and "value" not in box  # prefilled with nothing
+    [promote] = [a for a in actions(post) if a["title"] == "Promote to approved answer"]
+    assert promote["type"] == "Action.Submit"
+    thread = f"{HELPDESK};messageid={post.answer['id']}"
+    reply = "Yes: up to 5 days, if your manager approves it in the HR portal by 31 March."
+
+    await bot.post(promote_submit(bot, post, promote["data"], reply, USER_AAD, "Helper"))
+    await texts_in(bot, thread, "Only firstline admins can promote a reply to an approved answer.")
+    assert bot.responder.ledger.approved_list() == []
+
+    await bot.post(promote_submit(bot, post, promote["data"], "  ", ADMIN_AAD, "Hana Admin"))
+    await bot.cloud.wait_for(thread, lambda p: p.text.startswith("Paste the reply the asker"))
+    assert bot.responder.ledger.approved_list() == []
+
+    await bot.post(promote_submit(bot, post, promote["data"], reply, ADMIN_AAD, "Hana Admin"))
+    done = await bot.cloud.wait_for(thread, lambda p: "Promoted to approved answer" in p.text)
+    [item] = bot.responder.ledger.approved_list("active")
+    assert (item.question, item.answer, item.owner) == (question, reply, ADMIN_AAD)
+    assert item.origin == f"handoff:{person['data']['answer_id']}" and item.review_on is not None
+    assert done.authorized and done.text == (
+        f"Hana Admin: Promoted to approved answer {item.id}: the bot answers questions like "
+        "this one with this reply from now on.")
+    updated = await bot.cloud.wait_for(thread, lambda p: p.method == "PUT")
+    assert updated.reply_to_id == post.answer["id"] and updated.authorized
+    shown = json.dumps(updated.card)
+    assert f"Promoted to approved answer {item.id} by Hana Admin" in shown and reply in shown
+    assert question in shown and "Input.Text" not in shown and "Action.Submit" not in shown
+
+    await bot.post(promote_submit(bot, post, promote["data"], reply, ADMIN_AAD, "Hana Admin"))
+    await texts_in(bot, thread, f"This hand-off was already promoted (approved answer {item.id}).")
+    assert len(bot.responder.ledger.approved_list()) == 1
+
+    _, next_time = await ask(bot, question)  # the next asker gets the helpdesk's reply
+    assert reply in json.dumps(next_time.activity)
+    [vote] = [a for a in actions(next_time) if a["type"] == "Action.Submit"
+              and a["data"].get("vote") == "up"]
+    assert bot.responder.ledger.get(vote["data"]["answer_id"]).route == "approved"
