@@ -145,7 +145,8 @@ async def run_service(
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.port).start()
-    log.info("firstline serving on %s:%d", settings.host, settings.port)
+    bound = runner.addresses[0][1] if runner.addresses else settings.port  # port 0: the OS's
+    log.info("firstline serving on %s:%d", settings.host, bound)
     socket_run = None
     if mode == "socket":
         from adapters.slack.server import start_socket_mode

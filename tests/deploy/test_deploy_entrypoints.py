@@ -50,7 +50,7 @@ def test_firstline_serve_from_environment_only(tmp_path: Path, chroma_url: str,
     assert code == 0
     lines = [line for line in log_path.read_text().splitlines() if line.strip()]
     records = [json.loads(line) for line in lines]  # FIRSTLINE_JSON_LOGS: JSON on every line
-    assert any("firstline serving on 127.0.0.1" in r["message"] for r in records)
+    assert any(f"firstline serving on 127.0.0.1:{port}" in r["message"] for r in records)
 
 
 def test_healthcheck_fails_when_nothing_answers() -> None:
