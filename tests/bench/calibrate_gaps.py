@@ -1,6 +1,6 @@
 """Calibrating the knowledge gaps' grouping threshold (FIRSTLINE_GAPS_SIMILARITY), cross-fitted.
 
-    python tests/bench/calibrate_gaps.py [--groups tests/eval/gap-groups.jsonl]
+    python tests/bench/calibrate_gaps.py [--groups tests/eval/gap-groups.jsonl] [--splits 10]
 
 ``tests/eval/gap-groups.jsonl`` holds unanswerable questions (EN and JA, around the sample
 knowledge base's topics), each with the id of its need: several paraphrases per group, and
@@ -13,7 +13,9 @@ counts), in an order fixed by a hash of the text (paraphrases are not adjacent).
 The *groups* are split into two folds by a stable hash of the group id, stratified by language;
 the threshold with the best adjusted Rand index (ARI) on one fold is scored on the other, and
 vice versa. Printed beside it, on the same held-out folds in the same run: every question its
-own group, one group per language, and the current default. Per row: ARI, pairwise precision /
+own group, one group per language, the former default (0.75) and the shipped one (in-sample: it
+is the fit on all groups). The same is then summed up over ``--splits`` different splits (the
+hash salted). Per row: ARI, pairwise precision /
 recall / F1 (pairs of questions put in one group), and the groups found vs the true number.
 Last, the fit on all groups (the candidate default). Figures print; nothing is asserted.
 """
@@ -45,6 +47,7 @@ from bot.settings import Settings  # noqa: E402
 from knowledge.embeddings import MultilingualUSE  # noqa: E402
 
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.40, 0.96, 0.01))
+FORMER = 0.75  # the default before this calibration (never calibrated)
 Grouper = Callable[[list[int]], list[str]]  # question indexes -> a label each
 
 
@@ -52,12 +55,14 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def folds(rows: list[dict[str, Any]]) -> list[int]:
+def folds(rows: list[dict[str, Any]], split: int = 0) -> list[int]:
     """Fold 0 or 1 of each question: per language, groups in the order of their id's hash
-    alternate between the folds."""
+    alternate between the folds (``split`` > 0 salts the hash: another split)."""
+    salt = f"{split}:" if split else ""
     fold_of: dict[str, int] = {}
     for lang in sorted({r["language"] for r in rows}):
-        ids = sorted({r["group"] for r in rows if r["language"] == lang}, key=digest)
+        ids = sorted({r["group"] for r in rows if r["language"] == lang},
+                     key=lambda g: digest(salt + g))
         fold_of.update({g: n % 2 for n, g in enumerate(ids)})
     return [fold_of[r["group"]] for r in rows]
 
@@ -136,6 +141,8 @@ def fit(rows: list[dict[str, Any]], keep: list[int],
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--groups", type=Path, default=ROOT / "tests/eval/gap-groups.jsonl")
+    ap.add_argument("--splits", type=int, default=10,
+                    help="also sum up the held-out figures of this many different fold splits")
     args = ap.parse_args()
     rows = [json.loads(line) for line in args.groups.read_text(encoding="utf-8").splitlines()
             if line.strip()]
@@ -154,8 +161,9 @@ def main() -> int:
         truth = [r["group"] for r in rows]
         print(f"\nfit on all groups (candidate default): {t:.2f}; there (a fit, not held out):")
         print(line(f"GapFinder at {t:.2f}", truth, labels(everything, t)))
-        print(line(f"current default {default:.2f}", truth, labels(everything, default)))
+        print(line(f"former default {FORMER:.2f}", truth, labels(everything, FORMER)))
         curve(rows, fold, labels)
+        summary(rows, [folds(rows, n) for n in range(args.splits)], labels, default)
     return 0
 
 
@@ -179,11 +187,37 @@ def report(rows: list[dict[str, Any]], fold: list[int], k: int,
     truth = [rows[i]["group"] for i in test_on]
     print(f"\nfitted on fold {k}: {t:.2f}; held out, fold {1 - k} ({len(test_on)} questions):")
     print(line(f"GapFinder at the fitted {t:.2f}", truth, labels(test_on, t)))
-    print(line(f"current default {default:.2f}", truth, labels(test_on, default)))
+    print(line(f"former default {FORMER:.2f}", truth, labels(test_on, FORMER)))
+    print(line(f"shipped default {default:.2f} (in-sample)", truth, labels(test_on, default)))
     print(line("baseline: each question its own group", truth,
                [str(i) for i in test_on]))
     print(line("baseline: one group per language", truth,
                [rows[i]["language"] for i in test_on]))
+
+
+def summary(rows: list[dict[str, Any]], splits: list[list[int]],
+            labels: Callable[[list[int], float], list[str]], default: float) -> None:
+    """Held-out ARI (mean, min, max) and groups found over both folds of every split."""
+    got: dict[str, list[tuple[float, int, int]]] = {}
+    fits = []
+    for fold, k in ((f, k) for f in splits for k in (0, 1)):
+        test_on = [i for i, f in enumerate(fold) if f != k]
+        fits.append(fit(rows, [i for i, f in enumerate(fold) if f == k], labels))
+        truth = [rows[i]["group"] for i in test_on]
+        for name, found in (("fitted on the other fold", labels(test_on, fits[-1])),
+                            (f"former default {FORMER:.2f}", labels(test_on, FORMER)),
+                            (f"shipped default {default:.2f} (in-sample)",
+                             labels(test_on, default)),
+                            ("each question its own group", [str(i) for i in test_on]),
+                            ("one group per language", [rows[i]["language"] for i in test_on])):
+            got.setdefault(name, []).append((ari(truth, found), len(set(found)),
+                                             len(set(truth))))
+    print(f"\nheld out over {len(splits)} splits x 2 folds (fits {min(fits):.2f}-{max(fits):.2f}):")
+    for name, results in got.items():
+        scores = [r[0] for r in results]
+        print(f"  {name:<40} ARI mean {np.mean(scores):5.2f} (min {min(scores):5.2f}, max "
+              f"{max(scores):5.2f})  groups {np.mean([r[1] for r in results]):5.1f} "
+              f"(true {np.mean([r[2] for r in results]):.1f})")
 
 
 if __name__ == "__main__":
