@@ -17,7 +17,10 @@ own group, one group per language, the former default (0.75) and the shipped one
 is the fit on all groups). The same is then summed up over ``--splits`` different splits (the
 hash salted). Per row: ARI, pairwise precision /
 recall / F1 (pairs of questions put in one group), and the groups found vs the true number.
-Last, the fit on all groups (the candidate default). Figures print; nothing is asserted.
+Then the fit on all groups (the candidate default), and, as a check at a larger scale, each
+held-out fold mixed with ``--noise`` other unanswered questions (``bench_gaps.py``'s: 50 topics
+x 20 phrasings, in English), scored on the labelled questions only. Figures print; nothing is
+asserted.
 """
 
 from __future__ import annotations
@@ -141,6 +144,9 @@ def fit(rows: list[dict[str, Any]], keep: list[int],
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--groups", type=Path, default=ROOT / "tests/eval/gap-groups.jsonl")
+    ap.add_argument("--noise", type=int, default=1000,
+                    help="other unanswered questions (bench_gaps.py's) mixed into the held-out "
+                         "folds for a last check (0: none)")
     ap.add_argument("--splits", type=int, default=10,
                     help="also sum up the held-out figures of this many different fold splits")
     args = ap.parse_args()
@@ -164,6 +170,8 @@ def main() -> int:
         print(line(f"former default {FORMER:.2f}", truth, labels(everything, FORMER)))
         curve(rows, fold, labels)
         summary(rows, [folds(rows, n) for n in range(args.splits)], labels, default)
+    if args.noise:
+        noisy(rows, vectors, encoder, fold, default, args.noise)
     return 0
 
 
@@ -218,6 +226,34 @@ def summary(rows: list[dict[str, Any]], splits: list[list[int]],
         print(f"  {name:<40} ARI mean {np.mean(scores):5.2f} (min {min(scores):5.2f}, max "
               f"{max(scores):5.2f})  groups {np.mean([r[1] for r in results]):5.1f} "
               f"(true {np.mean([r[2] for r in results]):.1f})")
+
+
+def noisy(rows: list[dict[str, Any]], vectors: np.ndarray, encoder: MultilingualUSE,
+          fold: list[int], default: float, n: int) -> None:
+    """Each held-out fold among ``n`` other questions (all different needs, in English): are
+    the labelled needs still kept apart and together? ARI and pairwise figures over the
+    labelled questions only."""
+    from bench_gaps import questions  # noqa: PLC0415 (the 10k benchmark's questions)
+    extra = [{"language": "en", "group": f"noise-{i}", "text": t}
+             for i, t in enumerate(questions(n))]
+    everything = rows + extra
+    stacked = np.concatenate([vectors, encoder.encode([r["text"] for r in extra])])
+    print(f"\nheld out (split 0), each fold among {n} other questions (figures over the labelled "
+          "questions only):")
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = finder_labels(rows, vectors, encoder.name, Path(tmp) / "plain")
+        labels = finder_labels(everything, stacked, encoder.name, Path(tmp))
+        (Path(tmp) / "plain").mkdir()
+        for k in (0, 1):
+            test_on = [i for i, f in enumerate(fold) if f != k]
+            t = fit(rows, [i for i, f in enumerate(fold) if f == k], plain)
+            truth = [rows[i]["group"] for i in test_on]
+            keep = test_on + list(range(len(rows), len(everything)))
+            for name, threshold in ((f"fold {1 - k}, fitted {t:.2f}", t),
+                                    (f"fold {1 - k}, former {FORMER:.2f}", FORMER),
+                                    (f"fold {1 - k}, shipped {default:.2f}", default)):
+                found = labels(keep, threshold)
+                print(line(name, truth, found[:len(test_on)]) + f"  (all {len(set(found))})")
 
 
 if __name__ == "__main__":
