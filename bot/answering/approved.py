@@ -7,10 +7,12 @@ the documents it cites, :meth:`~ApprovedBook.edit`, :meth:`~ApprovedBook.withdra
 after every reindex). :class:`ApprovedMatch` is the pipeline step, right after validation and
 before the answer cache. An approved answer is given when all of these hold:
 
-* the question's embedding (the multilingual encoder when configured, as the question traces)
-  has cosine similarity >= ``FIRSTLINE_APPROVED_SIMILARITY`` (``…_JA`` for Japanese) with the
-  approved question's, in the same language; a Japanese question must also name the same
-  things (:func:`approved_topic` of the cache's topic marks, with a looser allowance);
+* the question's embedding has cosine similarity >= ``FIRSTLINE_APPROVED_SIMILARITY``
+  (``…_JA`` for Japanese) with the approved question's, in the same language, each language
+  with its own encoder (:func:`approved_encoders`: English the main embeddings, all-MiniLM,
+  Japanese the multilingual one; answers stored with another encoder are re-embedded at their
+  first lookup); a Japanese question must also name the same things (:func:`approved_topic` of
+  the cache's topic marks, with a looser allowance);
 * every cited document still has the SHA-256 it had when approved (else the answer is withdrawn
   on the spot, with the reason, and the next candidate is tried);
 * the asker may read every cited document (their current audiences); one citing nothing has its
@@ -53,6 +55,13 @@ LANGUAGES = ("en", "ja")
 APPROVED_TOPIC_DIFFERENCE = 3
 
 
+def approved_encoders(main: Embedder, multilingual: Embedder | None) -> dict[str, Embedder]:
+    """Each language's encoder: English the main embeddings (all-MiniLM; the multilingual one
+    cannot tell English near misses from paraphrases, tests/bench/calibrate_approved.py),
+    Japanese the multilingual one (the main one when it is off)."""
+    return {"en": main, "ja": multilingual or main}
+
+
 def approved_topic(a: frozenset[str], b: frozenset[str]) -> bool:
     """Whether two Japanese questions name the same things (their marks differ in at most
     :data:`APPROVED_TOPIC_DIFFERENCE` items)."""
@@ -68,13 +77,15 @@ class ApprovedHit:
 class ApprovedBook:
     """Adds, edits, withdraws, sweeps and matches approved answers (``store``: the ledger's
     :class:`~bot.ledger.roles.ApprovedAnswers` role; ``catalog``: the knowledge store's file
-    records, for the cited documents' hashes and audiences)."""
+    records, for the cited documents' hashes and audiences; ``encoders``: each language's encoder,
+    :func:`approved_encoders`, or one for both)."""
 
-    def __init__(self, store: ApprovedAnswers, encoder: Embedder, catalog: KnowledgeStore,
-                 similarity: float, similarity_ja: float | None = None, *,
-                 today: Callable[[], date] | None = None) -> None:
+    def __init__(self, store: ApprovedAnswers, encoders: Mapping[str, Embedder] | Embedder,
+                 catalog: KnowledgeStore, similarity: float, similarity_ja: float | None = None,
+                 *, today: Callable[[], date] | None = None) -> None:
         self.store = store
-        self.encoder = encoder
+        self.encoders = (dict(encoders) if isinstance(encoders, Mapping)
+                         else dict.fromkeys(LANGUAGES, encoders))
         self.catalog = catalog
         self.similarity = {"en": similarity,
                            "ja": similarity if similarity_ja is None else similarity_ja}
@@ -88,8 +99,9 @@ class ApprovedBook:
         document paths, hashed now. Raises :class:`UserFacingError` on bad input."""
         question, answer, language = _checked(question, answer, language, owner)
         item = Approved(new_approved_id(), question, answer, language, owner.strip(), review_on,
-                        self._cite(cited), groups_of(list(audience)), self.encoder.name,
-                        self._embed(question), tuple(sorted(topic_marks(question, language))),
+                        self._cite(cited), groups_of(list(audience)),
+                        self.encoders[language].name, self._embed(question, language),
+                        tuple(sorted(topic_marks(question, language))),
                         origin=origin)
         self.store.add_approved(item)
         log.info("approved answer %s added by %s (%s)", item.id, item.owner, origin or "-")
@@ -112,8 +124,8 @@ class ApprovedBook:
                       cited=self._cite(cited if cited is not None
                                        else [c.path for c in old.cited]),
                       status="active", withdrawn_reason="", updated_at=utcnow())
-        if (q, lang) != (old.question, old.language) or old.encoder != self.encoder.name:
-            new = replace(new, encoder=self.encoder.name, vector=self._embed(q),
+        if (q, lang) != (old.question, old.language) or old.encoder != self.encoders[lang].name:
+            new = replace(new, encoder=self.encoders[lang].name, vector=self._embed(q, lang),
                           marks=tuple(sorted(topic_marks(q, lang))))
         self.store.save_approved(new)
         return new
@@ -154,7 +166,8 @@ class ApprovedBook:
     def match(self, vector: np.ndarray, language: Language, marks: frozenset[str],
               reader: Reader) -> ApprovedHit | None:
         """The most similar active answer above the threshold that is still valid and that
-        ``reader`` may see; stale ones met on the way are withdrawn."""
+        ``reader`` may see (``vector``: the question by ``encoders[language]``); stale ones met
+        on the way are withdrawn."""
         candidates = self._candidates(vector, language, marks)
         if not candidates:
             return None
@@ -170,9 +183,10 @@ class ApprovedBook:
 
     def _candidates(self, vector: np.ndarray, language: Language,
                     marks: frozenset[str]) -> list[tuple[Approved, float]]:
-        items = [a for a in self.store.approved_list("active")
-                 if a.language == language and a.encoder == self.encoder.name
+        items = [self._current(a) for a in self.store.approved_list("active")
+                 if a.language == language
                  and (language != "ja" or approved_topic(frozenset(a.marks), marks))]
+        items = [a for a in items if a.encoder == self.encoders[language].name]
         if not items:
             return []
         matrix = np.stack([np.frombuffer(a.vector, dtype=np.float16) for a in items])
@@ -181,8 +195,21 @@ class ApprovedBook:
         return [(a, s) for a, s in ranked if s >= self.similarity[language]]
 
     # -- helpers --------------------------------------------------------------------------
-    def _embed(self, question: str) -> bytes:
-        return pack(self.encoder.encode([question])[0])
+    def _current(self, item: Approved) -> Approved:
+        """``item`` embedded by its language's encoder: one stored with another (approved
+        before the encoder changed) is re-embedded and saved, once, so it keeps matching."""
+        encoder = self.encoders[item.language]
+        if item.encoder == encoder.name:
+            return item
+        new = replace(item, encoder=encoder.name,
+                      vector=self._embed(item.question, item.language))
+        self.store.save_approved(new)
+        log.info("approved answer %s re-embedded with %s (was %s)", item.id, encoder.name,
+                 item.encoder or "-")
+        return new
+
+    def _embed(self, question: str, language: str) -> bytes:
+        return pack(self.encoders[language].encode([question])[0])
 
     def _cite(self, paths: Sequence[str]) -> tuple[CitedDocument, ...]:
         records = self.catalog.files()
@@ -234,25 +261,32 @@ def visible(item: Approved, records: Mapping[str, FileRecord], reader: Reader) -
 
 class ApprovedMatch:
     """Step: give an approved answer when one fits (route ``approved``, cost 0). The question's
-    embedding is kept on the record (``question_vector``) for its trace."""
+    embedding by ``trace_encoder`` (the question traces' one, the multilingual encoder) is kept
+    on the record (``question_vector``) for its trace; an English question is embedded once more
+    by its own encoder (all-MiniLM: a few milliseconds) when that is another one."""
 
-    def __init__(self, book: ApprovedBook) -> None:
-        self.book = book
+    def __init__(self, book: ApprovedBook, trace_encoder: Embedder) -> None:
+        self.book, self.trace_encoder = book, trace_encoder
 
     async def __call__(self, answer: AnswerRecord) -> None:
         q = answer.question
-        vectors = await asyncio.to_thread(self.book.encoder.encode, [q.text])
+        vectors = await asyncio.to_thread(self.trace_encoder.encode, [q.text])
         answer.question_vector = vectors[0]
         if q.history:
             return
         try:
-            hit = await asyncio.to_thread(self.book.match, vectors[0], answer.language,
-                                          topic_marks(q.text, answer.language), answer.reader)
+            hit = await asyncio.to_thread(self._match, answer, vectors[0])
         except Exception:  # the normal answer path still answers
             log.exception("approved answers lookup failed")
             return
         if hit is not None:
             self._give(answer, hit)
+
+    def _match(self, answer: AnswerRecord, traced: np.ndarray) -> ApprovedHit | None:
+        text, language = answer.question.text, answer.language
+        encoder = self.book.encoders[language]
+        vector = traced if encoder.name == self.trace_encoder.name else encoder.encode([text])[0]
+        return self.book.match(vector, language, topic_marks(text, language), answer.reader)
 
     def _give(self, answer: AnswerRecord, hit: ApprovedHit) -> None:
         item = hit.item

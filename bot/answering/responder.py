@@ -15,7 +15,7 @@ import logging
 from collections.abc import AsyncGenerator
 from typing import Literal
 
-from bot.answering.approved import ApprovedBook, ApprovedMatch
+from bot.answering.approved import ApprovedBook, ApprovedMatch, approved_encoders
 from bot.answering.cache import AnswerCache, CacheLookup
 from bot.answering.commands import Commands
 from bot.answering.decide import Decide
@@ -89,9 +89,9 @@ class Firstline(StreamingResponder):
             passage_units=settings.section_units, lexical_dir=settings.data_dir / "lexical")
         self.pricing = Pricing.from_settings(settings)
         self.cache = AnswerCache(settings.cache_similarity, settings.cache_ttl_seconds)
-        # the question traces' and approved answers' encoder
+        # the question traces' encoder; approved answers have one per language
         self.question_encoder = multilingual or embeddings
-        self.approved = ApprovedBook(ledger, self.question_encoder, store,
+        self.approved = ApprovedBook(ledger, approved_encoders(embeddings, multilingual), store,
                                      settings.approved_similarity,
                                      settings.approved_similarity_ja)
         self.indexing = Indexing.from_settings(settings, store, embeddings, multilingual,
@@ -226,7 +226,7 @@ def build_steps(core: Firstline) -> list[Step]:
         Identify(directory),                              # the asker's groups
         core.commands,                                    # admin commands typed in chat
         Validate(s.max_question_chars),                   # empty / over-long questions
-        ApprovedMatch(core.approved),                     # an admin-approved answer fits
+        ApprovedMatch(core.approved, core.question_encoder),  # an admin-approved answer fits
         core.cache_step,                                  # a recent answer that still holds
         Rewrite(),                                        # a follow-up's standalone search text
         Retrieve(core.searcher, depth),                   # hybrid search

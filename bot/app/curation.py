@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.answering.approved import ApprovedBook
+from bot.answering.approved import ApprovedBook, approved_encoders
 from bot.answering.gaps import GapFinder, parse_period, render_gaps
 from bot.app.composition import embedders, open_store
 from bot.errors import UserFacingError
@@ -39,7 +39,7 @@ def run_gaps_command(args: argparse.Namespace, settings: Settings) -> int:
 def approved_book(settings: Settings, ledger: Ledger) -> ApprovedBook:
     """The approved answers on ``ledger``, embedded as the bot embeds questions."""
     main, multilingual = embedders(settings)
-    return ApprovedBook(ledger, multilingual or main, open_store(settings),
+    return ApprovedBook(ledger, approved_encoders(main, multilingual), open_store(settings),
                         settings.approved_similarity, settings.approved_similarity_ja)
 
 

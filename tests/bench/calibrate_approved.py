@@ -3,9 +3,11 @@ cross-fitted.
 
     python tests/bench/calibrate_approved.py [--pairs tests/eval/approved-pairs.jsonl] [--splits 10]
 
-Approved answers are matched with the question traces' encoder (the multilingual Universal
-Sentence Encoder v3) and, for Japanese, a topic guard (the questions' kanji, katakana and latin
-marks differ in at most an allowance of items; the shipped one is ``APPROVED_TOPIC_DIFFERENCE``).
+Approved answers are matched with each language's encoder, as shipped
+(``approved_encoders``): English with the main embeddings (all-MiniLM), Japanese with the
+multilingual Universal Sentence Encoder v3 and a topic guard (the questions' kanji, katakana and
+latin marks differ in at most an allowance of items; the shipped one is
+``APPROVED_TOPIC_DIFFERENCE``).
 ``tests/eval/approved-pairs.jsonl`` holds question pairs about the sample knowledge base
 (paraphrases ``"same": true``; different questions sharing topic words ``false``).
 
@@ -17,8 +19,9 @@ first) — and scored on the other fold, and vice versa; the held-out counts of 
 added up, over ``--splits`` different splits (10; the hash salted by the split's number).
 Printed beside them, on the same held-out folds in the same run: the answer cache's
 rule (all-MiniLM >= FIRSTLINE_CACHE_SIMILARITY + the cache's guard), the shipped and the former
-defaults (both in-sample: chosen on these pairs), and a cross-fitted all-MiniLM threshold; and
-the former defaults on the pairs added after the 50 they were chosen on (truly held out).
+defaults (both in-sample: chosen on these pairs), a cross-fitted threshold on the other encoder
+(for English, the former rule: USE v3, as the question traces); and the former defaults on the
+pairs added after the 50 they were chosen on (truly held out).
 Last, the fit on all pairs (the candidate default; its figures there are a fit, not an
 estimate). Figures print; nothing is asserted.
 """
@@ -46,7 +49,8 @@ from knowledge.embeddings import LocalEmbeddings, MultilingualUSE  # noqa: E402
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.60, 0.99, 0.01))
 ALL_ALLOWANCES = (1, 2, 3, 4, 5, None)  # None: no guard
 MIN_PRECISION = 0.95
-FORMER = {"en": (0.91, None), "ja": (0.82, 3)}  # chosen on the first 50 pairs, in-sample
+FORMER = {"en": (0.91, None), "ja": (0.82, 3)}  # USE v3, chosen on the first 50 pairs
+SHIPPED = {"en": "all-MiniLM", "ja": "USE v3"}  # each language's encoder (approved_encoders)
 FORMER_FIT = 50  # the pairs after these are a true held-out test of FORMER
 Rule = tuple[float, int | None]  # (threshold, guard allowance)
 Counts = tuple[int, int, int]  # (true hits, wrong hits, missed paraphrases)
@@ -135,21 +139,39 @@ def main() -> int:
     print(f"{len(rows)} pairs; fold sizes {splits[0].count(0)} / {splits[0].count(1)}; "
           f"{args.splits} split(s); fit: best recall with precision >= {MIN_PRECISION} on the "
           "fit fold")
-    report(rows, use, mini, apart, splits, defaults, cache_rule)
+    report(rows, {"USE v3": use, "all-MiniLM": mini}, apart, splits, defaults, cache_rule)
     return 0
 
 
 def variants(lang: str) -> dict[str, tuple[int | None, ...]]:
-    """What is fitted: the threshold (with the shipped guard), and for Japanese also the
-    threshold and the guard's allowance together."""
+    """What is fitted on the shipped encoder: the threshold (with the shipped guard), and for
+    Japanese also the threshold and the guard's allowance together."""
     if lang == "en":
-        return {"cross-fitted threshold (USE v3)": (None,)}
+        return {f"cross-fitted threshold ({SHIPPED[lang]}, shipped)": (None,)}
     shipped = APPROVED_TOPIC_DIFFERENCE
-    return {f"cross-fitted threshold, guard {shipped}": (shipped,),
-            "cross-fitted threshold + guard": ALL_ALLOWANCES}
+    return {f"cross-fitted threshold ({SHIPPED[lang]}), guard {shipped}": (shipped,),
+            f"cross-fitted threshold ({SHIPPED[lang]}) + guard": ALL_ALLOWANCES}
 
 
-def report(rows: list[dict[str, Any]], use: np.ndarray, mini: np.ndarray, apart: list[int],
+def compared(lang: str, cos: dict[str, np.ndarray], defaults: dict[str, Rule],
+             cache_rule: Rule) -> dict[str, tuple[np.ndarray, Rule | None, tuple[int | None, ...]]]:
+    """The rules scored on the held-out folds: (cosines, fixed rule or None to fit, the guard
+    allowances to fit)."""
+    shipped = cos[SHIPPED[lang]]
+    other = next(name for name in cos if name != SHIPPED[lang])
+    guard = cache_rule[1] if lang == "ja" else None
+    rules = {name: (shipped, None, allowances) for name, allowances in variants(lang).items()}
+    rules[f"cross-fitted threshold ({other}"
+          + (", former)" if lang == "en" else ", for comparison)")] = (cos[other], None, (guard,))
+    rules[f"shipped defaults {defaults[lang]} (in-sample)"] = (shipped, defaults[lang], ())
+    rules[f"former defaults {FORMER[lang]} (USE v3, in-sample)"] = (cos["USE v3"], FORMER[lang],
+                                                                      ())
+    rules[f"baseline: cache rule (MiniLM {cache_rule[0]:.2f})"] = (cos["all-MiniLM"],
+                                                                   (cache_rule[0], guard), ())
+    return rules
+
+
+def report(rows: list[dict[str, Any]], cos: dict[str, np.ndarray], apart: list[int],
            splits: list[list[int]], defaults: dict[str, Rule], cache_rule: Rule) -> None:
     for lang in ("en", "ja"):
         idx = [i for i, r in enumerate(rows) if r["language"] == lang]
@@ -157,33 +179,26 @@ def report(rows: list[dict[str, Any]], use: np.ndarray, mini: np.ndarray, apart:
         print(f"\n[{lang}] {len(idx)} pairs ({len(idx) - negatives} paraphrases, "
               f"{negatives} different questions); held out (each pair scored once per split, "
               "by the rule fitted on the other fold):")
-        cache = (cache_rule[0], cache_rule[1] if lang == "ja" else None)
-        rules: dict[str, tuple[np.ndarray, Rule | None, tuple[int | None, ...]]] = {
-            name: (use, None, allowances) for name, allowances in variants(lang).items()}
-        rules["(for comparison) cross-fitted, MiniLM"] = (mini, None, (cache[1],))
-        rules[f"shipped defaults {defaults[lang]} (in-sample)"] = (use, defaults[lang], ())
-        rules[f"former defaults {FORMER[lang]} (in-sample)"] = (use, FORMER[lang], ())
-        rules[f"baseline: cache rule (MiniLM {cache_rule[0]:.2f})"] = (mini, cache, ())
-        for name, (cos, fixed, allowances) in rules.items():
+        for name, (sims, fixed, allowances) in compared(lang, cos, defaults, cache_rule).items():
             held, fitted = (0, 0, 0), []
             for fold, k in ((f, k) for f in splits for k in (0, 1)):
-                rule = fixed or fit(rows, [i for i in idx if fold[i] == k], cos, apart,
+                rule = fixed or fit(rows, [i for i in idx if fold[i] == k], sims, apart,
                                     allowances)
                 fitted.append(rule)
                 held = add(held, count(rows, [i for i in idx if fold[i] != k],
-                                       rule_hit(cos, apart, rule)))
-            print(f"  {name:<44} P {precision(held):.2f}  R {recall(held):.2f}  "
+                                       rule_hit(sims, apart, rule)))
+            print(f"  {name:<52} P {precision(held):.2f}  R {recall(held):.2f}  "
                   f"wrong {held[1]}/{negatives * len(splits)}  "
                   f"found {held[0]}/{held[0] + held[2]}"
                   + ("" if fixed else f"  (fits: {_rules(fitted)})"))
         later = [i for i in idx if i >= FORMER_FIT]
-        c = count(rows, later, rule_hit(use, apart, FORMER[lang]))
+        c = count(rows, later, rule_hit(cos["USE v3"], apart, FORMER[lang]))
         print(f"  former defaults on the {len(later)} pairs after the first {FORMER_FIT} (held "
               f"out): P {precision(c):.2f} R {recall(c):.2f} wrong {c[1]}/"
               f"{sum(1 for i in later if not rows[i]['same'])} found {c[0]}/{c[0] + c[2]}")
         for name, allowances in variants(lang).items():
-            rule = fit(rows, idx, use, apart, allowances)
-            c = count(rows, idx, rule_hit(use, apart, rule))
+            rule = fit(rows, idx, cos[SHIPPED[lang]], apart, allowances)
+            c = count(rows, idx, rule_hit(cos[SHIPPED[lang]], apart, rule))
             print(f"  on all {lang} pairs, {name.removeprefix('cross-fitted ')}: "
                   f"{_rules([rule])} (there, a fit: P {precision(c):.2f} R {recall(c):.2f})")
 

@@ -7,13 +7,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
-from unit_parts import SALARY, VPN, ask, make_core
+from unit_parts import SALARY, VPN, ask, knowledge, make_core, settings_for
 
 from bot.answering.approved import ApprovedBook
+from bot.answering.responder import Firstline
 from bot.errors import UserFacingError
 from bot.ledger.memory import MemoryLedger
+from bot.models.fake import FakeChatModel
+from bot.routing.router import RuleRouter
 from bot.types import Final, Question, Replace, Route, TextDelta
+from knowledge.fakes import HashingEmbedder, StaticSearcher
 
 QUESTION = "How do I reset my VPN password?"
 TEXT = "Use the self-service VPN portal; the helpdesk can reset it too."
@@ -145,3 +150,43 @@ async def test_a_streamed_question_gets_the_approved_answer_as_its_text(tmp_path
         elif isinstance(event, Replace):
             shown = event.text
     assert shown == TEXT and [r.route for r in ledger.rows()] == ["approved"]
+
+
+class Mirrored(HashingEmbedder):
+    """Another encoder (its own name; vectors the hashing one's mirror image, so a question
+    embedded by one never matches an answer embedded by the other)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return -super().encode(texts)
+
+
+async def test_each_language_has_its_own_encoder_and_the_trace_keeps_the_multilingual_one(
+        tmp_path: Path) -> None:
+    store, main = knowledge(tmp_path)
+    multilingual, ledger = Mirrored("multilingual"), MemoryLedger()
+    core = Firstline(settings_for(tmp_path, cache_ttl_seconds=0), local=FakeChatModel("x"),
+                     store=store, embeddings=main, multilingual=multilingual, ledger=ledger,
+                     router=RuleRouter(), searcher=StaticSearcher([]))
+    en = core.approved.add(QUESTION, TEXT, "en", "it-desk")
+    ja = core.approved.add("育児休業はいつまで取れますか？", "子が1歳になるまでです。", "ja", "hr")
+    assert (en.encoder, ja.encoder) == ("hashing", "multilingual")
+    assert (await ask(core, "how can I reset my vpn password")).text == TEXT
+    assert (await ask(core, "育児休業はいつまで取れますか")).text == ja.answer
+    assert {t.trace.encoder for t in ledger.traced()} == {"multilingual"}
+
+
+async def test_an_answer_stored_with_another_encoder_is_re_embedded_and_still_matches(
+        tmp_path: Path) -> None:
+    ledger = MemoryLedger()
+    core = make_core(tmp_path, ledger=ledger)  # English: the "hashing" encoder
+    before = ApprovedBook(ledger, Mirrored("use-multilingual-v3"), core.store, 0.9)
+    old = before.add(QUESTION, TEXT, "en", "it-desk", cited=[VPN])  # approved before the change
+    reply = await ask(core, "how can I reset my vpn password")
+    assert reply.route is Route.APPROVED and reply.signals["approved_id"] == old.id
+    now = ledger.approved(old.id)
+    assert now is not None and now.encoder == "hashing" and now.vector != old.vector
+    assert now.updated_at == old.updated_at and now.status == "active"
