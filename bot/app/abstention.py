@@ -20,7 +20,7 @@ from typing import Any
 from bot.errors import UserFacingError
 from bot.ledger.rows import LedgerRow
 from bot.ledger.store import Ledger
-from bot.routing.abstention import Row, fit_abstention, report
+from bot.routing.abstention import Row, fit_abstention, report, select_features
 from bot.settings import Settings
 
 LOCAL_ROUTES = ("local", "local-fallback")
@@ -74,12 +74,13 @@ def run_abstention_command(args: argparse.Namespace, settings: Settings) -> int:
         raise UserFacingError("--max-wrongly-declined is a share between 0 and 1, e.g. 0.10")
     if bool(args.samples) == bool(args.ledger):
         raise UserFacingError("give either --samples FILE or --ledger")
+    names = select_features(args.features, args.drop)
     if args.samples:
         rows, source = sample_rows(args.samples), describe_samples(args.samples)
     else:
         with Ledger.from_settings(settings) as ledger:
             rows, source = ledger_rows(ledger.rows()), "the ledger's rated local answers"
-    model = fit_abstention(rows, max_wrongly_declined=limit, source=source)
+    model = fit_abstention(rows, max_wrongly_declined=limit, source=source, names=names)
     out: Path = args.out or settings.data_dir / "abstention.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     model.save(out)

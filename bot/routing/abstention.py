@@ -86,6 +86,26 @@ DEFAULT_FEATURES = ("verify_logit", "term_coverage", "fused_gap", "multilingual_
                     "multilingual_gap", "answer_support", "mean_logprob", "japanese")
 
 
+def select_features(features: str | None = None, drop: str = "") -> tuple[str, ...]:
+    """The feature names a fit uses: ``features`` (comma-separated; default
+    :data:`DEFAULT_FEATURES`) without those in ``drop``; :class:`UserFacingError` naming an
+    unknown one."""
+    chosen = _names(features) if features else DEFAULT_FEATURES
+    dropped = _names(drop)
+    unknown = [n for n in (*chosen, *dropped) if n not in FEATURES]
+    if unknown:
+        raise UserFacingError(f"unknown abstention feature(s) {', '.join(unknown)}; known: "
+                              f"{', '.join(FEATURES)}")
+    names = tuple(n for n in chosen if n not in dropped)
+    if not names:
+        raise UserFacingError("no abstention features left to fit on; give --features")
+    return names
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
 @dataclass(frozen=True)
 class Abstention:
     """A fitted p_right model and its threshold."""

@@ -31,6 +31,7 @@ from bot.models.fake import FakeChatModel
 from bot.models.remote import RemoteSLM
 from bot.routing import logistic
 from bot.routing.abstention import (
+    DEFAULT_FEATURES,
     FEATURES,
     SHIPPED,
     Abstention,
@@ -323,6 +324,24 @@ def test_router_abstention_fits_from_samples(tmp_path: Path,
     oof = model.fitted["out_of_fold"]
     assert oof["after"]["wrongly_declined"] - oof["before"]["wrongly_declined"] <= 0.10
     assert oof["after"]["handled"] > oof["before"]["handled"]
+
+
+def test_router_abstention_fits_the_features_asked_for(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    samples, out = tmp_path / "samples.jsonl", tmp_path / "fitted.json"
+    write_samples(samples)
+    assert main(["router", "abstention", "--samples", str(samples), "--out", str(out),
+                 "--data-dir", str(tmp_path), "--drop", "verify_logit"]) == 0
+    dropped = Abstention.load(out)
+    assert dropped.features == tuple(n for n in DEFAULT_FEATURES if n != "verify_logit")
+    assert main(["router", "abstention", "--samples", str(samples), "--out", str(out),
+                 "--data-dir", str(tmp_path), "--features", "verify_logit, answer_support"]) == 0
+    assert Abstention.load(out).features == ("verify_logit", "answer_support")
+    capsys.readouterr()
+    assert main(["router", "abstention", "--samples", str(samples), "--data-dir",
+                 str(tmp_path), "--drop", "verify_yes"]) == 2
+    error = capsys.readouterr().err
+    assert "unknown abstention feature(s) verify_yes" in error and "verify_logit" in error
 
 
 def test_router_abstention_reports_a_bad_samples_line(
