@@ -271,10 +271,11 @@ def test_a_corrupt_config_is_one_line_naming_the_file(tmp_path: Path, text: str)
         abstention_from_setting(str(tmp_path / "absent.json"))
 
 
-def test_the_shipped_model_loads() -> None:
+def test_the_shipped_model_loads_and_skips_the_pass() -> None:
     model = Abstention.load(SHIPPED)
     assert set(model.features) <= set(FEATURES) and 0.0 < model.threshold < 1.0
     assert model.fitted["rows"] >= 90
+    assert model.features == DEFAULT_FEATURES and not model.uses_verification
 
 
 # -- fitting --------------------------------------------------------------------------------
@@ -350,7 +351,8 @@ def test_router_abstention_fits_from_samples(tmp_path: Path,
     samples, out = tmp_path / "samples.jsonl", tmp_path / "fitted.json"
     write_samples(samples)
     code = main(["router", "abstention", "--samples", str(samples), "--out", str(out),
-                 "--data-dir", str(tmp_path), "--max-wrongly-declined", "0.10"])
+                 "--data-dir", str(tmp_path), "--max-wrongly-declined", "0.10",
+                 "--features", "verify_logit,answer_support,dense_top"])
     printed = capsys.readouterr().out
     assert code == 0 and f"FIRSTLINE_ABSTENTION_CONFIG={out}" in printed
     model = Abstention.load(out)
@@ -403,7 +405,7 @@ async def test_router_abstention_refits_from_the_ledgers_rated_local_answers(
                 await core.feedback(reply.answer_id, "u1", "up" if right else "down")
     out = tmp_path / "refit.json"
     assert main(["router", "abstention", "--ledger", "--data-dir", str(tmp_path),
-                 "--out", str(out)]) == 0
+                 "--out", str(out), "--features", "verify_logit,term_coverage"]) == 0
     assert "the ledger's rated local answers" in capsys.readouterr().out
     model = Abstention.load(out)
     assert model.fitted["rows"] == 32
