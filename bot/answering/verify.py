@@ -9,12 +9,16 @@ draft judged unsure when no one else answered.
   answer, llama.cpp evaluates only the new turn. Decline instructions inside the answer prompt are
   not used: they made the 0.5B model decline everything. Then ``p_right``
   (:mod:`bot.routing.abstention`) from that P(yes) and the evidence and grounding signals; below
-  the threshold the cloud is wanted with reason ``not-confident``.
+  the threshold the cloud is wanted with reason ``not-confident``. When the abstention model in
+  use does not read the pass (no ``verify_logit`` among its features, as the shipped one since the
+  pass did not separate right from wrong answers on held-out questions) the model call is skipped
+  (signal ``verify_skipped``) and p_right is judged from the other signals; with the abstention
+  off the pass still runs, so that rated answers carry its P(yes) for a refit that wants it.
 * :class:`DeclineUnsure` — just before :class:`~bot.answering.local.SettleLocal`: a draft judged
   not confident that the cloud did not replace (no cloud, confidential sources, budget spent,
   cloud down) ends as an honest "not covered", never as a local answer.
 
-Signals: ``verify_yes``, ``verify_ms`` (the pass's wall time), ``dense_gap``,
+Signals: ``verify_yes``, ``verify_ms`` (the pass's wall time), ``verify_skipped``, ``dense_gap``,
 ``multilingual_top``, ``multilingual_gap``, ``p_right``, ``p_right_threshold``, ``not_confident``.
 """
 
@@ -70,6 +74,10 @@ class Verify:
         if draft is None or not draft.covered or evidence is None or answer.done:
             return
         answer.signals.update(margin_signals(evidence))
+        if not self.needs_pass:
+            answer.signals["verify_skipped"] = True
+            self.judge(answer)
+            return
         hits = evidence.hits[: self.top_k]
         started = time.perf_counter()
         try:
@@ -82,6 +90,11 @@ class Verify:
         if chosen:
             answer.signals["verify_yes"] = round(chosen["yes"], 5)
         self.judge(answer)
+
+    @property
+    def needs_pass(self) -> bool:
+        """The model call is made unless the abstention model in use ignores its P(yes)."""
+        return self.abstention is None or self.abstention.uses_verification
 
     def messages(self, answer: AnswerRecord, draft: Draft, hits: list[Hit]) -> list[Message]:
         """The answer's prompt, the draft as it was generated, and the yes/no question about
@@ -96,7 +109,7 @@ class Verify:
     def judge(self, answer: AnswerRecord) -> None:
         """p_right against the threshold; a draft the pass could not judge (a model without
         log-probabilities) is left to the rules, as the model was fitted on judged ones only."""
-        if self.abstention is None or "verify_yes" not in answer.signals:
+        if self.abstention is None or (self.needs_pass and "verify_yes" not in answer.signals):
             return
         p = self.abstention.p_right(answer.signals, answer.language)
         answer.signals["p_right"] = round(p, 4)

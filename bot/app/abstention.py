@@ -3,11 +3,11 @@
 From evaluation samples (``--samples FILE``, one answer per line as
 ``tests/bench/collect_abstention.py`` writes them: ``signals``, ``language``, ``answerable``,
 ``covered``, ``confident``, ``right``), or from the company's own ledger (``--ledger``): every
-answer the local model gave (route ``local`` or ``local-fallback``) that the verification pass
-judged (``verify_yes`` in its signals) and that someone rated 👍 or 👎. 👍 counts as right and to
-be kept, 👎 as wrong and better declined. Declined answers, cloud answers and unrated ones do not
-count (their rating, or their absence, says nothing about the local draft).
-"""
+answer the local model gave (route ``local`` or ``local-fallback``) that reached the abstention
+judgement (``verify_yes`` or ``verify_skipped`` in its signals) and that someone rated 👍 or
+👎. 👍 counts as right and to be kept, 👎 as wrong and better declined. Declined answers, cloud
+answers and unrated ones do not count (their rating, or their absence, says nothing about the
+local draft)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from typing import Any
 from bot.errors import UserFacingError
 from bot.ledger.rows import LedgerRow
 from bot.ledger.store import Ledger
-from bot.routing.abstention import Row, fit_abstention, report
+from bot.routing.abstention import Row, fit_abstention, judged, report, select_features
 from bot.settings import Settings
 
 LOCAL_ROUTES = ("local", "local-fallback")
@@ -58,10 +58,10 @@ def describe_samples(path: Path) -> str:
 
 
 def ledger_rows(rows: Iterable[LedgerRow]) -> list[Row]:
-    """The rated local answers the verification pass judged (see the module docstring)."""
+    """The rated local answers that reached the judgement (see the module docstring)."""
     out = []
     for r in rows:
-        if r.route in LOCAL_ROUTES and r.feedback in ("up", "down") and "verify_yes" in r.signals:
+        if r.route in LOCAL_ROUTES and r.feedback in ("up", "down") and judged(r.signals):
             good = r.feedback == "up"
             out.append(Row(r.answer_id, r.language, dict(r.signals), True, good, good,
                            r.reason == "confident"))
@@ -74,12 +74,13 @@ def run_abstention_command(args: argparse.Namespace, settings: Settings) -> int:
         raise UserFacingError("--max-wrongly-declined is a share between 0 and 1, e.g. 0.10")
     if bool(args.samples) == bool(args.ledger):
         raise UserFacingError("give either --samples FILE or --ledger")
+    names = select_features(args.features, args.drop)
     if args.samples:
         rows, source = sample_rows(args.samples), describe_samples(args.samples)
     else:
         with Ledger.from_settings(settings) as ledger:
             rows, source = ledger_rows(ledger.rows()), "the ledger's rated local answers"
-    model = fit_abstention(rows, max_wrongly_declined=limit, source=source)
+    model = fit_abstention(rows, max_wrongly_declined=limit, source=source, names=names)
     out: Path = args.out or settings.data_dir / "abstention.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     model.save(out)

@@ -113,6 +113,11 @@ def _router(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     a.add_argument("--max-wrongly-declined", type=float, default=0.10,
                    help="largest share of answerable (👍) answers the abstention may decline "
                    "beyond those the earlier steps decline")
+    a.add_argument("--features",
+                   help="comma-separated features to fit on (default: the shipped set; "
+                   "names in bot/routing/abstention.py FEATURES)")
+    a.add_argument("--drop", default="",
+                   help="comma-separated features to leave out, e.g. verify_logit")
     a.add_argument("--out", type=Path,
                    help="abstention JSON (default DATA_DIR/abstention.json)")
 

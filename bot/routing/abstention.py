@@ -37,6 +37,7 @@ SHIPPED = Path(__file__).with_name("abstention.json")
 OFF = "off"
 MAX_WRONGLY_DECLINED = 0.10
 MIN_ROWS = 20
+VERIFY_FEATURE = "verify_logit"
 Feature = Callable[[Mapping[str, Any], str], float]
 
 
@@ -80,10 +81,32 @@ FEATURES: dict[str, Feature] = {
     "japanese": lambda _s, lang: 1.0 if lang == "ja" else 0.0,
 }
 
-# What a fit uses by default: on fold 0 of the hard sets these eight gave a better out-of-fold
-# AUC (0.98) than all of FEATURES (0.97); the others stay loadable for a company's own fit.
-DEFAULT_FEATURES = ("verify_logit", "term_coverage", "fused_gap", "multilingual_top",
-                    "multilingual_gap", "answer_support", "mean_logprob", "japanese")
+# What a fit uses by default (the others stay loadable for a company's own fit, `--features`).
+# Not verify_logit: with the 0.5B model its P(yes) was worse than chance on held-out fold 1 of
+# the hard sets (AUC 0.45) and a fit without it did as well there (3 of 52 answers judged
+# differently), while it costs a model call per answer; a refit with a larger model may add it.
+DEFAULT_FEATURES = ("term_coverage", "fused_gap", "multilingual_top", "multilingual_gap",
+                    "answer_support", "mean_logprob", "japanese")
+
+
+def select_features(features: str | None = None, drop: str = "") -> tuple[str, ...]:
+    """The feature names a fit uses: ``features`` (comma-separated; default
+    :data:`DEFAULT_FEATURES`) without those in ``drop``; :class:`UserFacingError` naming an
+    unknown one."""
+    chosen = _names(features) if features else DEFAULT_FEATURES
+    dropped = _names(drop)
+    unknown = [n for n in (*chosen, *dropped) if n not in FEATURES]
+    if unknown:
+        raise UserFacingError(f"unknown abstention feature(s) {', '.join(unknown)}; known: "
+                              f"{', '.join(FEATURES)}")
+    names = tuple(n for n in chosen if n not in dropped)
+    if not names:
+        raise UserFacingError("no abstention features left to fit on; give --features")
+    return names
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
 
 
 @dataclass(frozen=True)
@@ -95,6 +118,11 @@ class Abstention:
     bias: float
     threshold: float
     fitted: dict[str, Any] = field(default_factory=dict)  # what it was fitted on, its figures
+
+    @property
+    def uses_verification(self) -> bool:
+        """Whether p_right reads the verification pass's P(yes) (else the pass is skipped)."""
+        return VERIFY_FEATURE in self.features
 
     def p_right(self, signals: Mapping[str, Any], language: str) -> float:
         z = self.bias + sum(w * FEATURES[n](signals, language)
@@ -145,7 +173,8 @@ def abstention_from_setting(value: str) -> Abstention | None:
 class Row:
     """One answer for fitting: its signals, whether the answer path had already declined it
     (``covered`` false), whether the abstention can judge it (the verification pass ran), whether
-    it should be answered (``keep``: answerable, or rated 👍) and whether it was right."""
+    it should be answered (``keep``: answerable, or rated 👍) and whether it was right. Judged:
+    covered and the verification pass ran, or was skipped because the model in use ignores it."""
 
     id: str
     language: str
@@ -157,7 +186,16 @@ class Row:
 
     @property
     def scored(self) -> bool:
-        return self.covered and "verify_yes" in self.signals
+        return self.covered and judged(self.signals)
+
+    @property
+    def verified(self) -> bool:
+        return "verify_yes" in self.signals
+
+
+def judged(signals: Mapping[str, Any]) -> bool:
+    """The answer reached the abstention judgement: its pass ran, or was skipped by design."""
+    return "verify_yes" in signals or bool(signals.get("verify_skipped"))
 
 
 def matrix(rows: Sequence[Row], names: Sequence[str] = tuple(FEATURES)) -> np.ndarray:
@@ -213,14 +251,20 @@ def choose_threshold(rows: Sequence[Row], p: Sequence[float],
 def fit_abstention(rows: Sequence[Row], *, max_wrongly_declined: float = MAX_WRONGLY_DECLINED,
                    l2: float = 5.0, source: str = "",
                    names: Sequence[str] = DEFAULT_FEATURES) -> Abstention:
-    """Weights from every scored row (label: right); the threshold from out-of-fold p_right."""
+    """Weights from every scored row (label: right); the threshold from out-of-fold p_right.
+    A fit that reads the verification pass leaves out the rows whose pass was skipped."""
+    names = tuple(names)
+    unverified = [r for r in rows if r.scored and not r.verified]
+    if VERIFY_FEATURE in names:
+        rows = [r for r in rows if not (r.scored and not r.verified)]
     scored = [r for r in rows if r.scored]
     labels = np.array([1.0 if r.right else 0.0 for r in scored])
     if len(scored) < MIN_ROWS or labels.all() or not labels.any():
         raise UserFacingError(
             f"need at least {MIN_ROWS} verified local answers, both right and wrong ones, to fit "
-            f"the abstention model; found {len(scored)} ({int(labels.sum())} right)")
-    names = tuple(names)
+            f"the abstention model; found {len(scored)} ({int(labels.sum())} right)"
+            + (f", {len(unverified)} more whose verification pass was skipped: fit without it "
+               f"(--drop {VERIFY_FEATURE})" if VERIFY_FEATURE in names and unverified else ""))
     x = matrix(scored, names)
     model = logistic.fit(x, labels, l2=l2)
     oof = iter(logistic.out_of_fold(x, labels, l2=l2).tolist())
@@ -229,6 +273,8 @@ def fit_abstention(rows: Sequence[Row], *, max_wrongly_declined: float = MAX_WRO
     before = effect(rows, p, 0.0)
     fitted = {"source": source, "rows": len(rows), "scored": len(scored),
               "right": int(labels.sum()), "max_wrongly_declined": max_wrongly_declined,
+              **({"left_out_unverified": len(unverified)}
+                 if VERIFY_FEATURE in names and unverified else {}),
               "out_of_fold": {"before": asdict(before), "after": asdict(chosen)}}
     return Abstention(names, tuple(round(float(w), 6) for w in model.weights),
                       round(model.bias, 6), round(chosen.threshold, 6), fitted)
@@ -239,8 +285,11 @@ def report(model: Abstention) -> str:
     without it)."""
     f = model.fitted
     oof = f.get("out_of_fold", {})
-    lines = [f"fitted on {f.get('rows')} answers ({f.get('scored')} verified, "
-             f"{f.get('right')} of those right) from {f.get('source') or 'samples'}",
+    left_out = f.get("left_out_unverified")
+    lines = [f"fitted on {f.get('rows')} answers ({f.get('scored')} judged, "
+             f"{f.get('right')} of those right) from {f.get('source') or 'samples'}"
+             + (f"; {left_out} left out (their verification pass was skipped)" if left_out
+                else ""),
              f"threshold p_right < {model.threshold:.4f} -> not confident",
              f"{'(out-of-fold)':<22} {'handled':>8} {'wrongly declined':>17} "
              f"{'confident precision':>20}"]

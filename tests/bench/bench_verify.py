@@ -2,7 +2,8 @@
 the abstention model was not fitted on, and the verification pass's cost beside the answer's.
 
     python tests/bench/collect_abstention.py /work/hard-sets --fold 1 --per-set 40 --out f1.jsonl
-    python tests/bench/bench_verify.py f1.jsonl [--config bot/routing/abstention.json]
+    python tests/bench/bench_verify.py f1.jsonl [--config bot/routing/abstention.json] \\
+        [--config other.json ...]
 
 The fold-1 answers are collected once with the abstention off (the verification pass still runs
 and its P(yes) is recorded). *rules-only* is what those answers were; *calibrated* is the same
@@ -11,7 +12,9 @@ cloud: a verified answer whose p_right is below the threshold is declined. (The 
 and deterministic, so this is what the pipeline with the model on answers; tests/bot/
 test_verify.py checks the wiring end to end.) *plain dense* answers every question from its
 first file: it declines nothing, and its confident precision is the share of all questions whose
-first file is a gold one.
+first file is a gold one. Several ``--config`` files are each applied to the same answers (e.g. a
+fit with and without ``verify_logit``); counts in brackets; then the AUC of p_right and of every
+feature alone among the verified answers, right against wrong.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any
 from _common import percentile
 
 from bot.app.abstention import sample_rows
-from bot.routing.abstention import SHIPPED, Abstention, Effect, Row, effect
+from bot.routing.abstention import FEATURES, SHIPPED, Abstention, Effect, Row, effect
 
 
 def plain(rows: list[dict[str, Any]]) -> Effect:
@@ -41,9 +44,13 @@ def calibrated(rows: list[Row], model: Abstention) -> Effect:
     return effect(rows, [model.p_right(r.signals, r.language) for r in rows], model.threshold)
 
 
-def line(label: str, e: Effect) -> str:
+def line(label: str, e: Effect, keep: int, drop: int) -> str:
     precision = "-" if e.confident_precision is None else f"{e.confident_precision:.3f}"
-    return f"  {label:<12} {e.handled:>8.3f} {e.wrongly_declined:>17.3f} {precision:>20}"
+    right = "" if e.confident_precision is None else \
+        f" ({round(e.confident_precision * e.confident)}/{e.confident})"
+    return (f"  {label:<14} {e.handled:>6.3f} ({round(e.handled * drop)}/{drop})"
+            f" {e.wrongly_declined:>9.3f} ({round(e.wrongly_declined * keep)}/{keep})"
+            f" {precision:>9}{right}")
 
 
 def cost(raw: list[dict[str, Any]]) -> str:
@@ -71,50 +78,59 @@ def auc(scores: list[float], labels: list[bool]) -> float | None:
     return wins / (len(pos) * len(neg))
 
 
-def separation(rows: list[Row], model: Abstention) -> str:
+def separation(rows: list[Row], models: dict[str, Abstention], every: bool) -> str:
+    """AUC of each model's p_right and (``every``) of each feature alone, right vs wrong."""
     scored = [r for r in rows if r.scored]
     labels = [r.right for r in scored]
+    values = {f"p_right {name}": [m.p_right(r.signals, r.language) for r in scored]
+              for name, m in models.items()}
+    names = FEATURES if every else ("verify_logit",)
+    values.update({n: [FEATURES[n](r.signals, r.language) for r in scored] for n in names})
     parts = []
-    for label, values in (
-            ("verify_yes", [float(r.signals["verify_yes"]) for r in scored]),
-            ("p_right", [model.p_right(r.signals, r.language) for r in scored])):
-        a = auc(values, labels)
-        parts.append(f"{label} AUC {'-' if a is None else f'{a:.3f}'}")
-    return (f"  right vs wrong among {len(scored)} verified answers "
-            f"({sum(labels)} right): " + ", ".join(parts))
+    for label, v in values.items():
+        a = auc(v, labels)
+        parts.append(f"{label} {'-' if a is None else f'{a:.3f}'}")
+    return (f"  AUC, right vs wrong among {len(scored)} verified answers ({sum(labels)} right):"
+            "\n    " + "\n    ".join(", ".join(parts[i:i + 4]) for i in range(0, len(parts), 4)))
 
 
-def show(name: str, raw: list[dict[str, Any]], rows: list[Row], model: Abstention) -> None:
-    answerable = sum(r.keep for r in rows)
-    print(f"\n== {name}: {len(rows)} questions ({answerable} answerable, "
-          f"{len(rows) - answerable} unanswerable), fold {sorted({r['fold'] for r in raw})}")
-    print(f"  {'':<12} {'handled':>8} {'wrongly declined':>17} {'confident precision':>20}")
-    print(line("plain dense", plain(raw)))
-    print(line("rules-only", rules(rows)))
-    print(line("calibrated", calibrated(rows, model)))
-    print(separation(rows, model))
+def show(name: str, raw: list[dict[str, Any]], rows: list[Row],
+         models: dict[str, Abstention], every: bool = False) -> None:
+    keep = sum(r.keep for r in rows)
+    drop = len(rows) - keep
+    print(f"\n== {name}: {len(rows)} questions ({keep} answerable, "
+          f"{drop} unanswerable), fold {sorted({r['fold'] for r in raw})}")
+    print(f"  {'':<14} {'handled':>14} {'wrongly declined':>17} {'confident precision':>20}")
+    print(line("plain dense", plain(raw), keep, drop))
+    print(line("rules-only", rules(rows), keep, drop))
+    for label, model in models.items():
+        print(line(label, calibrated(rows, model), keep, drop))
+    print(separation(rows, models, every))
     print(cost(raw))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("samples", type=Path, help="fold-1 answers (collect_abstention.py)")
-    parser.add_argument("--config", type=Path, default=SHIPPED)
+    parser.add_argument("--config", type=Path, action="append",
+                        help="an abstention JSON (repeatable; default the shipped one)")
     args = parser.parse_args()
-    model = Abstention.load(args.config)
+    paths: list[Path] = args.config or [SHIPPED]
+    models = {p.stem if len(paths) > 1 else "calibrated": Abstention.load(p) for p in paths}
     raw = [json.loads(x) for x in args.samples.read_text(encoding="utf-8").splitlines()
            if x.strip()]
     if any(r.get("fold") == 0 for r in raw):
         print("WARNING: these samples include fold 0, which the shipped model was fitted on")
     rows = sample_rows(args.samples)
-    print(f"abstention model {args.config}: threshold {model.threshold}, fitted on "
-          f"{model.fitted.get('source', '?')}")
+    for path, (label, model) in zip(paths, models.items(), strict=True):
+        print(f"{label}: {path}, threshold {model.threshold}, features "
+              f"{', '.join(model.features)}; fitted on {model.fitted.get('source', '?')}")
     by_set: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(raw):
         by_set[r["set"]].append(i)
     for name, idx in by_set.items():
-        show(name, [raw[i] for i in idx], [rows[i] for i in idx], model)
-    show("all sets", raw, rows, model)
+        show(name, [raw[i] for i in idx], [rows[i] for i in idx], models)
+    show("all sets", raw, rows, models, every=True)
 
 
 if __name__ == "__main__":

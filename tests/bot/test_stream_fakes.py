@@ -15,6 +15,7 @@ from bot.answering.streaming import CHECKING, SEARCHING, visible_text
 from bot.errors import CloudError
 from bot.ledger.memory import MemoryLedger
 from bot.models.fake import FakeChatModel
+from bot.routing.abstention import Abstention
 from bot.routing.router import RouterConfig, RuleRouter
 from bot.types import Final, Question, Replace, Reply, Route, Status, StreamEvent, TextDelta
 
@@ -65,7 +66,9 @@ async def test_an_echoing_draft_is_replaced_by_the_decline(tmp_path: Path) -> No
 
 async def test_a_draft_judged_not_confident_is_replaced_by_the_decline(tmp_path: Path) -> None:
     local = FakeChatModel(ANSWER, name="local-slm", verdicts=0.0)
-    core = make_core(tmp_path, local=local)
+    trusts_the_pass = tmp_path / "abstention.json"  # p_right = the pass's P(yes)
+    Abstention(("verify_logit",), (1.0,), 0.0, 0.5).save(trusts_the_pass)
+    core = make_core(tmp_path, local=local, abstention_config=str(trusts_the_pass))
     events = await streamed(core, "How do I reset my VPN password?")
     reply = final(events)
     assert (reply.route, reply.reason) == (Route.DECLINED, "not-confident")

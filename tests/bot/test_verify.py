@@ -31,6 +31,7 @@ from bot.models.fake import FakeChatModel
 from bot.models.remote import RemoteSLM
 from bot.routing import logistic
 from bot.routing.abstention import (
+    DEFAULT_FEATURES,
     FEATURES,
     SHIPPED,
     Abstention,
@@ -221,6 +222,41 @@ async def test_a_model_without_logprobs_is_left_to_the_rules(tmp_path: Path) -> 
     assert "verify_yes" not in reply.signals and "verify_ms" in reply.signals
 
 
+def model_without_pass(tmp_path: Path, bias: float) -> Path:
+    """An abstention model that ignores the verification pass: p_right = sigmoid(bias)."""
+    path = tmp_path / "no-verify.json"
+    Abstention(("term_coverage", "answer_support"), (0.0, 0.0), bias, 0.5).save(path)
+    return path
+
+
+@pytest.mark.parametrize(("bias", "route", "reason"), [(2.0, Route.LOCAL, "confident"),
+                                                      (-2.0, Route.DECLINED, "not-confident")])
+async def test_a_model_that_ignores_the_pass_skips_it_and_still_judges(
+        tmp_path: Path, bias: float, route: Route, reason: str) -> None:
+    local = FakeChatModel(ANSWER, name="local-slm", verdicts=0.99)
+    core = make_core(tmp_path, local=local,
+                     abstention_config=str(model_without_pass(tmp_path, bias)))
+    reply = await ask(core, "How do I reset my VPN password?")
+    assert (reply.route, reply.reason) == (route, reason)
+    assert local.choose_requests == [] and reply.signals["verify_skipped"] is True
+    assert "verify_yes" not in reply.signals and "verify_ms" not in reply.signals
+    assert reply.signals["p_right"] == pytest.approx(1 / (1 + math.exp(-bias)), abs=1e-4)
+    assert "dense_gap" in reply.signals  # the margins are still recorded for a refit
+
+
+def test_a_fit_that_reads_the_pass_leaves_out_answers_whose_pass_was_skipped() -> None:
+    rows, _ = rows_with([0.9, 0.8, 0.7] * 10, [0.1, 0.3] * 10)
+    skipped = [Row(f"s{i}", "en", {"verify_skipped": True}, True, True, True, True)
+               for i in range(7)]
+    assert all(r.scored for r in skipped)
+    model = fit_abstention(rows + skipped, names=("verify_logit", "answer_support"))
+    assert model.fitted["rows"] == 50 and model.fitted["left_out_unverified"] == 7
+    without = fit_abstention(rows + skipped, names=("answer_support", "term_coverage"))
+    assert without.fitted["rows"] == 57 and "left_out_unverified" not in without.fitted
+    with pytest.raises(UserFacingError, match="7 more whose verification pass was skipped"):
+        fit_abstention(skipped, names=("verify_logit",))
+
+
 @pytest.mark.parametrize("text", ["{not json", '{"features": ["verify_logit"]}',
                                   '{"features": ["nope"], "weights": [1], "bias": 0, '
                                   '"threshold": 0.5}'])
@@ -235,10 +271,11 @@ def test_a_corrupt_config_is_one_line_naming_the_file(tmp_path: Path, text: str)
         abstention_from_setting(str(tmp_path / "absent.json"))
 
 
-def test_the_shipped_model_loads() -> None:
+def test_the_shipped_model_loads_and_skips_the_pass() -> None:
     model = Abstention.load(SHIPPED)
     assert set(model.features) <= set(FEATURES) and 0.0 < model.threshold < 1.0
     assert model.fitted["rows"] >= 90
+    assert model.features == DEFAULT_FEATURES and not model.uses_verification
 
 
 # -- fitting --------------------------------------------------------------------------------
@@ -314,7 +351,8 @@ def test_router_abstention_fits_from_samples(tmp_path: Path,
     samples, out = tmp_path / "samples.jsonl", tmp_path / "fitted.json"
     write_samples(samples)
     code = main(["router", "abstention", "--samples", str(samples), "--out", str(out),
-                 "--data-dir", str(tmp_path), "--max-wrongly-declined", "0.10"])
+                 "--data-dir", str(tmp_path), "--max-wrongly-declined", "0.10",
+                 "--features", "verify_logit,answer_support,dense_top"])
     printed = capsys.readouterr().out
     assert code == 0 and f"FIRSTLINE_ABSTENTION_CONFIG={out}" in printed
     model = Abstention.load(out)
@@ -323,6 +361,24 @@ def test_router_abstention_fits_from_samples(tmp_path: Path,
     oof = model.fitted["out_of_fold"]
     assert oof["after"]["wrongly_declined"] - oof["before"]["wrongly_declined"] <= 0.10
     assert oof["after"]["handled"] > oof["before"]["handled"]
+
+
+def test_router_abstention_fits_the_features_asked_for(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    samples, out = tmp_path / "samples.jsonl", tmp_path / "fitted.json"
+    write_samples(samples)
+    assert main(["router", "abstention", "--samples", str(samples), "--out", str(out),
+                 "--data-dir", str(tmp_path), "--drop", "verify_logit"]) == 0
+    dropped = Abstention.load(out)
+    assert dropped.features == tuple(n for n in DEFAULT_FEATURES if n != "verify_logit")
+    assert main(["router", "abstention", "--samples", str(samples), "--out", str(out),
+                 "--data-dir", str(tmp_path), "--features", "verify_logit, answer_support"]) == 0
+    assert Abstention.load(out).features == ("verify_logit", "answer_support")
+    capsys.readouterr()
+    assert main(["router", "abstention", "--samples", str(samples), "--data-dir",
+                 str(tmp_path), "--drop", "verify_yes"]) == 2
+    error = capsys.readouterr().err
+    assert "unknown abstention feature(s) verify_yes" in error and "verify_logit" in error
 
 
 def test_router_abstention_reports_a_bad_samples_line(
@@ -349,9 +405,28 @@ async def test_router_abstention_refits_from_the_ledgers_rated_local_answers(
                 await core.feedback(reply.answer_id, "u1", "up" if right else "down")
     out = tmp_path / "refit.json"
     assert main(["router", "abstention", "--ledger", "--data-dir", str(tmp_path),
-                 "--out", str(out)]) == 0
+                 "--out", str(out), "--features", "verify_logit,term_coverage"]) == 0
     assert "the ledger's rated local answers" in capsys.readouterr().out
     model = Abstention.load(out)
     assert model.fitted["rows"] == 32
     assert model.fitted["right"] == sum(truth[:32])
     assert model.weights[model.features.index("verify_logit")] > 0
+
+
+async def test_a_ledger_of_skipped_passes_refits_without_the_pass_only(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = settings_for(tmp_path)
+    with Ledger.from_settings(settings) as ledger:
+        core = make_core(tmp_path, local=FakeChatModel(ANSWER, verdicts=0.9), ledger=ledger,
+                         hits=[VPN_HIT, WIFI_HIT],
+                         abstention_config=str(model_without_pass(tmp_path, 2.0)))
+        for i in range(24):
+            reply = await ask(core, f"How do I reset my VPN password? ({i})")
+            await core.feedback(reply.answer_id, "u1", "up" if i % 3 else "down")
+    out = tmp_path / "refit.json"
+    assert main(["router", "abstention", "--ledger", "--data-dir", str(tmp_path), "--out",
+                 str(out), "--features", "term_coverage,answer_support"]) == 0
+    assert Abstention.load(out).fitted["rows"] == 24
+    assert main(["router", "abstention", "--ledger", "--data-dir", str(tmp_path),
+                 "--features", "verify_logit,term_coverage"]) == 2
+    assert "24 more whose verification pass was skipped" in capsys.readouterr().err
