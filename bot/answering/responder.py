@@ -235,7 +235,7 @@ def build_steps(core: Firstline) -> list[Step]:
         LocalDraft(drafter),                              # the SLM drafts from the passages
         check,                                            # the router judges the draft
         Verify(core.local, abstention_from_setting(s.abstention_config), top_k=s.top_k,
-               passage_units=s.passage_units),            # yes/no pass; p_right vs threshold
+               passage_units=s.passage_units),            # p_right vs threshold (yes/no if read)
         Escalate(core.cloud, Budget(core.ledger, s.budget_daily_usd, s.budget_monthly_usd),
                  Decomposer(core.local, core.searcher, depth, s.top_k), helpdesk,
                  redact=s.redact, top_k=s.top_k, max_tokens=s.slm_max_tokens,
