@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from bot.types import (
     TextDelta,
     Turn,
 )
+
+log = logging.getLogger(__name__)
 
 HISTORY_TURNS = 6
 ROUTES = {"local": "on-prem", "cloud": "cloud", "cache": "cached", "approved": "approved answer",
@@ -107,6 +110,14 @@ async def answer_live(console: Console, core: StreamingResponder, question: Ques
     return reply
 
 
+def _load(core: Firstline) -> None:
+    """A head start only: a failure here is met again, and shown, by the first answer."""
+    try:
+        core.load()
+    except Exception:
+        log.warning("could not load the models ahead of the first question", exc_info=True)
+
+
 async def run_chat(core: Firstline, args: argparse.Namespace) -> int:
     """Answer questions from standard input until it ends."""
     console = Console(highlight=False)
@@ -115,6 +126,8 @@ async def run_chat(core: Firstline, args: argparse.Namespace) -> int:
     prompt = "> " if sys.stdin.isatty() else ""  # no prompts in a transcript from a pipe
     history: list[Turn] = []
     who = identity(args.user, args.groups, args.where)
+    # the models and the prompt's fixed start load while the first question is typed
+    loading: asyncio.Future[None] | None = asyncio.ensure_future(asyncio.to_thread(_load, core))
 
     async def notify(text: str) -> None:
         console.print(Text(f"\n{text}"))
@@ -129,10 +142,15 @@ async def run_chat(core: Firstline, args: argparse.Namespace) -> int:
                 return 0
             if not line.strip():
                 continue
+            if loading is not None:
+                await loading
+                loading = None
             reply = await answer_live(console, core, Question(
                 line, channel="cli", conversation="chat", is_admin=core.settings.cli_admin,
                 history=tuple(history[-HISTORY_TURNS:]), **who), notify)
             show_reply(console, reply)
             history += [Turn("user", line), Turn("assistant", reply.text)]
     finally:
+        if loading is not None:
+            await loading
         await core.aclose()

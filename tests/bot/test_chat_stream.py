@@ -119,3 +119,31 @@ def _read_until(fd: int, marker: bytes, seconds: float) -> bytes:
         except OSError:
             break
     return seen
+
+
+async def test_chat_loads_the_models_while_the_first_question_is_typed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    from unit_parts import make_core
+
+    from bot.app.chat import run_chat
+
+    core = make_core(tmp_path)
+    order: list[str] = []
+    loaded = core.load
+    monkeypatch.setattr(core, "load", lambda: (order.append("load"), loaded())[1])
+    lines = iter(["How do I reset my VPN password?"])
+
+    def typed(_prompt: str = "") -> str:
+        order.append("typed")
+        try:
+            return next(lines)
+        except StopIteration:
+            raise EOFError from None
+
+    monkeypatch.setattr("builtins.input", typed)
+    args = argparse.Namespace(user="u1", groups=None, where="dm")
+    assert await run_chat(core, args) == 0
+    assert order.count("load") == 1 and len(core.local.requests) >= 1  # type: ignore[attr-defined]
+    assert core.ledger.rows()[0].route == "local"  # answered after the head start
