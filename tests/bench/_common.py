@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import sys
@@ -26,3 +27,18 @@ def describe(values: list[float]) -> str:
 
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def burst_parser(description: str, crowd: str, rounds_help: str) -> argparse.ArgumentParser:
+    """The arguments the adapter streaming benchmarks share; ``crowd`` names the burst size
+    (``--mentions`` for Slack, ``--chats`` for Teams)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--data-dir", type=Path)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(f"--{crowd}", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=1, help=rounds_help)
+    parser.add_argument("--turns", choices=("both", "ordered", "plain"), default="both",
+                        help="how the model is handed out in bursts: ordered turns "
+                        "(bot.models.turns), the plain lock before them, or both")
+    parser.add_argument("--questions", type=int, default=8, help="answerable samples to use")
+    return parser

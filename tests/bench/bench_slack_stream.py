@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from _common import ROOT, SAMPLES, describe, load_average
+from _common import ROOT, SAMPLES, burst_parser, describe, load_average
 
 sys.path.insert(0, str(ROOT / "tests" / "adapters" / "slack"))
 
@@ -170,15 +170,7 @@ async def run(core: Firstline, questions: list[str], args: argparse.Namespace) -
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", type=Path)
-    parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--mentions", type=int, default=20)
-    parser.add_argument("--rounds", type=int, default=1, help="bursts of each mode and turns")
-    parser.add_argument("--turns", choices=("both", "ordered", "plain"), default="both",
-                        help="how the model is handed out in bursts: ordered turns "
-                        "(bot.models.turns), the plain lock before them, or both")
-    parser.add_argument("--questions", type=int, default=8, help="answerable samples to use")
+    parser = burst_parser(__doc__.split("\n")[0], "mentions", "bursts of each mode and turns")
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="fl-bench-slack-"))
     core = build_firstline(Settings.load({"data_dir": data_dir, "cache_ttl_seconds": 0},

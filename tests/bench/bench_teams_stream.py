@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, SAMPLES, describe, load_average
+from _common import ROOT, SAMPLES, burst_parser, describe, load_average
 
 sys.path.insert(0, str(ROOT / "tests" / "adapters" / "teams"))
 
@@ -127,15 +127,7 @@ async def run(core: Any, cloud: BotFrameworkStandIns, questions: list[str],
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", type=Path)
-    parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--chats", type=int, default=20)
-    parser.add_argument("--rounds", type=int, default=1, help="bursts of each path and turns")
-    parser.add_argument("--turns", choices=("both", "ordered", "plain"), default="both",
-                        help="how the model is handed out in bursts: ordered turns "
-                        "(bot.models.turns), the plain lock before them, or both")
-    parser.add_argument("--questions", type=int, default=8, help="answerable samples to use")
+    parser = burst_parser(__doc__.split("\n")[0], "chats", "bursts of each path and turns")
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="fl-bench-teams-"))
     tls = make_tls(Path(tempfile.mkdtemp(prefix="fl-bench-tls-")))
