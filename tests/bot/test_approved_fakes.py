@@ -13,11 +13,12 @@ from unit_parts import SALARY, VPN, ask, knowledge, make_core, settings_for
 
 from bot.answering.approved import ApprovedBook
 from bot.answering.responder import Firstline
+from bot.answering.streaming import visible_text
 from bot.errors import UserFacingError
 from bot.ledger.memory import MemoryLedger
 from bot.models.fake import FakeChatModel
 from bot.routing.router import RuleRouter
-from bot.types import Final, Question, Replace, Route, TextDelta
+from bot.types import Final, Question, Route
 from knowledge.fakes import HashingEmbedder, StaticSearcher
 
 QUESTION = "How do I reset my VPN password?"
@@ -143,13 +144,7 @@ async def test_a_streamed_question_gets_the_approved_answer_as_its_text(tmp_path
     book_of(core).add(QUESTION, TEXT, "en", "it-desk", cited=[VPN])
     events = [e async for e in core.stream(Question(QUESTION, user="u1"))]
     assert isinstance(events[-1], Final) and events[-1].reply.route is Route.APPROVED
-    shown = ""
-    for event in events:
-        if isinstance(event, TextDelta):
-            shown += event.text
-        elif isinstance(event, Replace):
-            shown = event.text
-    assert shown == TEXT and [r.route for r in ledger.rows()] == ["approved"]
+    assert visible_text(events) == TEXT and [r.route for r in ledger.rows()] == ["approved"]
 
 
 class Mirrored(HashingEmbedder):
