@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -42,3 +43,10 @@ def burst_parser(description: str, crowd: str, rounds_help: str) -> argparse.Arg
                         "(bot.models.turns), the plain lock before them, or both")
     parser.add_argument("--questions", type=int, default=8, help="answerable samples to use")
     return parser
+
+
+def sample_questions(limit: int) -> list[str]:
+    """The first ``limit`` answerable questions about the sample knowledge base."""
+    lines = (SAMPLES / "_build" / "questions.jsonl").read_text().splitlines()
+    items = [json.loads(line) for line in lines if line.strip()]
+    return [i["question"] for i in items if i["answerable"]][:limit]

@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from _common import ROOT, SAMPLES, burst_parser, describe, load_average
+from _common import ROOT, burst_parser, describe, load_average, sample_questions
 
 sys.path.insert(0, str(ROOT / "tests" / "adapters" / "slack"))
 
@@ -177,9 +176,7 @@ def main() -> None:
                                          environ={}))
     core.indexing.index()
     core.load()
-    items = [json.loads(line) for line in
-             (SAMPLES / "_build" / "questions.jsonl").read_text().splitlines() if line.strip()]
-    questions = [i["question"] for i in items if i["answerable"]][:args.questions]
+    questions = sample_questions(args.questions)
     print(f"load average before: {load_average()}; {len(questions)} sample questions")
     asyncio.run(run(core, questions, args))
     asyncio.run(core.aclose())

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 import tempfile
@@ -30,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, SAMPLES, burst_parser, describe, load_average
+from _common import ROOT, burst_parser, describe, load_average, sample_questions
 
 sys.path.insert(0, str(ROOT / "tests" / "adapters" / "teams"))
 
@@ -140,9 +139,7 @@ def main() -> None:
                                          environ={}))
     core.indexing.index()
     core.load()
-    items = [json.loads(line) for line in
-             (SAMPLES / "_build" / "questions.jsonl").read_text().splitlines() if line.strip()]
-    questions = [i["question"] for i in items if i["answerable"]][:args.questions]
+    questions = sample_questions(args.questions)
     print(f"load average before: {load_average()}; {len(questions)} sample questions")
     try:
         asyncio.run(run(core, cloud, questions, args))
