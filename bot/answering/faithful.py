@@ -61,11 +61,13 @@ def figures_in(text: str) -> set[str]:
     return set(_FIGURE.findall(unicodedata.normalize("NFKC", text)))
 
 
-# English function words the retrieval stopwords keep (they carry no claim a passage could back)
+# English function words the retrieval stopwords keep (they carry no claim a passage could back):
+# a passage says "is never reimbursed" where the lead says "you cannot expense it"
 _FUNCTION = frozenset([
-    "about", "after", "again", "all", "also", "any", "before", "both", "each", "every", "here",
-    "just", "may", "might", "more", "most", "must", "need", "no", "not", "now", "once", "only",
-    "other", "over", "same", "some", "such", "up", "very", "yes", "until", "within", "without",
+    "about", "after", "again", "all", "also", "any", "before", "both", "can", "cannot",
+    "could", "each", "every", "here", "just", "may", "might", "more", "most", "must", "need",
+    "never", "no", "not", "now", "once", "only", "other", "over", "same", "shall", "should",
+    "some", "such", "up", "very", "will", "would", "yes", "until", "within", "without",
     "while", "yet",
 ])
 

@@ -116,6 +116,16 @@ def test_a_yes_or_no_answer_is_not_an_echo() -> None:
                  [cited]).reason == "slm-echo"
 
 
+def test_a_modal_or_a_negation_is_no_claim_the_passage_must_back() -> None:
+    cited = "Alcohol\nAlcohol is never reimbursed, not even at client dinners."
+    verdict = judge("No, you cannot expense alcohol [1].", "Can I expense alcohol?", cited,
+                    [cited])
+    assert verdict.reason is None and "cannot" not in verdict.new
+    made_up = judge("No, you cannot expense alcohol over 50 euros [1].",
+                    "Can I expense alcohol?", cited, [cited])
+    assert made_up.reason == "unsupported"  # the figure is still checked
+
+
 def test_the_excerpt_falls_back_to_the_matching_chunk_across_languages() -> None:
     lines = excerpt_lines(STEPS, "手順に従ってください。", "どうすればいい?", VPN.text)
     assert lines == [STEPS.splitlines()[2]]
