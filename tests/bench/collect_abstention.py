@@ -3,7 +3,8 @@ the abstention model off so that it decides nothing) answers one fold of the har
 one JSON line per answer with its signals (``verify_yes`` included) and its label.
 
     python tests/bench/collect_abstention.py /work/hard-sets --fold 0 --per-set 40 \\
-        --out samples.jsonl [--sets helpdesk-en,...] [--data-dir DIR] [--slm-model PATH]
+        --out samples.jsonl [--sets helpdesk-en,...] [--data-dir DIR] [--slm-model PATH] \\
+        [--router-config router.json]
     firstline router abstention --samples samples.jsonl --out bot/routing/abstention.json
 
 ``right``: answerable, covered and citing a gold document (what ``confident`` promises);
@@ -70,11 +71,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--slm-model", default="")
+    parser.add_argument("--router-config", default="",
+                        help="a router JSON (FIRSTLINE_ROUTER_CONFIG; default the built-in rules)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="fl-abstention-"))
     settings = Settings.load({"data_dir": data_dir, "slm_model": args.slm_model,
-                              "abstention_config": "off"}, environ={},
+                              "abstention_config": "off",
+                              "router_config": args.router_config}, environ={},
                              config_file=data_dir / "no-firstline.toml")
     print(f"load average before: {load_average()}")
     with args.out.open("w", encoding="utf-8") as fh:
