@@ -27,13 +27,22 @@ from bot.app.evaluate import baseline_results
 from bot.evaluation.metrics import EvalQuestion, load_questions
 from bot.language import detect_language
 from bot.settings import Settings
-from knowledge.retrieval import CROSS, WEIGHTS, Weights, fuse_by_file, script_language
+from knowledge.retrieval import (
+    CROSS,
+    DOCUMENT,
+    WEIGHTS,
+    WINDOW,
+    Weights,
+    fuse_by_file,
+    script_language,
+)
 from knowledge.store import MAIN, MULTILINGUAL
 
 log = logging.getLogger("tune_fusion")
 
 SETS = ("helpdesk-en", "helpdesk-ja", "jsquad-ref", "pyfaq-ref")
 GRID = (0.0, 0.3, 0.6, 1.0, 1.5, 2.0, 3.0)
+COARSE = (0.0, 0.5, 1.0, 2.0)  # the window and document views' weights tried (main side)
 
 
 @dataclass
@@ -59,11 +68,17 @@ def collect(set_dir: Path, settings: Settings, search_k: int) -> list[Item]:
         ranked: dict[str, list[tuple[str, float]]] = {}
         scores = lexical.scores(q.question)
         ranked["lexical"] = [] if scores is None else lexical.top(scores, search_k)
+        vectors = {}
         for side, embedder in searcher._embedders().items():
-            ranked[side] = core.store.dense_search(embedder.encode([q.question])[0], search_k,
-                                                   side=side)
+            vectors[side] = embedder.encode([q.question])[0]
+            ranked[side] = core.store.dense_search(vectors[side], search_k, side=side)
         ids = sorted({c for hits in ranked.values() for c, _ in hits})
         chunks = core.store.get_chunks(ids)
+        view = core.store.view()
+        ranked[WINDOW] = searcher.window_view(vectors[MAIN], ranked[MAIN], chunks, view.records)
+        ranked[DOCUMENT] = searcher.document_view(vectors[MAIN], ranked[MAIN], chunks, view,
+                                                  frozenset())
+        chunks.update(core.store.get_chunks([c for c, _ in ranked[DOCUMENT]]))
         path_of = {c: ch.path for c, ch in chunks.items()}
         script_of = {c: script_language(ch.text) for c, ch in chunks.items()}
         items.append(Item(q, detect_language(q.question), ranked, path_of, base.ranked_paths,
@@ -75,7 +90,7 @@ def collect(set_dir: Path, settings: Settings, search_k: int) -> list[Item]:
 
 def ranking(item: Item, w: Weights) -> list[str]:
     weight_of = {"lexical": w.lexical, MAIN: w.dense, MULTILINGUAL: w.multilingual,
-                 CROSS: w.cross}
+                 CROSS: w.cross, WINDOW: w.window, DOCUMENT: w.document}
     used = {k: v for k, v in item.ranked.items() if weight_of[k] > 0}
     if w.cross > 0:  # as knowledge.retrieval.cross_language filters it
         nearest = item.ranked.get(MULTILINGUAL, [])
@@ -105,11 +120,11 @@ def fit(items: list[Item], sets: list[list[Item]], cross: bool) -> Weights:
         else [(0.0, 0.35)]
     parts = [[i for i in s if i in items] for s in sets]
     parts = [p for p in parts if p]
-    for d, lex, m in itertools.product(GRID, GRID, GRID):
+    for d, lex, m, win, doc in itertools.product(GRID, GRID, GRID, COARSE, COARSE):
         for c, floor in crosses:
-            if d == lex == m == 0 or (c == 0 and floor != crosses[0][1]):
+            if d == lex == m == win == doc == 0 or (c == 0 and floor != crosses[0][1]):
                 continue
-            w = Weights(d, lex, m, c, floor)
+            w = Weights(d, lex, m, c, floor, win, doc)
             value = 0.0
             for part in parts:
                 at1, at5 = recall(part, [ranking(i, w) for i in part])
