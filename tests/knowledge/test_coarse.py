@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.coarse import window_ranking, windows
+from knowledge.coarse import DocumentVectors, window_ranking, windows
 from knowledge.fakes import HashingEmbedder
 from knowledge.indexer import Indexer
 from knowledge.retrieval import WINDOW_RADIUS, HybridRetriever, Weights
@@ -69,3 +69,41 @@ def test_the_window_view_reads_the_stored_vectors_and_ranks_best_first(tmp_path:
     hits = HybridRetriever(store, model, 20, weights={
         "en": Weights(0.0, 0.0, window=1.0)}).search("receipts kept for seven years").hits
     assert [h.path for h in hits] == ["travel.md"] and hits[0].score == 1.0
+
+
+def test_document_vectors_are_the_normalised_mean_of_each_documents_chunks() -> None:
+    stored = {"a1": (unit(1, 0, 0), ""), "a2": (unit(0, 1, 0), ""), "b1": (unit(0, 0, 1), "")}
+    docs = DocumentVectors({"a.md": ["a1", "a2"], "b.md": ["b1"], "gone.md": ["x"]},
+                           lambda ids: {c: stored[c] for c in ids if c in stored}, batch=1)
+    assert docs.paths == ["a.md", "b.md"]  # a document none of whose chunks is stored is left out
+    ranked = docs.nearest(unit(1, 1, 0), 5)
+    assert ranked[0][0] == "a.md" and np.isclose(ranked[0][1], 1.0)
+    assert docs.nearest(unit(1, 1, 0), 5, frozenset({"a.md"})) == [("b.md", 0.0)]
+
+
+def test_the_document_view_lifts_the_page_about_the_question_over_a_long_mixed_one(
+        tmp_path: Path) -> None:
+    """A long page whose one chunk shares the question's words against a short page that is
+    about the question as a whole: the mean chunk vector ranks the short page first, reads
+    only the stored vectors, and is rebuilt when the store changes."""
+    root = tmp_path / "kb"
+    root.mkdir()
+    mixed = "# Office handbook\n\n" + "\n\n".join(
+        f"## Topic {word}\n\nThe {word} desk handles {word} requests on the third floor."
+        for word in WORDS) + "\n\n## Receipts\n\nReceipts go in the tool.\n"
+    (root / "handbook.md").write_text(mixed, encoding="utf-8")
+    (root / "receipts.md").write_text(
+        "# Receipts\n\nKeep every receipt for seven years; scan each receipt into the expense "
+        "tool; receipts older than seven years are shredded.\n", encoding="utf-8")
+    store = KnowledgeStore(open_client(tmp_path / "chroma"), "coarse")
+    model = HashingEmbedder(384)
+    Indexer(store, model, 120).index([root])
+    only_documents = {"en": Weights(0.0, 0.0, document=1.0)}
+    retriever = HybridRetriever(store, model, 20, weights=only_documents)
+    hits = retriever.search("how long do I keep receipts", 2).hits
+    assert [h.path for h in hits] == ["receipts.md", "handbook.md"]
+    assert "receipt" in hits[0].text.lower()
+    (root / "receipts.md").unlink()
+    Indexer(store, model, 120).index([root])
+    assert [h.path for h in retriever.search("how long do I keep receipts", 2).hits] == [
+        "handbook.md"]
