@@ -2,10 +2,10 @@
 in the same process over the same indexed store (the index itself is unchanged: both views read
 the main side's stored vectors, so index throughput is not affected).
 
-    python tests/bench/bench_coarse.py CHROMA_DIR QUESTIONS.jsonl [--collection evalset] [-n 60]
+    python tests/bench/bench_coarse.py DATA_DIR QUESTIONS.jsonl [--collection evalset] [-n 60]
 
-CHROMA_DIR is an indexed store (the main side is enough), e.g. a `firstline eval` data dir's
-``chroma`` folder. Prints the document vectors' build time (once per store revision) and the mean
+DATA_DIR holds an indexed store (the main side is enough), e.g. the folder `firstline eval`
+indexes a set into. Prints the document vectors' build time (once per store revision) and the mean
 search latency with and without the views, interleaved. Not a test module.
 """
 
@@ -26,14 +26,14 @@ from knowledge.store import KnowledgeStore, open_client
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("chroma", type=Path)
+    parser.add_argument("data_dir", type=Path)
     parser.add_argument("questions", type=Path)
     parser.add_argument("--collection", default="evalset")
     parser.add_argument("-n", type=int, default=60)
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.questions.open(encoding="utf-8")]
     texts = [r["question"] for r in rows if r.get("language", "en") == "en"][: args.n]
-    store = KnowledgeStore(open_client(args.chroma), args.collection)
+    store = KnowledgeStore(open_client(args.data_dir), args.collection)
     model = LocalEmbeddings()
     plain_weights = {lang: replace(w, window=0.0, document=0.0) for lang, w in WEIGHTS.items()}
     coarse_weights = {lang: replace(w, window=max(w.window, 1.0), document=max(w.document, 1.0))
