@@ -137,7 +137,9 @@ class HybridRetriever(Searcher):
     """Dense search in Chroma (one or two embedders) fused with BM25 over the live chunks,
     ranked per document: each retriever's chunk list becomes a list of files (by their best
     chunk), the file lists are fused, and each file is represented by its best chunk, with the
-    enclosing section as its passage."""
+    enclosing section as its passage. Two coarser views of the main side's stored vectors can
+    be fused too (:mod:`knowledge.coarse`): the nearest chunks by their windows, and the
+    documents by their mean chunk vector."""
 
     def __init__(self, store: KnowledgeStore, embeddings: Embedder, search_k: int = 30, *,
                  multilingual: Embedder | None = None, passage_units: int = 1200,
@@ -161,6 +163,8 @@ class HybridRetriever(Searcher):
         for embedder in self._embedders().values():
             embedder.load()
         self.lexical_index()
+        if any(w.document > 0 for w in self.weights.values()) and MAIN in self._live_sides():
+            self.document_vectors()
 
     def close(self) -> None:
         with self._lock:
@@ -283,11 +287,10 @@ class HybridRetriever(Searcher):
         return window_ranking(vector, nearest, order,
                               lambda ids: self.store.stored_vectors(ids, MAIN), WINDOW_RADIUS)
 
-    def document_view(self, vector: np.ndarray, nearest: list[tuple[str, float]],
-                      chunks: Mapping[str, StoredChunk], view: StoreView,
-                      denied: frozenset[str]) -> list[tuple[str, float]]:
-        """The ``search_k`` documents nearest ``vector`` by their mean chunk vector, each as
-        (its chunk among the main side's ``nearest``, else its first chunk; similarity)."""
+    def document_vectors(self, view: StoreView | None = None) -> DocumentVectors:
+        """Each document's mean main-side vector at ``view``'s revision (now, when not given):
+        built from the stored vectors and kept until the revision changes."""
+        view = self.store.view() if view is None else view
         with self._lock:
             if self._documents is None or self._documents[0] != view.revision:
                 started = time.perf_counter()
@@ -296,7 +299,14 @@ class HybridRetriever(Searcher):
                 self._documents = (view.revision, built)
                 log.info("document vectors: %d documents in %.2fs", len(built),
                          time.perf_counter() - started)
-            documents = self._documents[1]
+            return self._documents[1]
+
+    def document_view(self, vector: np.ndarray, nearest: list[tuple[str, float]],
+                      chunks: Mapping[str, StoredChunk], view: StoreView,
+                      denied: frozenset[str]) -> list[tuple[str, float]]:
+        """The ``search_k`` documents nearest ``vector`` by their mean chunk vector, each as
+        (its chunk among the main side's ``nearest``, else its first chunk; similarity)."""
+        documents = self.document_vectors(view)
         best: dict[str, str] = {}
         for cid, _ in nearest:
             if cid in chunks:

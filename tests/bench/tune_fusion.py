@@ -1,6 +1,6 @@
-"""Fit the fusion weights of hybrid retrieval (MiniLM, BM25, multilingual USE) per question
-language on fold 0 of the hard sets, and report them on fold 1 beside the shipped weights and
-the plain dense baseline, all computed in the same run.
+"""Fit the fusion weights of hybrid retrieval (MiniLM, its window and document views, BM25,
+multilingual USE) per question language on fold 0 of the hard sets, and report them on fold 1
+beside the shipped weights and the plain dense baseline, all computed in the same run.
 
     python tests/bench/tune_fusion.py /work/hard-sets [--sets helpdesk-en,...] [--json]
 

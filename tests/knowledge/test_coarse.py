@@ -100,10 +100,15 @@ def test_the_document_view_lifts_the_page_about_the_question_over_a_long_mixed_o
     Indexer(store, model, 120).index([root])
     only_documents = {"en": Weights(0.0, 0.0, document=1.0)}
     retriever = HybridRetriever(store, model, 20, weights=only_documents)
+    retriever.load()  # built at start, not on the first question
+    built = retriever.document_vectors()
+    assert sorted(built.paths) == ["handbook.md", "receipts.md"]
     hits = retriever.search("how long do I keep receipts", 2).hits
+    assert retriever.document_vectors() is built
     assert [h.path for h in hits] == ["receipts.md", "handbook.md"]
     assert "receipt" in hits[0].text.lower()
     (root / "receipts.md").unlink()
     Indexer(store, model, 120).index([root])
     assert [h.path for h in retriever.search("how long do I keep receipts", 2).hits] == [
         "handbook.md"]
+    assert retriever.document_vectors().paths == ["handbook.md"]
