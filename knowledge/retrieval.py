@@ -21,6 +21,7 @@ import numpy as np
 
 from knowledge.access import PUBLIC, Reader
 from knowledge.chunking import units
+from knowledge.coarse import DocumentVectors, window_ranking
 from knowledge.embeddings import Embedder
 from knowledge.lexical import LexicalCache, LexicalIndex, content_terms
 from knowledge.store import MAIN, MULTILINGUAL, FileRecord, KnowledgeStore, StoredChunk, StoreView
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 
 RRF_K = 60
 CROSS = "cross"  # the multilingual side over other-language documents
+WINDOW = "window"  # the main side's nearest chunks scored by their windows (knowledge.coarse)
+WINDOW_RADIUS = 1  # neighbours on each side of a chunk in its window
+DOCUMENT = "document"  # documents by their mean chunk vector (knowledge.coarse)
 
 
 @dataclass(frozen=True)
@@ -79,17 +83,24 @@ class Weights:
     # without the multilingual side's weaker English ranking diluting the main one
     cross: float = 0.0
     cross_floor: float = 0.3
+    # the main embedder's nearest chunks re-scored by their windows (each with its neighbours
+    # under the same heading): a coarser view of the same vectors
+    window: float = 0.0
+    # documents ranked by their mean chunk vector on the main side (what a page is about)
+    document: float = 0.0
 
 
 # Fitted per question language on fold 0 of the hard sets by tests/bench/tune_fusion.py
-# (recall@1 + 0.5 recall@5; figures on fold 1 in the README's Trust section). English: all-MiniLM
-# alone beat every mix with BM25 and with the multilingual encoder over English text, so the
-# multilingual side only adds Japanese documents; Japanese: the multilingual encoder alone beat
-# every mix (BM25 over bigrams included) on the helpdesk set and lost a little on JSQuAD. The
-# English cross side (:func:`cross_language`, weight 1.05) had the best fold-0 mean over
-# helpdesk-en and pyfaq-ref (1.159 against 0.998 for all-MiniLM alone and 1.008 for a fixed
-# cosine floor): it is what finds a Japanese-only page.
-WEIGHTS = {"en": Weights(1.0, 0.0, 0.0, cross=1.05, cross_floor=0.3),
+# (recall@1 + 0.5 recall@5; figures on fold 1 in the README's Trust section). English: BM25 and
+# the multilingual encoder over English text lost to all-MiniLM in every mix, so the multilingual
+# side only adds Japanese documents (:func:`cross_language`: how an English question finds a
+# Japanese-only page); all-MiniLM is fused with its two coarser views (:mod:`knowledge.coarse`),
+# the document's mean chunk vector weighing most: on the Python reference set a long library
+# page whose one chunk shares the question's words no longer outranks the FAQ answer (fold 1
+# recall@1 0.419 -> 0.486, recall@5 0.784 -> 0.838; helpdesk-en recall@1 0.762 -> 0.730, two
+# questions). Japanese: the multilingual encoder alone beat every mix (BM25 over bigrams
+# included) on the helpdesk set and lost a little on JSQuAD.
+WEIGHTS = {"en": Weights(0.3, 0.0, 0.0, cross=2.0, cross_floor=0.3, window=0.5, document=1.0),
            "ja": Weights(0.0, 0.0, 1.0)}
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
@@ -126,7 +137,9 @@ class HybridRetriever(Searcher):
     """Dense search in Chroma (one or two embedders) fused with BM25 over the live chunks,
     ranked per document: each retriever's chunk list becomes a list of files (by their best
     chunk), the file lists are fused, and each file is represented by its best chunk, with the
-    enclosing section as its passage."""
+    enclosing section as its passage. Two coarser views of the main side's stored vectors can
+    be fused too (:mod:`knowledge.coarse`): the nearest chunks by their windows, and the
+    documents by their mean chunk vector."""
 
     def __init__(self, store: KnowledgeStore, embeddings: Embedder, search_k: int = 30, *,
                  multilingual: Embedder | None = None, passage_units: int = 1200,
@@ -140,6 +153,7 @@ class HybridRetriever(Searcher):
         self.weights = weights or WEIGHTS
         self._lexical: LexicalIndex | None = None
         self._lexical_revision: str | None = None
+        self._documents: tuple[str, DocumentVectors] | None = None  # (revision, vectors)
         # where the lexical index is saved per store revision (None: built in memory only)
         self._saved = LexicalCache(lexical_dir) if lexical_dir is not None else None
         self.lexical_source = ""  # how the current lexical index came: "built" or "loaded"
@@ -149,10 +163,12 @@ class HybridRetriever(Searcher):
         for embedder in self._embedders().values():
             embedder.load()
         self.lexical_index()
+        if any(w.document > 0 for w in self.weights.values()) and MAIN in self._live_sides():
+            self.document_vectors()
 
     def close(self) -> None:
         with self._lock:
-            self._lexical, self._lexical_revision = None, None
+            self._lexical, self._lexical_revision, self._documents = None, None, None
 
     def _embedders(self) -> dict[str, Embedder]:
         sides = {MAIN: self.embeddings}
@@ -218,7 +234,7 @@ class HybridRetriever(Searcher):
         vectors: dict[str, np.ndarray] = {}
         raw: dict[str, list[tuple[str, float]]] = {}  # each dense side's own list, unfiltered
         for side, embedder in live.items():
-            wanted = (weights.dense if side == MAIN
+            wanted = (max(weights.dense, weights.window, weights.document) if side == MAIN
                       else max(weights.multilingual, weights.cross))
             if wanted <= 0:
                 continue
@@ -231,11 +247,19 @@ class HybridRetriever(Searcher):
             if side == MULTILINGUAL and weights.cross > 0:
                 ranked[CROSS] = nearest  # filtered to other-language documents below
         candidates = self.store.get_chunks(sorted({c for hits in ranked.values() for c, _ in hits}))
+        if weights.document > 0 and MAIN in raw:
+            ranked[DOCUMENT] = self.document_view(vectors[MAIN], raw[MAIN], candidates, view,
+                                                  denied)
+            candidates.update(self.store.get_chunks(
+                [c for c, _ in ranked[DOCUMENT] if c not in candidates]))
         if CROSS in ranked:
             ranked[CROSS] = cross_language(ranked[CROSS], candidates, language,
                                            weights.cross_floor)
+        if weights.window > 0 and MAIN in raw:
+            ranked[WINDOW] = self.window_view(vectors[MAIN], raw[MAIN], candidates, records)
         weight_of = {"lexical": weights.lexical, MAIN: weights.dense,
-                     MULTILINGUAL: weights.multilingual, CROSS: weights.cross}
+                     MULTILINGUAL: weights.multilingual, CROSS: weights.cross,
+                     WINDOW: weights.window, DOCUMENT: weights.document}
         files, best = fuse_by_file(ranked, weight_of, {c: ch.path for c, ch in candidates.items()})
         norm = sum(weight_of[name] for name, found in ranked.items()
                    if found or name != CROSS) / (RRF_K + 1)
@@ -253,11 +277,49 @@ class HybridRetriever(Searcher):
         held = self._held_back(denied, view, lexical, scores, vectors, k, raw)
         return SearchResult(hits, time.perf_counter() - started, terms, coverage, unknown, held)
 
+    def window_view(self, vector: np.ndarray, nearest: list[tuple[str, float]],
+                    chunks: Mapping[str, StoredChunk],
+                    records: Mapping[str, FileRecord]) -> list[tuple[str, float]]:
+        """The main side's ``nearest`` chunks ranked by their windows (:mod:`knowledge.coarse`),
+        from the vectors already stored."""
+        order = {cid: records[chunk.path].chunk_ids for cid, chunk in chunks.items()
+                 if chunk.path in records}
+        return window_ranking(vector, nearest, order,
+                              lambda ids: self.store.stored_vectors(ids, MAIN), WINDOW_RADIUS)
+
+    def document_vectors(self, view: StoreView | None = None) -> DocumentVectors:
+        """Each document's mean main-side vector at ``view``'s revision (now, when not given):
+        built from the stored vectors and kept until the revision changes."""
+        view = self.store.view() if view is None else view
+        with self._lock:
+            if self._documents is None or self._documents[0] != view.revision:
+                started = time.perf_counter()
+                built = DocumentVectors({p: r.chunk_ids for p, r in view.records.items()},
+                                        lambda ids: self.store.stored_vectors(ids, MAIN))
+                self._documents = (view.revision, built)
+                log.info("document vectors: %d documents in %.2fs", len(built),
+                         time.perf_counter() - started)
+            return self._documents[1]
+
+    def document_view(self, vector: np.ndarray, nearest: list[tuple[str, float]],
+                      chunks: Mapping[str, StoredChunk], view: StoreView,
+                      denied: frozenset[str]) -> list[tuple[str, float]]:
+        """The ``search_k`` documents nearest ``vector`` by their mean chunk vector, each as
+        (its chunk among the main side's ``nearest``, else its first chunk; similarity)."""
+        documents = self.document_vectors(view)
+        best: dict[str, str] = {}
+        for cid, _ in nearest:
+            if cid in chunks:
+                best.setdefault(chunks[cid].path, cid)
+        return [(best.get(path) or view.records[path].chunk_ids[0], similarity)
+                for path, similarity in documents.nearest(vector, self.search_k, denied)
+                if path in view.records and view.records[path].chunk_ids]
+
     def _weights_for(self, language: str, live: dict[str, Embedder]) -> Weights:
         """The language's weights, or — when none of its weighted retrievers is available (no
         multilingual encoder configured, a side being re-embedded) — every available one at 1."""
         w = self.weights.get(language, self.weights["en"])
-        if w.dense > 0 and MAIN in live or (
+        if max(w.dense, w.window, w.document) > 0 and MAIN in live or (
                 max(w.multilingual, w.cross) > 0 and MULTILINGUAL in live) or w.lexical > 0:
             return w
         return Weights(1.0 if MAIN in live else 0.0, 1.0, 1.0 if MULTILINGUAL in live else 0.0)

@@ -329,6 +329,16 @@ class KnowledgeStore:
             for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=False)
         }
 
+    def stored_vectors(self, ids: Sequence[str],
+                       side: str = MAIN) -> dict[str, tuple[np.ndarray, str]]:
+        """(vector, heading) of each chunk of ``ids`` that ``side`` holds."""
+        if not ids:
+            return {}
+        got = self._sides[side].get(ids=list(ids), include=["embeddings", "metadatas"])
+        metas = got.get("metadatas") or [None] * len(got["ids"])
+        return {cid: (np.asarray(vector, dtype=np.float32), str((meta or {}).get("heading", "")))
+                for cid, vector, meta in zip(got["ids"], got["embeddings"], metas, strict=False)}
+
     def dense_search(self, vector: np.ndarray, k: int, exclude_paths: Sequence[str] = (),
                      only_paths: Sequence[str] = (), side: str = MAIN,
                      live: frozenset[str] | None = None,
