@@ -36,7 +36,8 @@ from bot.ledger.roles import (
 from bot.ledger.rows import CLOUD_ROUTES, GROUPINGS, LedgerRow, utc, utcnow
 from bot.ledger.schema import answers, create_ledger_engine, events, locks, migrate, write
 from bot.ledger.summary import SUMMARY_COLUMNS, summarise
-from bot.ledger.tally import Tally, models_of, quantiles
+from bot.ledger.tally import Tally, model_tokens, models_of, quantiles
+from bot.ledger.tally_sql import token_sums
 from bot.ledger.traces import QuestionTrace
 
 if TYPE_CHECKING:
@@ -184,17 +185,21 @@ class Ledger(SqlInbox, SqlGaps, AnswerLog, EventClaims, Inbox, Locks, TraceLog,
     # -- the admin console's reads: aggregated in SQL, small results at any row count -------
     def tallies(self, since: datetime | None = None,
                 until: datetime | None = None) -> list[Tally]:
-        """Answers in ``[since, until)`` summed per day, route, models, vote and hand-off."""
+        """Answers in ``[since, until)`` summed per day, route, models, vote and hand-off,
+        with each model's tokens (a second grouped query, :func:`token_sums`)."""
         keys = (self._day(), answers.c.route, answers.c.models, answers.c.feedback, _handed_off())
+        window = self._span(since, until)
         query = (sa.select(*keys, sa.func.count(), sa.func.sum(answers.c.cost_usd),
                            sa.func.sum(answers.c.all_cloud_cost_usd),
                            sa.func.sum(answers.c.latency_ms))
-                 .where(*self._span(since, until)).group_by(*keys).order_by(keys[0], keys[1]))
+                 .where(*window).group_by(*keys).order_by(keys[0], keys[1]))
         with self._engine.connect() as conn:
-            return [Tally(str(day), route, models_of(models), vote, bool(handed), int(n),
-                          float(cost), float(cloud), float(latency))
-                    for day, route, models, vote, handed, n, cost, cloud, latency
-                    in conn.execute(query)]
+            groups = conn.execute(query).all()
+            tokens = token_sums(conn, keys, window)
+        return [Tally(str(day), route, models_of(models), vote, bool(handed), int(n),
+                      float(cost), float(cloud), float(latency),
+                      model_tokens(tokens.get((day, route, models, vote, handed), {})))
+                for day, route, models, vote, handed, n, cost, cloud, latency in groups]
 
     def latency_quantiles(self, qs: Sequence[float], since: datetime | None = None,
                           until: datetime | None = None) -> list[float]:
