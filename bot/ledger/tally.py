@@ -59,21 +59,22 @@ def model_tokens(sums: Mapping[str, Sequence[int]]) -> tuple[ModelTokens, ...]:
     return tuple(ModelTokens(m, int(p), int(c)) for m, (p, c) in sorted(sums.items()))
 
 
-def tally_rows(rows: Iterable[LedgerRow]) -> list[Tally]:
-    """:class:`Tally` groups of ``rows`` (what the SQL queries return, in Python)."""
+def tally_rows(rows: Iterable[LedgerRow], *, tokens: bool = True) -> list[Tally]:
+    """:class:`Tally` groups of ``rows`` (what the SQL queries return, in Python); without
+    ``tokens``, no :class:`ModelTokens`."""
     groups: dict[TallyKey, list[float]] = {}
-    tokens: dict[TallyKey, dict[str, list[int]]] = {}
+    used: dict[TallyKey, dict[str, list[int]]] = {}
     for row in rows:
         key = (utc(row.created_at).date().isoformat(), str(row.route), tuple(row.models),
                row.feedback, row.handed_off_at is not None)
         sums = groups.setdefault(key, [0, 0.0, 0.0, 0.0])
         for i, value in enumerate((1, row.cost_usd, row.all_cloud_cost_usd, row.latency_ms)):
             sums[i] += value
-        for model, used in row.tokens.items():
-            pair = tokens.setdefault(key, {}).setdefault(model, [0, 0])
-            pair[0] += used.get("prompt", 0)
-            pair[1] += used.get("completion", 0)
-    tallies = [Tally(*key, int(s[0]), s[1], s[2], s[3], model_tokens(tokens.get(key, {})))
+        for model, counts in (row.tokens.items() if tokens else ()):
+            pair = used.setdefault(key, {}).setdefault(model, [0, 0])
+            pair[0] += counts.get("prompt", 0)
+            pair[1] += counts.get("completion", 0)
+    tallies = [Tally(*key, int(s[0]), s[1], s[2], s[3], model_tokens(used.get(key, {})))
                for key, s in groups.items()]
     return sorted(tallies, key=lambda t: (t.day, t.route))
 

@@ -80,6 +80,13 @@ def test_tokens_per_model_are_that_models_only(answered: Served) -> None:
         ["gpt", "2", "1,500", "250"], ["slm", "2", "1,000", "120"], ["Total", "3", "2,500", "370"]]
 
 
+def test_a_model_used_twice_in_an_answer_counts_once(console: Served) -> None:
+    console.ledger.record(ledger_row(1, NOW, models=["slm", "slm"],
+                                     tokens={"slm": {"prompt": 700, "completion": 70}}))
+    assert table(console, "/admin/costs?by=model") == [
+        ["slm", "1", "700", "70"], ["Total", "1", "700", "70"]]
+
+
 def test_the_token_columns_are_labelled_in_japanese(answered: Served) -> None:
     page = fetch(answered, "/admin/costs?lang=ja")
     assert "入力トークン" in page and "出力トークン" in page

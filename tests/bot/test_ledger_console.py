@@ -79,6 +79,7 @@ def test_tallies_sum_each_models_tokens(answers: AnswerLog) -> None:
     assert got["2024-05-01", "local", "up"].tokens == (ModelTokens("slm", 60, 6),)
     assert got["2024-05-01", "declined", None].tokens == ()  # no tokens recorded
     assert sum(t.prompt_tokens for t in answers.tallies(START + timedelta(minutes=1))) == 1964
+    assert {t.tokens for t in answers.tallies(tokens=False)} == {()}  # (the overview's read)
 
 
 def test_tallies_count_answers_handed_off_to_a_person(answers: AnswerLog) -> None:

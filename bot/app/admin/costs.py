@@ -46,9 +46,10 @@ class Line:
 
 
 def keys(tally: Tally, by: str) -> list[str]:
-    """The keys a tally counts toward (an answer that used two models counts for both)."""
+    """The keys a tally counts toward (an answer that used two models counts for both, one
+    that used a model twice once for it)."""
     if by == "model":
-        return list(tally.models) or ["(none)"]
+        return list(dict.fromkeys(tally.models)) or ["(none)"]
     return [tally.day if by == "day" else tally.route]
 
 
