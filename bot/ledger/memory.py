@@ -92,9 +92,9 @@ class MemoryLedger(AnswerLog, EventClaims, Inbox, Locks, TraceLog, ApprovedAnswe
         return summarise(mapped, by)
 
     # -- the admin console's reads ---------------------------------------------------------
-    def tallies(self, since: datetime | None = None,
-                until: datetime | None = None) -> list[Tally]:
-        return tally_rows(self.rows(since, until))
+    def tallies(self, since: datetime | None = None, until: datetime | None = None, *,
+                tokens: bool = True) -> list[Tally]:
+        return tally_rows(self.rows(since, until), tokens=tokens)
 
     def latency_quantiles(self, qs: Sequence[float], since: datetime | None = None,
                           until: datetime | None = None) -> list[float]:

@@ -52,9 +52,10 @@ class AnswerLog(Protocol):
         ...
 
     # -- the admin console's reads (bot/app/admin): small results whatever the row count --
-    def tallies(self, since: datetime | None = None,
-                until: datetime | None = None) -> list[Tally]:
-        """Answers in ``[since, until)`` summed per day, route, models, vote and hand-off."""
+    def tallies(self, since: datetime | None = None, until: datetime | None = None, *,
+                tokens: bool = True) -> list[Tally]:
+        """Answers in ``[since, until)`` summed per day, route, models, vote and hand-off;
+        with each model's tokens unless ``tokens`` is false (a second scan in SQL)."""
         ...
 
     def latency_quantiles(self, qs: Sequence[float], since: datetime | None = None,

@@ -36,7 +36,8 @@ from bot.ledger.roles import (
 from bot.ledger.rows import CLOUD_ROUTES, GROUPINGS, LedgerRow, utc, utcnow
 from bot.ledger.schema import answers, create_ledger_engine, events, locks, migrate, write
 from bot.ledger.summary import SUMMARY_COLUMNS, summarise
-from bot.ledger.tally import Tally, models_of, quantiles
+from bot.ledger.tally import Tally, model_tokens, models_of, quantiles
+from bot.ledger.tally_sql import token_sums
 from bot.ledger.traces import QuestionTrace
 
 if TYPE_CHECKING:
@@ -182,19 +183,24 @@ class Ledger(SqlInbox, SqlGaps, AnswerLog, EventClaims, Inbox, Locks, TraceLog,
             return summarise(conn.execute(query).mappings(), by)
 
     # -- the admin console's reads: aggregated in SQL, small results at any row count -------
-    def tallies(self, since: datetime | None = None,
-                until: datetime | None = None) -> list[Tally]:
-        """Answers in ``[since, until)`` summed per day, route, models, vote and hand-off."""
+    def tallies(self, since: datetime | None = None, until: datetime | None = None, *,
+                tokens: bool = True) -> list[Tally]:
+        """Answers in ``[since, until)`` summed per day, route, models, vote and hand-off,
+        with each model's tokens unless ``tokens`` is false (a second grouped query,
+        :func:`token_sums`: at 20k rows on SQLite 30 ms alone, 70 ms with the tokens)."""
         keys = (self._day(), answers.c.route, answers.c.models, answers.c.feedback, _handed_off())
+        window = self._span(since, until)
         query = (sa.select(*keys, sa.func.count(), sa.func.sum(answers.c.cost_usd),
                            sa.func.sum(answers.c.all_cloud_cost_usd),
                            sa.func.sum(answers.c.latency_ms))
-                 .where(*self._span(since, until)).group_by(*keys).order_by(keys[0], keys[1]))
+                 .where(*window).group_by(*keys).order_by(keys[0], keys[1]))
         with self._engine.connect() as conn:
-            return [Tally(str(day), route, models_of(models), vote, bool(handed), int(n),
-                          float(cost), float(cloud), float(latency))
-                    for day, route, models, vote, handed, n, cost, cloud, latency
-                    in conn.execute(query)]
+            groups = conn.execute(query).all()
+            used = token_sums(conn, keys, window) if tokens else {}
+        return [Tally(str(day), route, models_of(models), vote, bool(handed), int(n),
+                      float(cost), float(cloud), float(latency),
+                      model_tokens(used.get((day, route, models, vote, handed), {})))
+                for day, route, models, vote, handed, n, cost, cloud, latency in groups]
 
     def latency_quantiles(self, qs: Sequence[float], since: datetime | None = None,
                           until: datetime | None = None) -> list[float]:

@@ -1,15 +1,28 @@
 """What the admin console reads from the ledger: answers summed per day, route, models, vote and
-hand-off mark (:class:`Tally`), and latency quantiles — small results whatever the row count,
+hand-off mark (:class:`Tally`, with each model's prompt and completion tokens), and latency
+quantiles — small results whatever the row count,
 which :class:`bot.ledger.store.Ledger` works out in SQL and the in-memory ledger in Python."""
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.ledger.rows import LedgerRow, utc
+
+
+@dataclass(frozen=True)
+class ModelTokens:
+    """One model's prompt and completion (output) tokens, summed over a tally's answers."""
+
+    model: str
+    prompt: int
+    completion: int
+
+
+TallyKey = tuple[str, str, tuple[str, ...], str | None, bool]
 
 
 @dataclass(frozen=True)
@@ -25,6 +38,15 @@ class Tally:
     cost_usd: float
     all_cloud_cost_usd: float
     latency_ms: float  # the sum (divide by answers for the mean)
+    tokens: tuple[ModelTokens, ...] = ()  # per model, sorted by model
+
+    @property
+    def prompt_tokens(self) -> int:
+        return sum(t.prompt for t in self.tokens)
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(t.completion for t in self.tokens)
 
 
 def models_of(raw: str | Sequence[str]) -> tuple[str, ...]:
@@ -32,16 +54,28 @@ def models_of(raw: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(json.loads(raw) if isinstance(raw, str) else raw)
 
 
-def tally_rows(rows: Iterable[LedgerRow]) -> list[Tally]:
-    """:class:`Tally` groups of ``rows`` (what the SQL query returns, in Python)."""
-    groups: dict[tuple[str, str, tuple[str, ...], str | None, bool], list[float]] = {}
+def model_tokens(sums: Mapping[str, Sequence[int]]) -> tuple[ModelTokens, ...]:
+    """``{model: (prompt, completion)}`` as :class:`ModelTokens`, sorted by model."""
+    return tuple(ModelTokens(m, int(p), int(c)) for m, (p, c) in sorted(sums.items()))
+
+
+def tally_rows(rows: Iterable[LedgerRow], *, tokens: bool = True) -> list[Tally]:
+    """:class:`Tally` groups of ``rows`` (what the SQL queries return, in Python); without
+    ``tokens``, no :class:`ModelTokens`."""
+    groups: dict[TallyKey, list[float]] = {}
+    used: dict[TallyKey, dict[str, list[int]]] = {}
     for row in rows:
         key = (utc(row.created_at).date().isoformat(), str(row.route), tuple(row.models),
                row.feedback, row.handed_off_at is not None)
         sums = groups.setdefault(key, [0, 0.0, 0.0, 0.0])
         for i, value in enumerate((1, row.cost_usd, row.all_cloud_cost_usd, row.latency_ms)):
             sums[i] += value
-    tallies = [Tally(*key, int(s[0]), s[1], s[2], s[3]) for key, s in groups.items()]
+        for model, counts in (row.tokens.items() if tokens else ()):
+            pair = used.setdefault(key, {}).setdefault(model, [0, 0])
+            pair[0] += counts.get("prompt", 0)
+            pair[1] += counts.get("completion", 0)
+    tallies = [Tally(*key, int(s[0]), s[1], s[2], s[3], model_tokens(used.get(key, {})))
+               for key, s in groups.items()]
     return sorted(tallies, key=lambda t: (t.day, t.route))
 
 

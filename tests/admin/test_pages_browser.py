@@ -109,19 +109,22 @@ def test_a_reindex_running_elsewhere_is_not_started_twice(console: Served,
 
 
 def test_costs_table_and_csv(console: Served, browser: Any) -> None:
+    used = {"slm": {"prompt": 100, "completion": 20}, "gpt": {"prompt": 300, "completion": 30}}
     for n, (route, models, cost) in enumerate([("local", ["slm"], 0.0), ("cloud", ["slm", "gpt"],
                                                0.003), ("cloud", ["gpt"], 0.002)]):
         console.ledger.record(ledger_row(n, NOW, route=route, models=models, cost_usd=cost,
-                                         all_cloud_cost_usd=0.003))
+                                         all_cloud_cost_usd=0.003,
+                                         tokens={m: used[m] for m in models}))
     login(browser, console.url)
     browser.get(f"{console.url}/admin/costs?by=route")
     table = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#costs tbody tr")]
-    assert table == ["cloud 2 0.0050 0.0060 0.0010", "local 1 0.0000 0.0030 0.0030"]
+    assert table == ["cloud 2 0.0050 0.0060 0.0010 700 80", "local 1 0.0000 0.0030 0.0030 100 20"]
     browser.find_element(By.ID, "by-model").click()
     WebDriverWait(browser, 10).until(lambda b: "by=model" in b.current_url)
     table = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#costs tbody tr")]
-    assert table == ["gpt 2 0.0050 0.0060 0.0010", "slm 2 0.0030 0.0060 0.0030"]
-    assert browser.find_element(By.ID, "costs-total").text == "Total 3 0.0050 0.0090 0.0040"
+    assert table == ["gpt 2 0.0050 0.0060 0.0010 600 60", "slm 2 0.0030 0.0060 0.0030 200 40"]
+    assert browser.find_element(By.ID, "costs-total").text == \
+        "Total 3 0.0050 0.0090 0.0040 800 100"
     request = urllib.request.Request(f"{console.url}/admin/costs/costs.csv?days=7",
                                      headers={"Authorization": f"Bearer {TOKEN}"})
     with urllib.request.urlopen(request) as response:

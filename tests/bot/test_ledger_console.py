@@ -14,19 +14,27 @@ from bot.ledger.memory import MemoryLedger
 from bot.ledger.roles import AnswerLog
 from bot.ledger.rows import LedgerRow
 from bot.ledger.store import Ledger
-from bot.ledger.tally import Tally, quantiles
+from bot.ledger.tally import ModelTokens, Tally, quantiles
 
 START = datetime(2024, 5, 1, 12, tzinfo=UTC)
 
 
 def row(n: int, when: datetime, route: str = "local", vote: str | None = None,
-        models: tuple[str, ...] = ("slm",), cost: float = 0.0) -> LedgerRow:
+        models: tuple[str, ...] = ("slm",), cost: float = 0.0,
+        tokens: dict[str, dict[str, int]] | None = None) -> LedgerRow:
     return LedgerRow(f"a{n:03d}", when, "slack", "u", f"c{n}", route, "r", {}, list(models),
-                     {}, 10.0 * n, cost, 0.001, [], feedback=vote)
+                     tokens or {}, 10.0 * n, cost, 0.001, [], feedback=vote)
 
 
-ROWS = [row(1, START), row(2, START + timedelta(minutes=1), vote="up"),
-        row(3, START + timedelta(hours=11, minutes=30), "cloud", "down", ("slm", "gpt"), 0.002),
+def used(prompt: int, completion: int) -> dict[str, int]:
+    return {"prompt": prompt, "completion": completion}
+
+
+ESCALATED = {"slm": used(900, 100), "gpt": used(1000, 200)}  # the local draft, then the cloud
+ROWS = [row(1, START, tokens={"slm": used(50, 5)}),
+        row(2, START + timedelta(minutes=1), vote="up", tokens={"slm": used(60, 6)}),
+        row(3, START + timedelta(hours=11, minutes=30), "cloud", "down", ("slm", "gpt"), 0.002,
+            ESCALATED),
         row(4, datetime(2024, 5, 2, 8, 30, tzinfo=JST), "declined"),  # 23:30 UTC on May 1
         row(5, START + timedelta(days=1), "cloud", None, ("gpt",), 0.003)]
 
@@ -59,6 +67,19 @@ def test_tallies_sum_per_utc_day_route_models_and_vote(answers: AnswerLog) -> No
     assert sorted((t.day, t.route) for t in later) == [
         ("2024-05-01", "cloud"), ("2024-05-01", "declined"), ("2024-05-02", "cloud")]
     assert isinstance(later[0], Tally)
+
+
+def test_tallies_sum_each_models_tokens(answers: AnswerLog) -> None:
+    answers.record(row(6, START + timedelta(hours=11, minutes=40), "cloud", "down",
+                       ("slm", "gpt"), 0.002, {"slm": used(1, 2), "gpt": {"prompt": 3}}))
+    got = {(t.day, t.route, t.feedback): t for t in answers.tallies()}
+    escalated = got["2024-05-01", "cloud", "down"]
+    assert escalated.tokens == (ModelTokens("gpt", 1003, 200), ModelTokens("slm", 901, 102))
+    assert (escalated.prompt_tokens, escalated.completion_tokens) == (1904, 302)
+    assert got["2024-05-01", "local", "up"].tokens == (ModelTokens("slm", 60, 6),)
+    assert got["2024-05-01", "declined", None].tokens == ()  # no tokens recorded
+    assert sum(t.prompt_tokens for t in answers.tallies(START + timedelta(minutes=1))) == 1964
+    assert {t.tokens for t in answers.tallies(tokens=False)} == {()}  # (the overview's read)
 
 
 def test_tallies_count_answers_handed_off_to_a_person(answers: AnswerLog) -> None:

@@ -1,6 +1,6 @@
-"""Costs: answers, spend, all-cloud cost and saving per day, route or model over 7, 30 or 90
-days (from the ledger's tallies, summed in SQL), and the per day × route × models rows as
-CSV."""
+"""Costs: answers, spend, all-cloud cost, saving and prompt / output tokens per day, route or
+model over 7, 30 or 90 days (from the ledger's tallies, summed in SQL), and the per day × route
+× models rows as CSV."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from bot.ledger.tally import Tally
 
 GROUPINGS = ("day", "route", "model")
 CSV_COLUMNS = ("day", "route", "models", "answers", "cost_usd", "all_cloud_cost_usd",
-               "saving_usd")
+               "saving_usd", "prompt_tokens", "completion_tokens")
 
 
 @dataclass
@@ -27,21 +27,29 @@ class Line:
     answers: int = 0
     cost_usd: float = 0.0
     all_cloud_cost_usd: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
     @property
     def saving_usd(self) -> float:
         return self.all_cloud_cost_usd - self.cost_usd
 
-    def add(self, tally: Tally) -> None:
+    def add(self, tally: Tally, model: str | None = None) -> None:
+        """Count ``tally`` in; with ``model``, only that model's tokens."""
         self.answers += tally.answers
         self.cost_usd += tally.cost_usd
         self.all_cloud_cost_usd += tally.all_cloud_cost_usd
+        for used in tally.tokens:
+            if model is None or used.model == model:
+                self.prompt_tokens += used.prompt
+                self.completion_tokens += used.completion
 
 
 def keys(tally: Tally, by: str) -> list[str]:
-    """The keys a tally counts toward (an answer that used two models counts for both)."""
+    """The keys a tally counts toward (an answer that used two models counts for both, one
+    that used a model twice once for it)."""
     if by == "model":
-        return list(tally.models) or ["(none)"]
+        return list(dict.fromkeys(tally.models)) or ["(none)"]
     return [tally.day if by == "day" else tally.route]
 
 
@@ -52,7 +60,7 @@ def lines(tallies: Iterable[Tally], by: str) -> tuple[list[Line], Line]:
     for tally in tallies:
         total.add(tally)
         for key in keys(tally, by):
-            found.setdefault(key, Line(key)).add(tally)
+            found.setdefault(key, Line(key)).add(tally, key if by == "model" else None)
     order = sorted(found.values(), key=(lambda ln: ln.key) if by == "day"
                    else (lambda ln: (-ln.answers, ln.key)))
     return order, total
@@ -81,7 +89,8 @@ async def export(console: Context, request: web.Request) -> web.StreamResponse:
     writer.writerow(CSV_COLUMNS)
     for (day, route, models), line in sorted(merged.items()):
         writer.writerow([day, route, models, line.answers, f"{line.cost_usd:.6f}",
-                         f"{line.all_cloud_cost_usd:.6f}", f"{line.saving_usd:.6f}"])
+                         f"{line.all_cloud_cost_usd:.6f}", f"{line.saving_usd:.6f}",
+                         line.prompt_tokens, line.completion_tokens])
     return web.Response(text=out.getvalue(), content_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="firstline-costs-{days}d.csv"'})
 

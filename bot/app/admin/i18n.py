@@ -85,6 +85,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "cost_usd": ("Cost (USD)", "費用 (USD)"),
     "all_cloud_usd": ("All-cloud (USD)", "全件クラウド (USD)"),
     "saving_usd": ("Saving (USD)", "削減額 (USD)"),
+    "prompt_tokens": ("Prompt tokens", "入力トークン"),
+    "completion_tokens": ("Output tokens", "出力トークン"),
     "by_day": ("By day", "日別"),
     "by_route": ("By route", "ルート別"),
     "by_model": ("By model", "モデル別"),

@@ -74,7 +74,7 @@ class Figures:
 async def view(console: Context, request: web.Request) -> web.StreamResponse:
     days = chosen_window(request)
     start = window_start(days)
-    tallies = await asyncio.to_thread(console.ledger.tallies, start)
+    tallies = await asyncio.to_thread(console.ledger.tallies, start, tokens=False)
     p50, p95 = await asyncio.to_thread(console.ledger.latency_quantiles, (0.5, 0.95), start)
     figures = Figures.of(tallies, start.date(), days)
     routes = dict(sorted(figures.per_route.items()))
