@@ -25,9 +25,9 @@ def windows(nearest: Sequence[str], order: Mapping[str, Sequence[str]],
     stand alone)."""
     out: dict[str, list[str]] = {}
     for cid in nearest:
-        ids = list(order.get(cid, ())) or [cid]
-        at = ids.index(cid) if cid in ids else 0
-        out[cid] = ids[max(0, at - radius): at + radius + 1] if cid in ids else [cid]
+        ids = list(order.get(cid, ()))
+        at = ids.index(cid) if cid in ids else None
+        out[cid] = [cid] if at is None else ids[max(0, at - radius): at + radius + 1]
     return out
 
 

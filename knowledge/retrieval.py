@@ -12,7 +12,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -21,7 +21,7 @@ import numpy as np
 
 from knowledge.access import PUBLIC, Reader
 from knowledge.chunking import units
-from knowledge.coarse import DocumentVectors, window_ranking
+from knowledge.coarse import DocumentVectors, window_ranking, windows
 from knowledge.embeddings import Embedder
 from knowledge.lexical import LexicalCache, LexicalIndex, content_terms
 from knowledge.store import MAIN, MULTILINGUAL, FileRecord, KnowledgeStore, StoredChunk, StoreView
@@ -284,9 +284,7 @@ class HybridRetriever(Searcher):
                     records: Mapping[str, FileRecord]) -> list[tuple[str, float]]:
         """The main side's ``nearest`` chunks ranked by their windows (:mod:`knowledge.coarse`),
         from the vectors already stored."""
-        order = {cid: records[chunk.path].chunk_ids for cid, chunk in chunks.items()
-                 if chunk.path in records}
-        return window_ranking(vector, nearest, order,
+        return window_ranking(vector, nearest, document_order(chunks.values(), records),
                               lambda ids: self.store.stored_vectors(ids, MAIN), WINDOW_RADIUS)
 
     def document_vectors(self, view: StoreView | None = None) -> DocumentVectors:
@@ -339,13 +337,9 @@ class HybridRetriever(Searcher):
                   records: Mapping[str, FileRecord]) -> dict[str, str]:
         """Each chunk's enclosing section: the chunk, then its neighbours under the same heading
         (nearest first, alternating after and before) while the whole fits ``passage_units``."""
-        windows: dict[str, list[str]] = {}
-        for chunk in chunks:
-            ids = list(records[chunk.path].chunk_ids) if chunk.path in records else [chunk.id]
-            at = ids.index(chunk.id) if chunk.id in ids else 0
-            windows[chunk.id] = ids[max(0, at - _NEIGHBOURS): at + _NEIGHBOURS + 1]
-        stored = self.store.get_chunks(sorted({c for w in windows.values() for c in w}))
-        return {chunk.id: section_text(chunk, [stored[c] for c in windows[chunk.id]
+        around = windows([c.id for c in chunks], document_order(chunks, records), _NEIGHBOURS)
+        stored = self.store.get_chunks(sorted({c for w in around.values() for c in w}))
+        return {chunk.id: section_text(chunk, [stored[c] for c in around[chunk.id]
                                                if c in stored], self.passage_units)
                 for chunk in chunks}
 
@@ -409,6 +403,13 @@ def fuse_by_file(ranked: dict[str, list[tuple[str, float]]], weights: dict[str, 
         if path is not None and (path not in best or score > chunk_score[best[path]]):
             best[path] = cid
     return files, best
+
+
+def document_order(chunks: Iterable[StoredChunk],
+                   records: Mapping[str, FileRecord]) -> dict[str, Sequence[str]]:
+    """Each chunk's document's chunk ids in document order (chunks of unrecorded files left
+    out)."""
+    return {c.id: records[c.path].chunk_ids for c in chunks if c.path in records}
 
 
 def section_text(chunk: StoredChunk, window: list[StoredChunk], budget: int) -> str:
